@@ -1,0 +1,61 @@
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+} from 'fastify'
+import swagger from '@fastify/swagger'
+import type { Logger, Registry } from '../core/index.js'
+import type { LogRepository } from '../storage/index.js'
+import { createErrorHandler } from './error-handler.js'
+import { healthRoutes, type ReadinessCheck } from './routes/health.js'
+import { logRoutes } from './routes/logs.js'
+
+export interface ApiServerOptions {
+  logger: Logger
+  metrics: Registry
+  bodyLimitBytes: number
+  readiness: readonly ReadinessCheck[]
+  isShuttingDown: () => boolean
+  logs: () => LogRepository
+  /** Route plugins from other stages (ingest sources), registered by the app. */
+  plugins?: readonly FastifyPluginAsync[]
+}
+
+/** Builds the HTTP server; the caller listens and closes it. */
+export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  // Typed as fastify's logger interface so the instance type stays the default one.
+  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'api' })
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    // Unknown query fields are errors, not silently dropped; numbers in query strings are coerced.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+    forceCloseConnections: 'idle',
+  })
+  app.setErrorHandler(createErrorHandler(options.logger))
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .send({ error: { code: 'ARGUS_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}` } })
+  })
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Argus API', description: 'Event-driven AIOps for Kubernetes', version: '0.1.0' },
+    },
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  await app.register(
+    healthRoutes({
+      metrics: options.metrics,
+      checks: options.readiness,
+      isShuttingDown: options.isShuttingDown,
+    }),
+  )
+  await app.register(logRoutes({ logs: options.logs }))
+  for (const plugin of options.plugins ?? []) await app.register(plugin)
+  return app
+}

@@ -1,0 +1,113 @@
+import { Command, InvalidArgumentError } from 'commander'
+import {
+  redactConfig,
+  createLogger,
+  isArgusError,
+  loadConfig,
+  errorMessage,
+  type ArgusConfig,
+} from '../core/index.js'
+import { createRuntime } from './runtime.js'
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
+const EXIT_FAILURE = 1
+const EXIT_USAGE = 2
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number')
+  return Number(value)
+}
+
+interface StartFlags {
+  config?: string
+  port?: number
+  host?: string
+  dataDir?: string
+}
+
+function configFrom(flags: StartFlags): ArgusConfig {
+  const overrides: Record<string, unknown> = {}
+  if (flags.dataDir) overrides.dataDir = flags.dataDir
+  if (flags.port !== undefined || flags.host)
+    overrides.http = {
+      ...(flags.port !== undefined && { port: flags.port }),
+      ...(flags.host && { host: flags.host }),
+    }
+  return loadConfig({ ...(flags.config && { file: flags.config }), overrides })
+}
+
+async function start(flags: StartFlags): Promise<void> {
+  const config = configFrom(flags)
+  const logger = createLogger({ level: config.log.level })
+  const runtime = createRuntime(config, logger)
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without a clean shutdown')
+      process.exit(EXIT_FAILURE)
+    }
+    stopping = true
+    logger.info({ signal }, 'shutting down: closing intake, flushing buffers, closing storage')
+    runtime.stop().then(
+      () => {
+        logger.info('stopped cleanly')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed')
+        process.exit(EXIT_FAILURE)
+      },
+    )
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  await runtime.start()
+  const storage = config.clickhouse.url
+    ? `ClickHouse at ${config.clickhouse.url}`
+    : `embedded ClickHouse in ${config.dataDir}/clickhouse`
+  logger.info(
+    { url: runtime.url, storage, bus: 'in-process', config: redactConfig(config) },
+    `Argus is up on ${runtime.url} (${storage}, in-process bus)`,
+  )
+}
+
+export function buildCli(): Command {
+  const program = new Command('argus')
+    .description('Argus: event-driven AIOps for Kubernetes')
+    .showHelpAfterError()
+    .exitOverride()
+  program
+    .command('start')
+    .description(
+      'run the whole service in one process (embedded ClickHouse and in-process bus unless configured otherwise)',
+    )
+    .option('-c, --config <file>', 'YAML config file (also ARGUS_CONFIG)')
+    .option('-p, --port <port>', 'HTTP port (also ARGUS_HTTP_PORT)', integer)
+    .option('--host <host>', 'HTTP listen address (also ARGUS_HTTP_HOST)')
+    .option('-d, --data-dir <dir>', 'data directory (also ARGUS_DATA_DIR)')
+    .action(start)
+  program
+    .command('config')
+    .description('print the effective configuration (secrets redacted) and exit; fails on an invalid one')
+    .option('-c, --config <file>', 'YAML config file (also ARGUS_CONFIG)')
+    .action((flags: StartFlags) => {
+      process.stdout.write(`${JSON.stringify(redactConfig(configFrom(flags)), null, 2)}\n`)
+    })
+  return program
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv)
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0)
+    if (typeof code === 'string' && code.startsWith('commander.')) process.exit(EXIT_USAGE)
+    if (isArgusError(error) && error.code === 'ARGUS_ERR_CONFIG') {
+      process.stderr.write(`argus: ${error.message}\n`)
+      process.exit(EXIT_USAGE)
+    }
+    process.stderr.write(`argus: ${errorMessage(error)}\n`)
+    process.exit(EXIT_FAILURE)
+  }
+}

@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify'
+import {
+  createMetricsRegistry,
+  type ArgusConfig,
+  type Component,
+  type Logger,
+  type Registry,
+} from '../core/index.js'
+import { createInProcessBus, type Bus, type Subscription } from '../bus/index.js'
+import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
+import { fluentHttpSource } from '../ingest/index.js'
+import { createApiServer } from '../api/index.js'
+
+export interface Runtime extends Component {
+  readonly config: ArgusConfig
+  readonly bus: Bus
+  readonly storage: Storage
+  readonly metrics: Registry
+  /** The address the API listens on, once started. */
+  readonly url: string
+}
+
+const WRITER_GROUP = 'argus-writer'
+
+/**
+ * All roles in one process on the embedded default: HTTP intake -> in-process bus -> storage
+ * writer -> ClickHouse, and the API reading storage. Stops in the reverse order of the data:
+ * intake first, then the bus drains into storage, then storage closes.
+ */
+export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
+  const metrics = createMetricsRegistry()
+  const bus = createInProcessBus({
+    logger: logger.child({ component: 'bus' }),
+    metrics,
+    partitions: config.bus.partitions,
+    partitionCapacity: config.bus.partitionCapacity,
+    defaultPublishTimeoutMs: config.http.publishTimeoutMs,
+  })
+  const storage = createStorage({
+    target: {
+      url: config.clickhouse.url,
+      username: config.clickhouse.username,
+      password: config.clickhouse.password,
+      dataDir: config.dataDir,
+    },
+    database: config.clickhouse.database,
+    retention: {
+      signals: config.clickhouse.signalRetentionDays,
+      findings: config.clickhouse.findingRetentionDays,
+    },
+    maxInFlightInserts: config.writer.maxInFlightInserts,
+    logger,
+    metrics,
+  })
+  let server: FastifyInstance | undefined
+  let writerSubscription: Subscription | undefined
+  let shuttingDown = false
+  let url = ''
+  let state: 'new' | 'started' | 'stopped' = 'new'
+
+  return {
+    name: 'argus',
+    config,
+    bus,
+    storage,
+    metrics,
+    get url() {
+      return url
+    },
+    async start() {
+      if (state !== 'new') return
+      state = 'started'
+      await bus.start()
+      await storage.start()
+      writerSubscription = await bus.subscribe({
+        group: WRITER_GROUP,
+        topics: PERSISTED_TOPICS,
+        maxBatchSize: config.writer.maxBatchRows,
+        maxWaitMs: config.writer.maxWaitMs,
+        // Storage outages are waited out, never turned into loss; refused rows go to the dead-letter topic.
+        retry: { maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30_000 },
+        handler: (batch) =>
+          storage.writer.write(
+            batch.topic,
+            batch.messages.map((m) => m.value),
+            batch.dedupToken,
+          ),
+      })
+      server = await createApiServer({
+        logger,
+        metrics,
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        isShuttingDown: () => shuttingDown,
+        readiness: [{ name: 'storage', check: () => storage.ping() }],
+        logs: () => storage.logs,
+        plugins: [
+          fluentHttpSource({
+            bus,
+            logger,
+            metrics,
+            cluster: config.cluster,
+            bodyLimitBytes: config.http.bodyLimitBytes,
+            publishTimeoutMs: config.http.publishTimeoutMs,
+          }),
+        ],
+      })
+      url = await server.listen({ host: config.http.host, port: config.http.port })
+    },
+    async stop() {
+      if (state !== 'started') return
+      state = 'stopped'
+      shuttingDown = true
+      await server?.close() // stop intake; in-flight requests finish
+      const drained = await bus.drain(30_000)
+      if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
+      await writerSubscription?.stop()
+      await bus.stop()
+      await storage.stop()
+    },
+  }
+}

@@ -1,0 +1,95 @@
+import type { Component, RetryOptions } from '../core/index.js'
+
+export interface OutgoingMessage<T = unknown> {
+  /** Partition key: messages with one key keep their order (see `partitionKey` in core). */
+  key: string
+  value: T
+  headers?: Record<string, string>
+}
+
+export interface DeliveredMessage<T = unknown> extends OutgoingMessage<T> {
+  topic: string
+  partition: number
+  offset: number
+  /** When the bus accepted the message, epoch ms. */
+  publishedAt: number
+}
+
+/** Messages of one partition, in offset order. A redelivery after a failure carries the same range. */
+export interface MessageBatch<T = unknown> {
+  topic: string
+  partition: number
+  messages: ReadonlyArray<DeliveredMessage<T>>
+  firstOffset: number
+  lastOffset: number
+  /** 1 on first delivery, then counts redeliveries. */
+  attempt: number
+  /**
+   * Identifies this exact range across redeliveries, so an idempotent sink can drop a repeat
+   * (the storage writer passes it to ClickHouse as the insert deduplication token).
+   */
+  dedupToken: string
+}
+
+export type BatchHandler<T = unknown> = (batch: MessageBatch<T>) => Promise<void>
+
+export interface SubscribeOptions<T = unknown> {
+  /** Consumer group: each partition goes to one member of a group; every group sees every message. */
+  group: string
+  topics: readonly string[]
+  handler: BatchHandler<T>
+  /** Deliver at most this many messages at once (default 1000). */
+  maxBatchSize?: number
+  /**
+   * Wait up to this long for a batch to fill before delivering a smaller one (default 0: deliver at once).
+   * This is how a sink flushes "by size or by time".
+   */
+  maxWaitMs?: number
+  /** A new group starts at the oldest retained message (default) or only at new ones. */
+  fromBeginning?: boolean
+  /**
+   * Redelivery policy when the handler throws. Non-retriable errors, and retriable ones past
+   * `maxAttempts`, send the batch to the dead-letter topic with the error in headers.
+   * Use `maxAttempts: Infinity` for sinks that must never give up (the storage writer).
+   */
+  retry?: Partial<RetryOptions>
+}
+
+export interface Subscription {
+  readonly group: string
+  /** Leaves the group after the in-flight batch finishes; safe twice. */
+  stop(): Promise<void>
+}
+
+export interface PublishOptions {
+  /** How long to wait for room in a full buffer before failing with ARGUS_ERR_OVERLOADED. */
+  timeoutMs?: number
+}
+
+/**
+ * The message bus between pipeline stages. At-least-once: a batch is acknowledged only after its
+ * handler resolves, and redelivered on failure. Buffers are bounded: `publish` waits for room
+ * (backpressure) and fails with a retriable ARGUS_ERR_OVERLOADED after its timeout.
+ * Publishing a batch is all-or-nothing.
+ */
+export interface Bus extends Component {
+  publish<T>(
+    topic: string,
+    messages: ReadonlyArray<OutgoingMessage<T>>,
+    options?: PublishOptions,
+  ): Promise<void>
+  subscribe<T>(options: SubscribeOptions<T>): Promise<Subscription>
+  /** Resolves when every active group has handled everything published so far, or the timeout passes. */
+  drain(timeoutMs: number): Promise<boolean>
+}
+
+/** Headers set on dead-lettered messages. */
+export const DEAD_LETTER_HEADERS = {
+  errorCode: 'argus-error-code',
+  errorMessage: 'argus-error-message',
+  originalTopic: 'argus-original-topic',
+  originalPartition: 'argus-original-partition',
+  originalOffset: 'argus-original-offset',
+  group: 'argus-consumer-group',
+  attempts: 'argus-attempts',
+} as const

@@ -1,0 +1,14 @@
+export { DEAD_LETTER_HEADERS } from './bus.js'
+export type {
+  BatchHandler,
+  Bus,
+  DeliveredMessage,
+  MessageBatch,
+  OutgoingMessage,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+} from './bus.js'
+export { createInProcessBus } from './in-process-bus.js'
+export type { InProcessBusOptions } from './in-process-bus.js'
+export { hashKey, partitionFor } from './partitioner.js'

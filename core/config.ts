@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs'
+import Type, { type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { parse as parseYaml } from 'yaml'
+import { ArgusError, errorMessage } from './errors.js'
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+const PositiveInt = Type.Integer({ minimum: 1 })
+
+export const ConfigSchema = Type.Object(
+  {
+    cluster: Type.String({ minLength: 1, description: 'name of the cluster this Argus watches' }),
+    dataDir: Type.String({ minLength: 1, description: 'embedded ClickHouse data and other state' }),
+    log: Type.Object(
+      {
+        level: Type.Union([
+          Type.Literal('fatal'),
+          Type.Literal('error'),
+          Type.Literal('warn'),
+          Type.Literal('info'),
+          Type.Literal('debug'),
+          Type.Literal('trace'),
+          Type.Literal('silent'),
+        ]),
+      },
+      { additionalProperties: false },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        bodyLimitBytes: Type.Integer({ minimum: 1024 }),
+        /** How long an ingest request waits for bus space before answering 503 (fluentd retries 503). */
+        publishTimeoutMs: PositiveInt,
+      },
+      { additionalProperties: false },
+    ),
+    clickhouse: Type.Object(
+      {
+        url: Type.Optional(Type.String({ pattern: '^https?://' })),
+        username: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String()),
+        database: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        signalRetentionDays: PositiveInt,
+        findingRetentionDays: PositiveInt,
+      },
+      { additionalProperties: false },
+    ),
+    bus: Type.Object(
+      {
+        partitions: Type.Integer({ minimum: 1, maximum: 1024 }),
+        /** Messages a partition holds before publishers wait: the in-process bus's bound. */
+        partitionCapacity: Type.Integer({ minimum: 16 }),
+      },
+      { additionalProperties: false },
+    ),
+    writer: Type.Object(
+      {
+        maxBatchRows: PositiveInt,
+        maxWaitMs: Type.Integer({ minimum: 0 }),
+        maxInFlightInserts: PositiveInt,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type ArgusConfig = Static<typeof ConfigSchema>
+
+export const DEFAULT_CONFIG: ArgusConfig = {
+  cluster: 'default',
+  dataDir: './data',
+  log: { level: 'info' },
+  http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 * 1024, publishTimeoutMs: 5_000 },
+  clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
+  bus: { partitions: 4, partitionCapacity: 50_000 },
+  writer: { maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
+}
+
+type EnvType = 'string' | 'integer'
+/** Environment variables, each mapped to one config field; documented in the README's configuration table. */
+export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType; secret?: boolean }> = [
+  { name: 'ARGUS_CLUSTER', path: 'cluster', type: 'string' },
+  { name: 'ARGUS_DATA_DIR', path: 'dataDir', type: 'string' },
+  { name: 'ARGUS_LOG_LEVEL', path: 'log.level', type: 'string' },
+  { name: 'ARGUS_HTTP_HOST', path: 'http.host', type: 'string' },
+  { name: 'ARGUS_HTTP_PORT', path: 'http.port', type: 'integer' },
+  { name: 'ARGUS_HTTP_BODY_LIMIT_BYTES', path: 'http.bodyLimitBytes', type: 'integer' },
+  { name: 'ARGUS_HTTP_PUBLISH_TIMEOUT_MS', path: 'http.publishTimeoutMs', type: 'integer' },
+  { name: 'CLICKHOUSE_URL', path: 'clickhouse.url', type: 'string' },
+  { name: 'CLICKHOUSE_USER', path: 'clickhouse.username', type: 'string' },
+  { name: 'CLICKHOUSE_PASSWORD', path: 'clickhouse.password', type: 'string', secret: true },
+  { name: 'CLICKHOUSE_DATABASE', path: 'clickhouse.database', type: 'string' },
+  { name: 'ARGUS_SIGNAL_RETENTION_DAYS', path: 'clickhouse.signalRetentionDays', type: 'integer' },
+  { name: 'ARGUS_FINDING_RETENTION_DAYS', path: 'clickhouse.findingRetentionDays', type: 'integer' },
+  { name: 'ARGUS_BUS_PARTITIONS', path: 'bus.partitions', type: 'integer' },
+  { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },
+  { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },
+  { name: 'ARGUS_WRITER_MAX_WAIT_MS', path: 'writer.maxWaitMs', type: 'integer' },
+  { name: 'ARGUS_WRITER_MAX_IN_FLIGHT', path: 'writer.maxInFlightInserts', type: 'integer' },
+]
+
+const validator = Compile(ConfigSchema)
+
+type PlainObject = Record<string, unknown>
+const isPlainObject = (value: unknown): value is PlainObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+function deepMerge(base: PlainObject, override: PlainObject): PlainObject {
+  const out: PlainObject = { ...base }
+  for (const [key, value] of Object.entries(override)) {
+    const current = out[key]
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value
+  }
+  return out
+}
+
+function setPath(target: PlainObject, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key]
+    if (!isPlainObject(next)) node[key] = {}
+    node = node[key] as PlainObject
+  }
+  node[keys[keys.length - 1] as string] = value
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): PlainObject {
+  const out: PlainObject = {}
+  for (const variable of ENV_VARS) {
+    const raw = env[variable.name]
+    if (raw === undefined || raw === '') continue
+    if (variable.type === 'integer') {
+      if (!/^-?\d+$/.test(raw.trim())) {
+        throw new ArgusError(
+          'ARGUS_ERR_CONFIG',
+          `${variable.path} (env ${variable.name}) must be an integer, got "${raw}"`,
+        )
+      }
+      setPath(out, variable.path, Number(raw))
+    } else {
+      setPath(out, variable.path, raw)
+    }
+  }
+  return out
+}
+
+function readYaml(file: string): PlainObject {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ArgusError('ARGUS_ERR_CONFIG', `cannot read config file ${file}: ${errorMessage(error)}`, {
+      cause: error,
+    })
+  }
+  let parsed: unknown
+  try {
+    parsed = parseYaml(text)
+  } catch (error) {
+    throw new ArgusError(
+      'ARGUS_ERR_CONFIG',
+      `config file ${file} is not valid YAML: ${errorMessage(error)}`,
+      { cause: error },
+    )
+  }
+  if (parsed == null) return {}
+  if (!isPlainObject(parsed))
+    throw new ArgusError('ARGUS_ERR_CONFIG', `config file ${file} must hold a mapping at the top level`)
+  return parsed
+}
+
+/** `/http/port` -> `http.port`, so errors name fields as users write them. */
+function fieldName(instancePath: string, params: unknown): string {
+  const base = instancePath.replace(/^\//, '').replaceAll('/', '.')
+  const extra =
+    isPlainObject(params) && Array.isArray(params.additionalProperties) ? params.additionalProperties : []
+  if (extra.length > 0) return [base, String(extra[0])].filter(Boolean).join('.')
+  return base || '(root)'
+}
+
+export function validateConfig(candidate: unknown): ArgusConfig {
+  if (validator.Check(candidate)) return candidate
+  const problems = [...validator.Errors(candidate)]
+    .filter((e) => e.keyword !== 'boolean')
+    .map((e) =>
+      e.keyword === 'additionalProperties'
+        ? `${fieldName(e.instancePath, e.params)}: unknown field`
+        : `${fieldName(e.instancePath, e.params)}: ${e.message}`,
+    )
+  throw new ArgusError('ARGUS_ERR_CONFIG', `invalid configuration: ${[...new Set(problems)].join('; ')}`, {
+    details: { problems },
+  })
+}
+
+/** Builds the config: defaults, then the YAML file (`--config` or `ARGUS_CONFIG`), then the environment, then overrides. */
+export function loadConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: PlainObject } = {},
+): ArgusConfig {
+  const env = options.env ?? process.env
+  const file = options.file ?? env.ARGUS_CONFIG
+  let merged: PlainObject = structuredClone(DEFAULT_CONFIG)
+  if (file) merged = deepMerge(merged, readYaml(file))
+  merged = deepMerge(merged, fromEnv(env))
+  if (options.overrides) merged = deepMerge(merged, options.overrides)
+  return validateConfig(merged)
+}
+
+/** The config with secrets replaced, fit to log or serve. */
+export function redactConfig(config: ArgusConfig): ArgusConfig {
+  const copy = structuredClone(config)
+  if (copy.clickhouse.password) copy.clickhouse.password = '[redacted]'
+  return copy
+}

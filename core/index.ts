@@ -1,0 +1,46 @@
+export { ArgusError, ERROR_CODES, errorMessage, isArgusError, isRetriable } from './errors.js'
+export type { ArgusErrorOptions, ErrorCode } from './errors.js'
+export { DEFAULT_RETRY, backoffDelay, retry, sleep } from './retry.js'
+export type { RetryOptions } from './retry.js'
+export { startAll } from './lifecycle.js'
+export type { Component } from './lifecycle.js'
+export { createLogger } from './logger.js'
+export type { Logger } from './logger.js'
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  counter,
+  createMetricsRegistry,
+  gauge,
+  histogram,
+} from './metrics.js'
+export { ConfigSchema, DEFAULT_CONFIG, ENV_VARS, loadConfig, redactConfig, validateConfig } from './config.js'
+export type { ArgusConfig } from './config.js'
+export { SIGNAL_TOPICS, TOPICS, TOPIC_SCHEMAS, partitionKey } from './topics.js'
+export type { TopicName } from './topics.js'
+export { Attributes, EntityRef, Envelope, WorkloadRef } from './schemas/envelope.js'
+export {
+  ChangeKind,
+  KubeEvent,
+  LogLevel,
+  LogRecord,
+  MetricSample,
+  MetricType,
+  NetworkFlow,
+  ResourceChange,
+} from './schemas/signals.js'
+export {
+  Action,
+  ActionKind,
+  ActionStatus,
+  Alert,
+  Anomaly,
+  Evidence,
+  Incident,
+  IncidentStatus,
+  RootCause,
+  Severity,
+  SignalKind,
+} from './schemas/findings.js'

@@ -1,0 +1,138 @@
+import Type, { type Static } from 'typebox'
+import { Attributes, EntityRef, envelopeProperties } from './envelope.js'
+
+export const Severity = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')])
+export type Severity = Static<typeof Severity>
+
+export const SignalKind = Type.Union([
+  Type.Literal('metric'),
+  Type.Literal('log'),
+  Type.Literal('event'),
+  Type.Literal('flow'),
+  Type.Literal('change'),
+  Type.Literal('alert'),
+])
+export type SignalKind = Static<typeof SignalKind>
+
+/** One piece of evidence: what was seen, when, and how far it was from normal. */
+export const Evidence = Type.Object(
+  {
+    signal: SignalKind,
+    ts: Type.Integer({ minimum: 0 }),
+    description: Type.String(),
+    metric: Type.Optional(Type.String()),
+    observed: Type.Optional(Type.Number()),
+    expected: Type.Optional(Type.Number()),
+    baselineFromTs: Type.Optional(Type.Integer({ minimum: 0 })),
+    baselineToTs: Type.Optional(Type.Integer({ minimum: 0 })),
+    refId: Type.Optional(Type.String({ description: 'id of the anomaly, change or event this points to' })),
+  },
+  { additionalProperties: false },
+)
+export type Evidence = Static<typeof Evidence>
+
+export const Anomaly = Type.Object(
+  {
+    ...envelopeProperties,
+    id: Type.String(),
+    entity: EntityRef,
+    signal: SignalKind,
+    kind: Type.String({
+      description: 'spike, level_shift, trend, variance, seasonal, new_template, error_surge, ...',
+    }),
+    score: Type.Number({ minimum: 0, maximum: 1 }),
+    severity: Severity,
+    summary: Type.String(),
+    evidence: Type.Array(Evidence),
+  },
+  { additionalProperties: false },
+)
+export type Anomaly = Static<typeof Anomaly>
+
+export const IncidentStatus = Type.Union([Type.Literal('open'), Type.Literal('resolved')])
+
+export const Incident = Type.Object(
+  {
+    ...envelopeProperties,
+    id: Type.String(),
+    status: IncidentStatus,
+    severity: Severity,
+    title: Type.String(),
+    openedAt: Type.Integer({ minimum: 0 }),
+    resolvedAt: Type.Optional(Type.Integer({ minimum: 0 })),
+    anomalyIds: Type.Array(Type.String()),
+    entities: Type.Array(EntityRef),
+    /** Incidents are updated in place; the highest version wins. */
+    version: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+)
+export type Incident = Static<typeof Incident>
+
+export const RootCause = Type.Object(
+  {
+    ...envelopeProperties,
+    incidentId: Type.String(),
+    rank: Type.Integer({ minimum: 1 }),
+    entity: EntityRef,
+    score: Type.Number({ minimum: 0, maximum: 1 }),
+    explanation: Type.String(),
+    evidence: Type.Array(Evidence),
+  },
+  { additionalProperties: false },
+)
+export type RootCause = Static<typeof RootCause>
+
+export const Alert = Type.Object(
+  {
+    ...envelopeProperties,
+    fingerprint: Type.String(),
+    status: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
+    labels: Attributes,
+    annotations: Attributes,
+    startsAt: Type.Integer({ minimum: 0 }),
+    endsAt: Type.Optional(Type.Integer({ minimum: 0 })),
+    incidentId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type Alert = Static<typeof Alert>
+
+export const ActionKind = Type.Union([
+  Type.Literal('scale'),
+  Type.Literal('restart'),
+  Type.Literal('delete_pod'),
+  Type.Literal('rollback'),
+  Type.Literal('patch_hpa'),
+  Type.Literal('raise_memory_limit'),
+  Type.Literal('notify'),
+  Type.Literal('request_approval'),
+])
+export type ActionKind = Static<typeof ActionKind>
+
+export const ActionStatus = Type.Union([
+  Type.Literal('proposed'),
+  Type.Literal('pending_approval'),
+  Type.Literal('dry_run'),
+  Type.Literal('executed'),
+  Type.Literal('skipped'),
+  Type.Literal('failed'),
+  Type.Literal('rejected'),
+])
+
+export const Action = Type.Object(
+  {
+    ...envelopeProperties,
+    id: Type.String(),
+    incidentId: Type.Optional(Type.String()),
+    policy: Type.Optional(Type.String()),
+    kind: ActionKind,
+    target: EntityRef,
+    params: Attributes,
+    status: ActionStatus,
+    reason: Type.String({ description: 'why it ran, or why it was skipped' }),
+    actor: Type.Optional(Type.String({ description: 'who approved or rejected it' })),
+  },
+  { additionalProperties: false },
+)
+export type Action = Static<typeof Action>

@@ -1,0 +1,156 @@
+import Type, { type Static } from 'typebox'
+import { Attributes, envelopeProperties } from './envelope.js'
+
+const ObjectRef = Type.Object(
+  {
+    kind: Type.String(),
+    name: Type.String(),
+    namespace: Type.Optional(Type.String()),
+    uid: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+
+/** A Kubernetes Event (core/v1 or events.k8s.io/v1), flattened. */
+export const KubeEvent = Type.Object(
+  {
+    ...envelopeProperties,
+    uid: Type.String({ description: 'Event object uid; with count it identifies one occurrence' }),
+    type: Type.Union([Type.Literal('Normal'), Type.Literal('Warning')]),
+    reason: Type.String(),
+    message: Type.String(),
+    involvedObject: ObjectRef,
+    reportingComponent: Type.Optional(Type.String()),
+    count: Type.Integer({ minimum: 1 }),
+    firstTs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+)
+export type KubeEvent = Static<typeof KubeEvent>
+
+export const ChangeKind = Type.Union([
+  Type.Literal('rollout'),
+  Type.Literal('scale'),
+  Type.Literal('config'),
+  Type.Literal('create'),
+  Type.Literal('delete'),
+  Type.Literal('update'),
+])
+export type ChangeKind = Static<typeof ChangeKind>
+
+/** A change to a cluster object: rollouts, scaling, config edits. Changes are root-cause candidates. */
+export const ResourceChange = Type.Object(
+  {
+    ...envelopeProperties,
+    changeKind: ChangeKind,
+    resource: ObjectRef,
+    revision: Type.Optional(Type.String()),
+    fromReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    toReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+    images: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { container: Type.String(), from: Type.Optional(Type.String()), to: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    /** Changed fields as JSON paths with old and new values (stringified), for evidence. */
+    diff: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { path: Type.String(), from: Type.Optional(Type.String()), to: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    actor: Type.Optional(
+      Type.String({ description: 'who made the change, when known (managedFields manager)' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type ResourceChange = Static<typeof ResourceChange>
+
+export const LogLevel = Type.Union([
+  Type.Literal('trace'),
+  Type.Literal('debug'),
+  Type.Literal('info'),
+  Type.Literal('warn'),
+  Type.Literal('error'),
+  Type.Literal('fatal'),
+  Type.Literal('unknown'),
+])
+export type LogLevel = Static<typeof LogLevel>
+
+export const LogRecord = Type.Object(
+  {
+    ...envelopeProperties,
+    message: Type.String(),
+    level: LogLevel,
+    stream: Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr')])),
+    /** Which receiver produced the record: `fluentd-http`, `fluent-bit-http`, `forward`, ... */
+    source: Type.String(),
+    /** Assigned by the log template miner. */
+    templateId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type LogRecord = Static<typeof LogRecord>
+
+export const MetricType = Type.Union([
+  Type.Literal('gauge'),
+  Type.Literal('counter'),
+  Type.Literal('histogram'),
+  Type.Literal('summary'),
+  Type.Literal('unknown'),
+])
+
+export const MetricSample = Type.Object(
+  {
+    ...envelopeProperties,
+    name: Type.String({ minLength: 1 }),
+    value: Type.Number(),
+    type: Type.Optional(MetricType),
+    labels: Attributes,
+  },
+  { additionalProperties: false },
+)
+export type MetricSample = Static<typeof MetricSample>
+
+const FlowEndpoint = Type.Object(
+  {
+    namespace: Type.String(),
+    name: Type.String({ description: 'pod name, or "-" when aggregated' }),
+    aggregatedName: Type.String({ description: 'workload prefix, e.g. the ReplicaSet name with a `*`' }),
+    type: Type.String({ description: 'wep, hep, ns, net' }),
+    labels: Attributes,
+    ip: Type.Optional(Type.String()),
+    port: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: false },
+)
+
+/** A Calico flow log record, one aggregated flow between two endpoints over an interval. */
+export const NetworkFlow = Type.Object(
+  {
+    ...envelopeProperties,
+    startTs: Type.Integer({ minimum: 0 }),
+    endTs: Type.Integer({ minimum: 0 }),
+    source: FlowEndpoint,
+    destination: FlowEndpoint,
+    destServiceName: Type.Optional(Type.String()),
+    destServiceNamespace: Type.Optional(Type.String()),
+    protocol: Type.String(),
+    action: Type.Union([Type.Literal('allow'), Type.Literal('deny')]),
+    reporter: Type.Union([Type.Literal('src'), Type.Literal('dst')]),
+    bytesIn: Type.Integer({ minimum: 0 }),
+    bytesOut: Type.Integer({ minimum: 0 }),
+    packetsIn: Type.Integer({ minimum: 0 }),
+    packetsOut: Type.Integer({ minimum: 0 }),
+    flowCount: Type.Integer({ minimum: 0 }),
+    policies: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type NetworkFlow = Static<typeof NetworkFlow>

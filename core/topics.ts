@@ -1,0 +1,60 @@
+import type { TSchema } from 'typebox'
+import { KubeEvent, LogRecord, MetricSample, NetworkFlow, ResourceChange } from './schemas/signals.js'
+import { Action, Alert, Anomaly, Incident, RootCause } from './schemas/findings.js'
+
+/** Topic names. Raw signals first, then findings; `deadLetter` holds messages whose handlers kept failing. */
+export const TOPICS = {
+  kubeEvents: 'argus.signals.kube-events',
+  resourceChanges: 'argus.signals.resource-changes',
+  logs: 'argus.signals.logs',
+  metrics: 'argus.signals.metrics',
+  flows: 'argus.signals.flows',
+  anomalies: 'argus.findings.anomalies',
+  incidents: 'argus.findings.incidents',
+  rootCauses: 'argus.findings.root-causes',
+  alerts: 'argus.alerts',
+  actions: 'argus.actions',
+  deadLetter: 'argus.dead-letter',
+} as const
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]
+
+/** The payload schema of each topic (the dead-letter topic carries the failed message as it was). */
+export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>, TSchema> = {
+  [TOPICS.kubeEvents]: KubeEvent,
+  [TOPICS.resourceChanges]: ResourceChange,
+  [TOPICS.logs]: LogRecord,
+  [TOPICS.metrics]: MetricSample,
+  [TOPICS.flows]: NetworkFlow,
+  [TOPICS.anomalies]: Anomaly,
+  [TOPICS.incidents]: Incident,
+  [TOPICS.rootCauses]: RootCause,
+  [TOPICS.alerts]: Alert,
+  [TOPICS.actions]: Action,
+}
+
+/** Raw signal topics: what the storage writer persists as they arrive. */
+export const SIGNAL_TOPICS = [
+  TOPICS.kubeEvents,
+  TOPICS.resourceChanges,
+  TOPICS.logs,
+  TOPICS.metrics,
+  TOPICS.flows,
+] as const
+
+/**
+ * Partition key: cluster/namespace/workload, so one workload's data stays in order on one partition
+ * and reaches one analyzer instance. Falls back to the pod, then the node, when the workload is unknown.
+ */
+export function partitionKey(envelope: {
+  cluster: string
+  namespace?: string | undefined
+  workload?: { kind: string; name: string } | undefined
+  pod?: string | undefined
+  node?: string | undefined
+}): string {
+  const entity = envelope.workload
+    ? `${envelope.workload.kind}/${envelope.workload.name}`
+    : (envelope.pod ?? envelope.node ?? '')
+  return `${envelope.cluster}/${envelope.namespace ?? ''}/${entity}`
+}

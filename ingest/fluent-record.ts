@@ -1,0 +1,157 @@
+import type { LogLevel, LogRecord } from '../core/index.js'
+import { levelFromField, levelFromMessage } from './log-level.js'
+import { inferService, inferWorkload } from './pod-workload.js'
+
+export type NormaliseResult = { ok: true; record: LogRecord } | { ok: false; reason: string }
+
+export interface NormaliseContext {
+  cluster: string
+  /** Receive time, used when the record carries no timestamp. */
+  now: number
+  source: string
+}
+
+const MESSAGE_FIELDS = ['log', 'message', 'msg', 'MESSAGE'] as const
+const TIME_FIELDS = ['time', 'date', '@timestamp', 'timestamp', 'ts'] as const
+const LEVEL_FIELDS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname'] as const
+/** Fields consumed into the envelope; everything else becomes an attribute. */
+const CONSUMED = new Set<string>([
+  ...MESSAGE_FIELDS,
+  ...TIME_FIELDS,
+  ...LEVEL_FIELDS,
+  'stream',
+  'kubernetes',
+  'docker',
+])
+const MAX_ATTRIBUTES = 64
+const MAX_ATTRIBUTE_LENGTH = 4096
+
+type Json = Record<string, unknown>
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * Timestamps as shippers write them: epoch seconds (fluent-bit `date`, often fractional),
+ * epoch milliseconds or nanoseconds, or RFC 3339 / ISO 8601 strings (CRI `time`, `@timestamp`).
+ */
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+    if (value > 1e17) return Math.floor(value / 1e6) // nanoseconds
+    if (value > 1e14) return Math.floor(value / 1e3) // microseconds
+    if (value > 1e11) return Math.floor(value) // milliseconds
+    return Math.floor(value * 1000) // seconds
+  }
+  if (typeof value === 'string' && value.length > 0) {
+    if (/^\d+(\.\d+)?$/.test(value)) return parseTimestamp(Number(value))
+    const parsed = Date.parse(value)
+    return Number.isNaN(parsed) ? undefined : parsed
+  }
+  return undefined
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isObject(value)) return {}
+  const out: Record<string, string> = {}
+  for (const [key, v] of Object.entries(value))
+    if (v !== undefined && v !== null) out[key] = typeof v === 'string' ? v : JSON.stringify(v)
+  return out
+}
+
+function attributeValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.length > MAX_ATTRIBUTE_LENGTH ? text.slice(0, MAX_ATTRIBUTE_LENGTH) : text
+}
+
+/**
+ * Maps one fluentd `out_http` / fluent-bit `http` record to a LogRecord. Records are open by design
+ * (structured logs carry any fields): unknown fields become attributes. Known fields with the wrong
+ * type are rejected with a reason.
+ */
+export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): NormaliseResult {
+  if (!isObject(raw)) return { ok: false, reason: 'record must be a JSON object' }
+
+  let messageField: string | undefined
+  for (const field of MESSAGE_FIELDS) {
+    if (raw[field] !== undefined) {
+      messageField = field
+      break
+    }
+  }
+  if (messageField === undefined)
+    return { ok: false, reason: `record has no message field (one of ${MESSAGE_FIELDS.join(', ')})` }
+  const message = raw[messageField]
+  if (typeof message !== 'string')
+    return {
+      ok: false,
+      reason: `${messageField} must be a string, got ${Array.isArray(message) ? 'array' : typeof message}`,
+    }
+
+  let ts: number | undefined
+  for (const field of TIME_FIELDS) {
+    if (raw[field] === undefined) continue
+    ts = parseTimestamp(raw[field])
+    if (ts === undefined)
+      return { ok: false, reason: `${field} is not a timestamp: ${JSON.stringify(raw[field]).slice(0, 80)}` }
+    break
+  }
+
+  const kubernetes = raw.kubernetes
+  if (kubernetes !== undefined && !isObject(kubernetes))
+    return { ok: false, reason: 'kubernetes must be an object' }
+  const k8s = kubernetes ?? {}
+  for (const field of ['namespace_name', 'pod_name', 'container_name', 'host']) {
+    if (k8s[field] !== undefined && typeof k8s[field] !== 'string')
+      return { ok: false, reason: `kubernetes.${field} must be a string` }
+  }
+  if (k8s.labels !== undefined && !isObject(k8s.labels))
+    return { ok: false, reason: 'kubernetes.labels must be an object' }
+
+  const stream = raw.stream
+  if (stream !== undefined && stream !== 'stdout' && stream !== 'stderr')
+    return { ok: false, reason: 'stream must be "stdout" or "stderr"' }
+
+  let level: LogLevel | undefined
+  for (const field of LEVEL_FIELDS) {
+    if (raw[field] !== undefined) {
+      level = levelFromField(raw[field])
+      if (level) break
+    }
+  }
+  level ??= levelFromMessage(message)
+
+  const labels = stringMap(k8s.labels)
+  const pod = k8s.pod_name as string | undefined
+  const workload = pod ? inferWorkload(pod, labels) : undefined
+  const service = inferService(labels, workload)
+
+  const attributes: Record<string, string> = {}
+  let attributeCount = 0
+  for (const [key, value] of Object.entries(raw)) {
+    if (CONSUMED.has(key) || value === undefined || value === null) continue
+    if (attributeCount++ >= MAX_ATTRIBUTES) {
+      attributes['argus.attributes_truncated'] = 'true'
+      break
+    }
+    attributes[key] = attributeValue(value)
+  }
+  if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
+  if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
+  for (const [key, value] of Object.entries(labels)) attributes[`label.${key}`] = value
+
+  const record: LogRecord = {
+    ts: ts ?? context.now,
+    cluster: context.cluster,
+    message: message.endsWith('\n') ? message.slice(0, -1) : message,
+    level,
+    source: context.source,
+  }
+  if (typeof k8s.namespace_name === 'string') record.namespace = k8s.namespace_name
+  if (pod) record.pod = pod
+  if (typeof k8s.container_name === 'string') record.container = k8s.container_name
+  if (typeof k8s.host === 'string') record.node = k8s.host
+  if (workload) record.workload = workload
+  if (service) record.service = service
+  if (stream === 'stdout' || stream === 'stderr') record.stream = stream
+  if (Object.keys(attributes).length > 0) record.attributes = attributes
+  return { ok: true, record }
+}

@@ -1,0 +1,8 @@
+export { fluentHttpSource } from './fluent-http-source.js'
+export type { FluentHttpSourceOptions } from './fluent-http-source.js'
+export { normaliseFluentRecord, parseTimestamp } from './fluent-record.js'
+export type { NormaliseContext, NormaliseResult } from './fluent-record.js'
+export { decodeBody, parseFluentBody } from './fluent-http-body.js'
+export type { ParsedBody, RecordProblem } from './fluent-http-body.js'
+export { levelFromField, levelFromMessage } from './log-level.js'
+export { inferService, inferWorkload } from './pod-workload.js'

@@ -1,0 +1,61 @@
+import type { LogLevel } from '../core/index.js'
+
+const LEVEL_WORDS: Record<string, LogLevel> = {
+  trace: 'trace',
+  debug: 'debug',
+  dbg: 'debug',
+  info: 'info',
+  information: 'info',
+  informational: 'info',
+  notice: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  err: 'error',
+  severe: 'error',
+  fatal: 'fatal',
+  critical: 'fatal',
+  crit: 'fatal',
+  panic: 'fatal',
+  emerg: 'fatal',
+  alert: 'fatal',
+}
+
+/** Syslog numeric severities (RFC 5424) and common numeric levels (pino/bunyan: 10..60). */
+function numericLevel(value: number): LogLevel {
+  if (value >= 10) {
+    if (value >= 60) return 'fatal'
+    if (value >= 50) return 'error'
+    if (value >= 40) return 'warn'
+    if (value >= 30) return 'info'
+    if (value >= 20) return 'debug'
+    return 'trace'
+  }
+  if (value <= 2) return 'fatal'
+  if (value === 3) return 'error'
+  if (value === 4) return 'warn'
+  if (value <= 6) return 'info'
+  return 'debug'
+}
+
+export function levelFromField(value: unknown): LogLevel | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return numericLevel(value)
+  if (typeof value !== 'string') return undefined
+  return LEVEL_WORDS[value.trim().toLowerCase()]
+}
+
+// The first level word in the head of a line: `2024-01-01 ERROR ...`, `[WARN]`, `level=error`, `E0102 ...` (klog).
+const LEVEL_IN_TEXT =
+  /\b(?:level|lvl|severity)=["']?(\w+)|\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL|CRIT|PANIC)\b/i
+const KLOG_PREFIX = /^([IWEF])\d{4} \d{2}:\d{2}:\d{2}/
+const KLOG_LEVELS: Record<string, LogLevel> = { I: 'info', W: 'warn', E: 'error', F: 'fatal' }
+
+/** Detects a level from the message text when the record has no level field. */
+export function levelFromMessage(message: string): LogLevel {
+  const head = message.length > 200 ? message.slice(0, 200) : message
+  const klog = KLOG_PREFIX.exec(head)
+  if (klog) return KLOG_LEVELS[klog[1] as string] ?? 'unknown'
+  const match = LEVEL_IN_TEXT.exec(head)
+  const word = match?.[1] ?? match?.[2]
+  return (word && LEVEL_WORDS[word.toLowerCase()]) || 'unknown'
+}

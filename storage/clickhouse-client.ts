@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { createChdbConnection } from 'chdb/connection'
+import { ArgusError, errorMessage } from '../core/index.js'
+
+export type { ClickHouseClient } from '@clickhouse/client'
+
+export interface ClickHouseTarget {
+  /** A ClickHouse server; when absent, embedded ClickHouse (chdb) stores data under `dataDir`. */
+  url?: string | undefined
+  username?: string | undefined
+  password?: string | undefined
+  dataDir: string
+}
+
+type ChdbClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+
+/** chdb allows one data directory per process, so the embedded client is shared and reference-counted. */
+let embedded: { path: string; client: ClickHouseClient; users: number } | undefined
+
+export interface StorageClientHandle {
+  client: ClickHouseClient
+  embedded: boolean
+  release(): Promise<void>
+}
+
+export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
+  if (target.url) {
+    const client = createClient({
+      url: target.url,
+      username: target.username ?? 'default',
+      password: target.password ?? '',
+      request_timeout: 60_000,
+      compression: { request: true, response: true },
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    })
+    return { client, embedded: false, release: () => client.close() }
+  }
+  const path = resolve(target.dataDir, 'clickhouse')
+  if (embedded && embedded.path !== path) {
+    throw new ArgusError(
+      'ARGUS_ERR_STORAGE',
+      `embedded ClickHouse is already open at ${embedded.path}; one process can use one data directory (asked for ${path})`,
+    )
+  }
+  if (!embedded) {
+    try {
+      mkdirSync(path, { recursive: true })
+      // chdb types its connection against its own copy of @clickhouse/client-common; the shapes are the same.
+      const connection = createChdbConnection({ path }) as unknown as ChdbClientConnection
+      embedded = { path, client: createClient({ connection }), users: 0 }
+    } catch (error) {
+      throw new ArgusError(
+        'ARGUS_ERR_STORAGE_UNAVAILABLE',
+        `cannot open embedded ClickHouse at ${path}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      )
+    }
+  }
+  embedded.users++
+  const shared = embedded
+  let released = false
+  return {
+    client: shared.client,
+    embedded: true,
+    async release() {
+      if (released) return
+      released = true
+      shared.users--
+      if (shared.users === 0 && embedded === shared) {
+        embedded = undefined
+        await shared.client.close()
+      }
+    },
+  }
+}
+
+/** Maps driver errors to ArgusErrors: connection trouble is retriable, a refused query is not. */
+export function storageError(error: unknown, what: string): ArgusError {
+  const message = errorMessage(error)
+  const code = (error as { code?: unknown }).code
+  const unreachable =
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)
+  const timeout = /timeout|timed out/i.test(message)
+  return new ArgusError(
+    unreachable ? 'ARGUS_ERR_STORAGE_UNAVAILABLE' : 'ARGUS_ERR_STORAGE',
+    `${what}: ${message}`,
+    {
+      cause: error,
+      retriable:
+        unreachable || timeout || /TOO_MANY_PARTS|MEMORY_LIMIT_EXCEEDED|TABLE_IS_READ_ONLY/.test(message),
+    },
+  )
+}

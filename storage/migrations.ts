@@ -1,0 +1,223 @@
+import { TABLES } from './tables.js'
+
+export interface Migration {
+  version: number
+  name: string
+  /** DDL statements; each must be idempotent (IF NOT EXISTS) so a crash mid-migration can rerun. */
+  statements(db: string): string[]
+}
+
+/**
+ * Settings shared by every table. The deduplication window makes a retried insert with the same
+ * token a no-op on plain MergeTree (replicated tables have it by default).
+ */
+const SETTINGS = 'SETTINGS non_replicated_deduplication_window = 1000, index_granularity = 8192'
+
+/** Envelope columns, in the order of `envelopeProperties` in core. */
+const ENVELOPE = `
+  ts DateTime64(3) CODEC(Delta, ZSTD(1)),
+  cluster LowCardinality(String),
+  namespace LowCardinality(String),
+  workload_kind LowCardinality(String),
+  workload_name LowCardinality(String),
+  pod String,
+  container LowCardinality(String),
+  node LowCardinality(String),
+  service LowCardinality(String),
+  attributes Map(LowCardinality(String), String)`
+
+const DAILY = 'PARTITION BY toDate(ts)'
+
+/** TTL clauses are set after migration from configuration (see `applyRetention`), not here. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'signal tables',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.logs} (${ENVELOPE},
+        level LowCardinality(String),
+        stream LowCardinality(String),
+        source LowCardinality(String),
+        template_id String,
+        message String CODEC(ZSTD(3)),
+        INDEX idx_message lower(message) TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 4,
+        INDEX idx_pod pod TYPE bloom_filter(0.01) GRANULARITY 4
+      ) ENGINE = MergeTree ${DAILY} ORDER BY (cluster, namespace, workload_name, ts) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metrics} (${ENVELOPE},
+        name LowCardinality(String),
+        type LowCardinality(String),
+        value Float64 CODEC(Gorilla, ZSTD(1)),
+        labels Map(LowCardinality(String), String)
+      ) ENGINE = MergeTree ${DAILY} ORDER BY (cluster, name, namespace, workload_name, pod, ts) ${SETTINGS}`,
+      // Events and changes are re-listed when a watch restarts: ReplacingMergeTree folds the repeats.
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.kubeEvents} (${ENVELOPE},
+        uid String,
+        type LowCardinality(String),
+        reason LowCardinality(String),
+        message String CODEC(ZSTD(3)),
+        involved_kind LowCardinality(String),
+        involved_name String,
+        involved_namespace LowCardinality(String),
+        involved_uid String,
+        reporting_component LowCardinality(String),
+        count UInt32,
+        first_ts DateTime64(3)
+      ) ENGINE = ReplacingMergeTree ${DAILY}
+        ORDER BY (cluster, namespace, involved_kind, involved_name, ts, uid, count) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.resourceChanges} (${ENVELOPE},
+        change_kind LowCardinality(String),
+        resource_kind LowCardinality(String),
+        resource_name String,
+        resource_uid String,
+        revision String,
+        from_replicas Nullable(UInt32),
+        to_replicas Nullable(UInt32),
+        images Array(Tuple(container String, from String, to String)),
+        diff Array(Tuple(path String, from String, to String)),
+        actor LowCardinality(String)
+      ) ENGINE = ReplacingMergeTree ${DAILY}
+        ORDER BY (cluster, namespace, resource_kind, resource_name, ts, change_kind, revision) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.flows} (${ENVELOPE},
+        start_ts DateTime64(3),
+        src_namespace LowCardinality(String),
+        src_name String,
+        src_aggregated LowCardinality(String),
+        src_type LowCardinality(String),
+        src_labels Map(LowCardinality(String), String),
+        src_ip String,
+        dst_namespace LowCardinality(String),
+        dst_name String,
+        dst_aggregated LowCardinality(String),
+        dst_type LowCardinality(String),
+        dst_labels Map(LowCardinality(String), String),
+        dst_ip String,
+        dst_port UInt16,
+        dst_service_name LowCardinality(String),
+        dst_service_namespace LowCardinality(String),
+        protocol LowCardinality(String),
+        action Enum8('allow' = 1, 'deny' = 2),
+        reporter Enum8('src' = 1, 'dst' = 2),
+        bytes_in UInt64 CODEC(T64, ZSTD(1)),
+        bytes_out UInt64 CODEC(T64, ZSTD(1)),
+        packets_in UInt64 CODEC(T64, ZSTD(1)),
+        packets_out UInt64 CODEC(T64, ZSTD(1)),
+        flow_count UInt32,
+        policies Array(String)
+      ) ENGINE = MergeTree ${DAILY}
+        ORDER BY (cluster, src_namespace, src_aggregated, dst_namespace, dst_aggregated, ts) ${SETTINGS}`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'finding tables',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.anomalies} (${ENVELOPE},
+        id String,
+        entity_kind LowCardinality(String),
+        entity_name String,
+        entity_namespace LowCardinality(String),
+        signal LowCardinality(String),
+        kind LowCardinality(String),
+        score Float32,
+        severity LowCardinality(String),
+        summary String,
+        evidence String CODEC(ZSTD(3))
+      ) ENGINE = ReplacingMergeTree ${DAILY} ORDER BY (cluster, entity_kind, entity_name, ts, id) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.incidents} (${ENVELOPE},
+        id String,
+        version UInt32,
+        status LowCardinality(String),
+        severity LowCardinality(String),
+        title String,
+        opened_at DateTime64(3),
+        resolved_at Nullable(DateTime64(3)),
+        anomaly_ids Array(String),
+        entities String
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (cluster, id) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.rootCauses} (${ENVELOPE},
+        incident_id String,
+        rank UInt16,
+        entity_kind LowCardinality(String),
+        entity_name String,
+        entity_namespace LowCardinality(String),
+        score Float32,
+        explanation String,
+        evidence String CODEC(ZSTD(3))
+      ) ENGINE = ReplacingMergeTree(ts) ORDER BY (cluster, incident_id, rank) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.alerts} (${ENVELOPE},
+        fingerprint String,
+        status LowCardinality(String),
+        labels Map(LowCardinality(String), String),
+        annotations Map(LowCardinality(String), String),
+        starts_at DateTime64(3),
+        ends_at Nullable(DateTime64(3)),
+        incident_id String
+      ) ENGINE = ReplacingMergeTree(ts) ORDER BY (cluster, fingerprint, starts_at) ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.actions} (${ENVELOPE},
+        id String,
+        incident_id String,
+        policy LowCardinality(String),
+        kind LowCardinality(String),
+        target_kind LowCardinality(String),
+        target_name String,
+        target_namespace LowCardinality(String),
+        params Map(LowCardinality(String), String),
+        status LowCardinality(String),
+        reason String,
+        actor LowCardinality(String)
+      ) ENGINE = ReplacingMergeTree(ts) ORDER BY (cluster, id) ${SETTINGS}`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'one-minute rollups for metrics and flows',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metrics1m} (
+        minute DateTime CODEC(Delta, ZSTD(1)),
+        cluster LowCardinality(String),
+        namespace LowCardinality(String),
+        workload_kind LowCardinality(String),
+        workload_name LowCardinality(String),
+        pod String,
+        container LowCardinality(String),
+        name LowCardinality(String),
+        samples SimpleAggregateFunction(sum, UInt64),
+        sum SimpleAggregateFunction(sum, Float64),
+        min SimpleAggregateFunction(min, Float64),
+        max SimpleAggregateFunction(max, Float64),
+        last AggregateFunction(argMax, Float64, DateTime64(3)),
+        quantiles AggregateFunction(quantilesTDigest(0.5, 0.9, 0.99), Float64)
+      ) ENGINE = AggregatingMergeTree PARTITION BY toDate(minute)
+        ORDER BY (cluster, name, namespace, workload_name, pod, container, workload_kind, minute) ${SETTINGS}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metrics_1m_mv TO ${db}.${TABLES.metrics1m} AS
+        SELECT toStartOfMinute(ts) AS minute, cluster, namespace, workload_kind, workload_name, pod, container, name,
+          count() AS samples, sum(value) AS sum, min(value) AS min, max(value) AS max,
+          argMaxState(value, ts) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(value) AS quantiles
+        FROM ${db}.${TABLES.metrics}
+        GROUP BY minute, cluster, namespace, workload_kind, workload_name, pod, container, name`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.flows1m} (
+        minute DateTime CODEC(Delta, ZSTD(1)),
+        cluster LowCardinality(String),
+        src_namespace LowCardinality(String),
+        src_aggregated LowCardinality(String),
+        dst_namespace LowCardinality(String),
+        dst_aggregated LowCardinality(String),
+        dst_service_name LowCardinality(String),
+        dst_port UInt16,
+        protocol LowCardinality(String),
+        flows UInt64,
+        denied_flows UInt64,
+        bytes UInt64,
+        packets UInt64
+      ) ENGINE = SummingMergeTree PARTITION BY toDate(minute)
+        ORDER BY (cluster, src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol, minute) ${SETTINGS}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.flows_1m_mv TO ${db}.${TABLES.flows1m} AS
+        SELECT toStartOfMinute(ts) AS minute, cluster, src_namespace, src_aggregated, dst_namespace, dst_aggregated,
+          dst_service_name, dst_port, protocol,
+          sum(flow_count) AS flows, sumIf(flow_count, action = 'deny') AS denied_flows,
+          sum(bytes_in + bytes_out) AS bytes, sum(packets_in + packets_out) AS packets
+        FROM ${db}.${TABLES.flows}
+        GROUP BY minute, cluster, src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol`,
+    ],
+  },
+]

@@ -1,0 +1,93 @@
+import { ArgusError, retry, type Component, type Logger, type Registry } from '../core/index.js'
+import { openClickHouse, type ClickHouseTarget, type StorageClientHandle } from './clickhouse-client.js'
+import { createLogRepository, type LogRepository } from './log-repository.js'
+import { applyRetention, migrate, type RetentionDays } from './migrator.js'
+import { createTopicWriter, type TopicWriter } from './topic-writer.js'
+
+export interface StorageOptions {
+  target: ClickHouseTarget
+  database: string
+  retention: RetentionDays
+  maxInFlightInserts: number
+  logger: Logger
+  metrics: Registry
+}
+
+export interface Storage extends Component {
+  readonly embedded: boolean
+  readonly writer: TopicWriter
+  readonly logs: LogRepository
+  /** True when ClickHouse answers; for readiness checks. */
+  ping(): Promise<boolean>
+}
+
+/** ClickHouse storage: opens the client, migrates, and hands out the writer and read repositories. */
+export function createStorage(options: StorageOptions): Storage {
+  const logger = options.logger.child({ component: 'storage' })
+  let handle: StorageClientHandle | undefined
+  let writer: TopicWriter | undefined
+  let logs: LogRepository | undefined
+  let starting: Promise<void> | undefined
+
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new ArgusError('ARGUS_ERR_STOPPED', 'storage is not started', { retriable: true })
+    return value
+  }
+
+  return {
+    name: 'storage',
+    get embedded() {
+      return !options.target.url
+    },
+    get writer() {
+      return started(writer)
+    },
+    get logs() {
+      return started(logs)
+    },
+    start() {
+      starting ??= (async () => {
+        handle = openClickHouse(options.target)
+        const client = handle.client
+        // A ClickHouse server may still be starting (compose, Kubernetes): retry migrations for a while.
+        await retry(() => migrate(client, options.database, logger), {
+          maxAttempts: handle.embedded ? 1 : 10,
+          initialDelayMs: 500,
+          maxDelayMs: 5_000,
+          onRetry: ({ attempt, error }) =>
+            logger.warn({ attempt, err: error }, 'ClickHouse not ready; retrying'),
+        })
+        await applyRetention(client, options.database, options.retention, logger)
+        writer = createTopicWriter({
+          client,
+          database: options.database,
+          logger,
+          metrics: options.metrics,
+          maxInFlight: options.maxInFlightInserts,
+        })
+        logs = createLogRepository(client, options.database)
+        logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
+      })()
+      return starting
+    },
+    async ping() {
+      if (!handle) return false
+      try {
+        return (await handle.client.ping()).success
+      } catch {
+        return false
+      }
+    },
+    async stop() {
+      if (!starting) return
+      await starting.catch(() => undefined)
+      starting = undefined
+      await writer?.stop()
+      await handle?.release()
+      handle = undefined
+      writer = undefined
+      logs = undefined
+    },
+  }
+}

@@ -1,0 +1,42 @@
+/** One table per signal kind and per finding kind. */
+export const TABLES = {
+  kubeEvents: 'kube_events',
+  resourceChanges: 'resource_changes',
+  logs: 'logs',
+  metrics: 'metric_samples',
+  flows: 'network_flows',
+  anomalies: 'anomalies',
+  incidents: 'incidents',
+  rootCauses: 'root_causes',
+  alerts: 'alerts',
+  actions: 'actions',
+  metrics1m: 'metrics_1m',
+  flows1m: 'flows_1m',
+  migrations: 'schema_migrations',
+} as const
+
+export type TableName = (typeof TABLES)[keyof typeof TABLES]
+
+/** Tables whose rows expire after the signal retention; the rest use the finding retention. */
+export const SIGNAL_TABLES: readonly TableName[] = [
+  TABLES.kubeEvents,
+  TABLES.resourceChanges,
+  TABLES.logs,
+  TABLES.metrics,
+  TABLES.flows,
+  TABLES.metrics1m,
+  TABLES.flows1m,
+]
+export const FINDING_TABLES: readonly TableName[] = [
+  TABLES.anomalies,
+  TABLES.incidents,
+  TABLES.rootCauses,
+  TABLES.alerts,
+  TABLES.actions,
+]
+
+/** Column holding each table's time, used for partitioning and TTL. */
+export const TIME_COLUMN: Partial<Record<TableName, string>> = {
+  [TABLES.metrics1m]: 'minute',
+  [TABLES.flows1m]: 'minute',
+}

@@ -1,0 +1,123 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import {
+  ArgusError,
+  counter,
+  gauge,
+  histogram,
+  retry,
+  type Logger,
+  type Registry,
+  type RetryOptions,
+} from '../core/index.js'
+import { storageError } from './clickhouse-client.js'
+import { TOPIC_TABLES } from './row-mappers.js'
+
+export interface TopicWriter {
+  /**
+   * Inserts one batch of a topic's messages as one ClickHouse block and resolves after ClickHouse
+   * acknowledges it, so the caller can then acknowledge the bus. The same `dedupToken` makes a
+   * repeated insert of the same batch a no-op.
+   */
+  write(topic: string, values: readonly unknown[], dedupToken: string): Promise<void>
+  /** Waits for in-flight inserts; later writes fail with ARGUS_ERR_STOPPED. */
+  stop(): Promise<void>
+}
+
+export interface TopicWriterOptions {
+  client: ClickHouseClient
+  database: string
+  logger: Logger
+  metrics: Registry
+  /** Concurrent inserts; further writes wait (backpressure to the bus). */
+  maxInFlight: number
+  retry?: Partial<RetryOptions>
+}
+
+export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
+  const { client, database, logger, metrics } = options
+  const rowsWritten = counter(metrics, 'argus_storage_rows_written_total', 'Rows inserted into ClickHouse', [
+    'table',
+  ])
+  const insertFailures = counter(metrics, 'argus_storage_insert_failures_total', 'Failed insert attempts', [
+    'table',
+  ])
+  const insertDuration = histogram(
+    metrics,
+    'argus_storage_insert_duration_seconds',
+    'Insert latency per block',
+    ['table'],
+  )
+  let inFlight = 0
+  gauge(metrics, 'argus_storage_inserts_in_flight', 'Inserts running now', [], function () {
+    this.set(inFlight)
+  })
+  const waiting: Array<() => void> = []
+  const idleWaiters: Array<() => void> = []
+  let stopped = false
+
+  async function acquire(): Promise<void> {
+    while (inFlight >= options.maxInFlight) await new Promise<void>((resolve) => waiting.push(resolve))
+    inFlight++
+  }
+  function release(): void {
+    inFlight--
+    waiting.shift()?.()
+    if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake()
+  }
+
+  async function write(topic: string, values: readonly unknown[], dedupToken: string): Promise<void> {
+    if (stopped) throw new ArgusError('ARGUS_ERR_STOPPED', 'storage writer is stopped', { retriable: true })
+    const target = TOPIC_TABLES[topic]
+    if (!target) throw new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`)
+    if (values.length === 0) return
+    const rows = values.map((value) => target.toRow(value as never))
+    await acquire()
+    try {
+      await retry(
+        async () => {
+          const endTimer = insertDuration.startTimer({ table: target.table })
+          try {
+            await client.insert({
+              table: `${database}.${target.table}`,
+              values: rows,
+              format: 'JSONEachRow',
+              // One token per bus batch: a retry, or a redelivery of the same batch, inserts nothing new.
+              clickhouse_settings: {
+                insert_deduplicate: 1,
+                insert_deduplication_token: dedupToken,
+                deduplicate_blocks_in_dependent_materialized_views: 1,
+              },
+            })
+          } catch (error) {
+            insertFailures.inc({ table: target.table })
+            throw storageError(error, `insert into ${target.table} failed`)
+          } finally {
+            endTimer()
+          }
+        },
+        {
+          maxAttempts: 5,
+          initialDelayMs: 200,
+          maxDelayMs: 5_000,
+          ...options.retry,
+          onRetry: ({ attempt, delayMs, error }) =>
+            logger.warn(
+              { table: target.table, attempt, delayMs, err: error },
+              'insert failed; retrying with the same token',
+            ),
+        },
+      )
+      rowsWritten.inc({ table: target.table }, rows.length)
+    } finally {
+      release()
+    }
+  }
+
+  return {
+    write,
+    async stop() {
+      stopped = true
+      if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+    },
+  }
+}
