@@ -1,0 +1,3 @@
+import { createLogger, type Logger } from '../../core/index.js'
+
+export const quietLogger = (): Logger => createLogger({ level: 'silent' })
