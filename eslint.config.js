@@ -70,10 +70,8 @@ export default tseslint.config(
     settings: {
       'import/resolver': { typescript: { alwaysTryTypes: true } },
       'boundaries/include': [...stages, ...tooling].map((f) => `${f}/**/*`),
-      'boundaries/elements': [
-        ...stages.map((type) => ({ type, pattern: type, mode: 'folder' })),
-        ...tooling.map((type) => ({ type, pattern: type, mode: 'folder' })),
-      ],
+      // Full paths from the project root: `test/unit/bus/` mirrors `bus/` but is test code, not bus.
+      'boundaries/elements': [...tooling, ...stages].map((type) => ({ type, pattern: `${type}/**/*`, mode: 'full' })),
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

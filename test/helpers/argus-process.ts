@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+
+export interface ArgusProcess {
+  url: string
+  child: ChildProcess
+  /** Milliseconds from spawn until the API answered. */
+  startupMs: number
+  logs: string[]
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** Runs `argus start` as a user would (bin/argus.js), on a free port, and waits for `/healthz`. */
+export async function startArgus(options: {
+  dataDir: string
+  env?: Record<string, string>
+  timeoutMs?: number
+}): Promise<ArgusProcess> {
+  const started = Date.now()
+  const child = spawn(
+    process.execPath,
+    ['bin/argus.js', 'start', '--port', '0', '--data-dir', options.dataDir],
+    {
+      env: { ...process.env, ARGUS_LOG_LEVEL: 'info', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  const logs: string[] = []
+  child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`argus did not start in time:\n${logs.join('')}`)),
+      options.timeoutMs ?? 60_000,
+    )
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`argus exited with ${code} before starting:\n${logs.join('')}`))
+    })
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      logs.push(line)
+      const parsed = JSON.parse(line) as { url?: string }
+      if (parsed.url) {
+        clearTimeout(timer)
+        resolve(parsed.url)
+      }
+    })
+  })
+  const health = await fetch(`${url}/healthz`)
+  if (!health.ok) throw new Error(`healthz answered ${health.status}`)
+  return {
+    url,
+    child,
+    startupMs: Date.now() - started,
+    logs,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode
+      const exited = once(child, 'exit') as Promise<[number | null]>
+      child.kill(signal)
+      const [code] = await exited
+      return code
+    },
+  }
+}
