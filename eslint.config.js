@@ -71,7 +71,11 @@ export default tseslint.config(
       'import/resolver': { typescript: { alwaysTryTypes: true } },
       'boundaries/include': [...stages, ...tooling].map((f) => `${f}/**/*`),
       // Full paths from the project root: `test/unit/bus/` mirrors `bus/` but is test code, not bus.
-      'boundaries/elements': [...tooling, ...stages].map((type) => ({ type, pattern: `${type}/**/*`, mode: 'full' })),
+      'boundaries/elements': [...tooling, ...stages].map((type) => ({
+        type,
+        pattern: `${type}/**/*`,
+        mode: 'full',
+      })),
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

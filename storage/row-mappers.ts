@@ -14,180 +14,303 @@ import {
 } from '../core/index.js'
 import { TABLES, type TableName } from './tables.js'
 
-type Row = Record<string, unknown>
+/**
+ * Rows are value arrays in column order, inserted as JSONCompactEachRow: no key names to
+ * serialise or parse, and one allocation per row. This is the ingest hot path.
+ */
+type Row = unknown[]
 
-function envelopeColumns(e: Envelope): Row {
+const ENVELOPE_COLUMNS = [
+  'ts',
+  'cluster',
+  'namespace',
+  'workload_kind',
+  'workload_name',
+  'pod',
+  'container',
+  'node',
+  'service',
+  'attributes',
+]
+
+function envelopeValues(e: Envelope, extra: number): Row {
+  const row: Row = new Array(ENVELOPE_COLUMNS.length + extra)
+  row[0] = e.ts
+  row[1] = e.cluster
+  row[2] = e.namespace ?? ''
+  row[3] = e.workload?.kind ?? ''
+  row[4] = e.workload?.name ?? ''
+  row[5] = e.pod ?? ''
+  row[6] = e.container ?? ''
+  row[7] = e.node ?? ''
+  row[8] = e.service ?? ''
+  row[9] = e.attributes ?? {}
+  return row
+}
+
+/** Builds a mapper from the table's own columns (after the envelope) and a function giving their values. */
+function mapper<T extends Envelope>(columns: string[], values: (record: T) => unknown[]): TopicMapper {
+  const offset = ENVELOPE_COLUMNS.length
   return {
-    ts: e.ts,
-    cluster: e.cluster,
-    namespace: e.namespace ?? '',
-    workload_kind: e.workload?.kind ?? '',
-    workload_name: e.workload?.name ?? '',
-    pod: e.pod ?? '',
-    container: e.container ?? '',
-    node: e.node ?? '',
-    service: e.service ?? '',
-    attributes: e.attributes ?? {},
+    columns: [...ENVELOPE_COLUMNS, ...columns],
+    toRow: (record: never) => {
+      const typed = record as T
+      const row = envelopeValues(typed, columns.length)
+      const rest = values(typed)
+      for (let i = 0; i < rest.length; i++) row[offset + i] = rest[i]
+      return row
+    },
   }
 }
 
-const logRow = (r: LogRecord): Row => ({
-  ...envelopeColumns(r),
-  level: r.level,
-  stream: r.stream ?? '',
-  source: r.source,
-  template_id: r.templateId ?? '',
-  message: r.message,
-})
-
-const metricRow = (r: MetricSample): Row => ({
-  ...envelopeColumns(r),
-  name: r.name,
-  type: r.type ?? 'unknown',
-  value: r.value,
-  labels: r.labels,
-})
-
-const kubeEventRow = (r: KubeEvent): Row => ({
-  ...envelopeColumns(r),
-  uid: r.uid,
-  type: r.type,
-  reason: r.reason,
-  message: r.message,
-  involved_kind: r.involvedObject.kind,
-  involved_name: r.involvedObject.name,
-  involved_namespace: r.involvedObject.namespace ?? '',
-  involved_uid: r.involvedObject.uid ?? '',
-  reporting_component: r.reportingComponent ?? '',
-  count: r.count,
-  first_ts: r.firstTs ?? r.ts,
-})
-
-const changeRow = (r: ResourceChange): Row => ({
-  ...envelopeColumns(r),
-  change_kind: r.changeKind,
-  resource_kind: r.resource.kind,
-  resource_name: r.resource.name,
-  resource_uid: r.resource.uid ?? '',
-  revision: r.revision ?? '',
-  from_replicas: r.fromReplicas ?? null,
-  to_replicas: r.toReplicas ?? null,
-  images: (r.images ?? []).map((i) => [i.container, i.from ?? '', i.to ?? '']),
-  diff: (r.diff ?? []).map((d) => [d.path, d.from ?? '', d.to ?? '']),
-  actor: r.actor ?? '',
-})
-
-const flowRow = (r: NetworkFlow): Row => ({
-  ...envelopeColumns(r),
-  start_ts: r.startTs,
-  src_namespace: r.source.namespace,
-  src_name: r.source.name,
-  src_aggregated: r.source.aggregatedName,
-  src_type: r.source.type,
-  src_labels: r.source.labels,
-  src_ip: r.source.ip ?? '',
-  dst_namespace: r.destination.namespace,
-  dst_name: r.destination.name,
-  dst_aggregated: r.destination.aggregatedName,
-  dst_type: r.destination.type,
-  dst_labels: r.destination.labels,
-  dst_ip: r.destination.ip ?? '',
-  dst_port: r.destination.port ?? 0,
-  dst_service_name: r.destServiceName ?? '',
-  dst_service_namespace: r.destServiceNamespace ?? '',
-  protocol: r.protocol,
-  action: r.action,
-  reporter: r.reporter,
-  bytes_in: r.bytesIn,
-  bytes_out: r.bytesOut,
-  packets_in: r.packetsIn,
-  packets_out: r.packetsOut,
-  flow_count: r.flowCount,
-  policies: r.policies,
-})
-
-const anomalyRow = (r: Anomaly): Row => ({
-  ...envelopeColumns(r),
-  id: r.id,
-  entity_kind: r.entity.kind,
-  entity_name: r.entity.name,
-  entity_namespace: r.entity.namespace ?? '',
-  signal: r.signal,
-  kind: r.kind,
-  score: r.score,
-  severity: r.severity,
-  summary: r.summary,
-  evidence: JSON.stringify(r.evidence),
-})
-
-const incidentRow = (r: Incident): Row => ({
-  ...envelopeColumns(r),
-  id: r.id,
-  version: r.version,
-  status: r.status,
-  severity: r.severity,
-  title: r.title,
-  opened_at: r.openedAt,
-  resolved_at: r.resolvedAt ?? null,
-  anomaly_ids: r.anomalyIds,
-  entities: JSON.stringify(r.entities),
-})
-
-const rootCauseRow = (r: RootCause): Row => ({
-  ...envelopeColumns(r),
-  incident_id: r.incidentId,
-  rank: r.rank,
-  entity_kind: r.entity.kind,
-  entity_name: r.entity.name,
-  entity_namespace: r.entity.namespace ?? '',
-  score: r.score,
-  explanation: r.explanation,
-  evidence: JSON.stringify(r.evidence),
-})
-
-const alertRow = (r: Alert): Row => ({
-  ...envelopeColumns(r),
-  fingerprint: r.fingerprint,
-  status: r.status,
-  labels: r.labels,
-  annotations: r.annotations,
-  starts_at: r.startsAt,
-  ends_at: r.endsAt ?? null,
-  incident_id: r.incidentId ?? '',
-})
-
-const actionRow = (r: Action): Row => ({
-  ...envelopeColumns(r),
-  id: r.id,
-  incident_id: r.incidentId ?? '',
-  policy: r.policy ?? '',
-  kind: r.kind,
-  target_kind: r.target.kind,
-  target_name: r.target.name,
-  target_namespace: r.target.namespace ?? '',
-  params: r.params,
-  status: r.status,
-  reason: r.reason,
-  actor: r.actor ?? '',
-})
-
-interface TopicTable {
-  table: TableName
+interface TopicMapper {
+  columns: string[]
   toRow: (value: never) => Row
+}
+
+const logRow = mapper<LogRecord>(['level', 'stream', 'source', 'template_id', 'message'], (r) => [
+  r.level,
+  r.stream ?? '',
+  r.source,
+  r.templateId ?? '',
+  r.message,
+])
+
+const metricRow = mapper<MetricSample>(['name', 'type', 'value', 'labels'], (r) => [
+  r.name,
+  r.type ?? 'unknown',
+  r.value,
+  r.labels,
+])
+
+const kubeEventRow = mapper<KubeEvent>(
+  [
+    'uid',
+    'type',
+    'reason',
+    'message',
+    'involved_kind',
+    'involved_name',
+    'involved_namespace',
+    'involved_uid',
+    'reporting_component',
+    'count',
+    'first_ts',
+  ],
+  (r) => [
+    r.uid,
+    r.type,
+    r.reason,
+    r.message,
+    r.involvedObject.kind,
+    r.involvedObject.name,
+    r.involvedObject.namespace ?? '',
+    r.involvedObject.uid ?? '',
+    r.reportingComponent ?? '',
+    r.count,
+    r.firstTs ?? r.ts,
+  ],
+)
+
+const changeRow = mapper<ResourceChange>(
+  [
+    'change_kind',
+    'resource_kind',
+    'resource_name',
+    'resource_uid',
+    'revision',
+    'from_replicas',
+    'to_replicas',
+    'images',
+    'diff',
+    'actor',
+  ],
+  (r) => [
+    r.changeKind,
+    r.resource.kind,
+    r.resource.name,
+    r.resource.uid ?? '',
+    r.revision ?? '',
+    r.fromReplicas ?? null,
+    r.toReplicas ?? null,
+    (r.images ?? []).map((i) => [i.container, i.from ?? '', i.to ?? '']),
+    (r.diff ?? []).map((d) => [d.path, d.from ?? '', d.to ?? '']),
+    r.actor ?? '',
+  ],
+)
+
+const flowRow = mapper<NetworkFlow>(
+  [
+    'start_ts',
+    'src_namespace',
+    'src_name',
+    'src_aggregated',
+    'src_type',
+    'src_labels',
+    'src_ip',
+    'dst_namespace',
+    'dst_name',
+    'dst_aggregated',
+    'dst_type',
+    'dst_labels',
+    'dst_ip',
+    'dst_port',
+    'dst_service_name',
+    'dst_service_namespace',
+    'protocol',
+    'action',
+    'reporter',
+    'bytes_in',
+    'bytes_out',
+    'packets_in',
+    'packets_out',
+    'flow_count',
+    'policies',
+  ],
+  (r) => [
+    r.startTs,
+    r.source.namespace,
+    r.source.name,
+    r.source.aggregatedName,
+    r.source.type,
+    r.source.labels,
+    r.source.ip ?? '',
+    r.destination.namespace,
+    r.destination.name,
+    r.destination.aggregatedName,
+    r.destination.type,
+    r.destination.labels,
+    r.destination.ip ?? '',
+    r.destination.port ?? 0,
+    r.destServiceName ?? '',
+    r.destServiceNamespace ?? '',
+    r.protocol,
+    r.action,
+    r.reporter,
+    r.bytesIn,
+    r.bytesOut,
+    r.packetsIn,
+    r.packetsOut,
+    r.flowCount,
+    r.policies,
+  ],
+)
+
+const anomalyRow = mapper<Anomaly>(
+  [
+    'id',
+    'entity_kind',
+    'entity_name',
+    'entity_namespace',
+    'signal',
+    'kind',
+    'score',
+    'severity',
+    'summary',
+    'evidence',
+  ],
+  (r) => [
+    r.id,
+    r.entity.kind,
+    r.entity.name,
+    r.entity.namespace ?? '',
+    r.signal,
+    r.kind,
+    r.score,
+    r.severity,
+    r.summary,
+    JSON.stringify(r.evidence),
+  ],
+)
+
+const incidentRow = mapper<Incident>(
+  ['id', 'version', 'status', 'severity', 'title', 'opened_at', 'resolved_at', 'anomaly_ids', 'entities'],
+  (r) => [
+    r.id,
+    r.version,
+    r.status,
+    r.severity,
+    r.title,
+    r.openedAt,
+    r.resolvedAt ?? null,
+    r.anomalyIds,
+    JSON.stringify(r.entities),
+  ],
+)
+
+const rootCauseRow = mapper<RootCause>(
+  [
+    'incident_id',
+    'rank',
+    'entity_kind',
+    'entity_name',
+    'entity_namespace',
+    'score',
+    'explanation',
+    'evidence',
+  ],
+  (r) => [
+    r.incidentId,
+    r.rank,
+    r.entity.kind,
+    r.entity.name,
+    r.entity.namespace ?? '',
+    r.score,
+    r.explanation,
+    JSON.stringify(r.evidence),
+  ],
+)
+
+const alertRow = mapper<Alert>(
+  ['fingerprint', 'status', 'labels', 'annotations', 'starts_at', 'ends_at', 'incident_id'],
+  (r) => [r.fingerprint, r.status, r.labels, r.annotations, r.startsAt, r.endsAt ?? null, r.incidentId ?? ''],
+)
+
+const actionRow = mapper<Action>(
+  [
+    'id',
+    'incident_id',
+    'policy',
+    'kind',
+    'target_kind',
+    'target_name',
+    'target_namespace',
+    'params',
+    'status',
+    'reason',
+    'actor',
+  ],
+  (r) => [
+    r.id,
+    r.incidentId ?? '',
+    r.policy ?? '',
+    r.kind,
+    r.target.kind,
+    r.target.name,
+    r.target.namespace ?? '',
+    r.params,
+    r.status,
+    r.reason,
+    r.actor ?? '',
+  ],
+)
+
+interface TopicTable extends TopicMapper {
+  table: TableName
 }
 
 /** Where each persisted topic lands and how its messages become rows. */
 export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
-  [TOPICS.logs]: { table: TABLES.logs, toRow: logRow },
-  [TOPICS.metrics]: { table: TABLES.metrics, toRow: metricRow },
-  [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, toRow: kubeEventRow },
-  [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, toRow: changeRow },
-  [TOPICS.flows]: { table: TABLES.flows, toRow: flowRow },
-  [TOPICS.anomalies]: { table: TABLES.anomalies, toRow: anomalyRow },
-  [TOPICS.incidents]: { table: TABLES.incidents, toRow: incidentRow },
-  [TOPICS.rootCauses]: { table: TABLES.rootCauses, toRow: rootCauseRow },
-  [TOPICS.alerts]: { table: TABLES.alerts, toRow: alertRow },
-  [TOPICS.actions]: { table: TABLES.actions, toRow: actionRow },
+  [TOPICS.logs]: { table: TABLES.logs, ...logRow },
+  [TOPICS.metrics]: { table: TABLES.metrics, ...metricRow },
+  [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, ...kubeEventRow },
+  [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, ...changeRow },
+  [TOPICS.flows]: { table: TABLES.flows, ...flowRow },
+  [TOPICS.anomalies]: { table: TABLES.anomalies, ...anomalyRow },
+  [TOPICS.incidents]: { table: TABLES.incidents, ...incidentRow },
+  [TOPICS.rootCauses]: { table: TABLES.rootCauses, ...rootCauseRow },
+  [TOPICS.alerts]: { table: TABLES.alerts, ...alertRow },
+  [TOPICS.actions]: { table: TABLES.actions, ...actionRow },
 }
 
 export const PERSISTED_TOPICS: readonly string[] = Object.keys(TOPIC_TABLES)

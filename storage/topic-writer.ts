@@ -80,7 +80,8 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
             await client.insert({
               table: `${database}.${target.table}`,
               values: rows,
-              format: 'JSONEachRow',
+              columns: target.columns as [string, ...string[]],
+              format: 'JSONCompactEachRow',
               // One token per bus batch: a retry, or a redelivery of the same batch, inserts nothing new.
               clickhouse_settings: {
                 insert_deduplicate: 1,

@@ -1,0 +1,114 @@
+/**
+ * Ingest benchmark: fluentd-format log records over HTTP -> bus -> batch writer -> ClickHouse.
+ * Runs `argus start` as its own process (as in production) and drives it from this one.
+ * Prints sustained events/s (first request until the last row is stored) and the server's peak RSS.
+ *
+ *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--url http://host:port]
+ *
+ * With --url it drives a server that is already running (for profiling it) and reports no RSS.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startArgus } from '../test/helpers/argus-process.js'
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    batch: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '4' },
+    url: { type: 'string' },
+  },
+})
+const totalRecords = Number(values.records)
+const batchSize = Number(values.batch)
+const concurrency = Number(values.concurrency)
+
+const namespaces = ['shop', 'payments', 'search', 'infra']
+const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
+const levels = ['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG']
+
+/** Pre-built NDJSON bodies so the generator's cost stays out of the measurement. */
+function buildBodies(count: number): string[] {
+  const base = Date.now()
+  return Array.from({ length: count }, (_, b) =>
+    Array.from({ length: batchSize }, (_, i) => {
+      const n = b * batchSize + i
+      const service = services[n % services.length] as string
+      return JSON.stringify({
+        log: `${levels[n % levels.length]} [req ${n.toString(16)}] ${service} handled GET /api/${service}/${n % 977} in ${n % 250}ms status=${n % 53 === 0 ? 500 : 200}\n`,
+        stream: n % 7 === 0 ? 'stderr' : 'stdout',
+        time: new Date(base + n).toISOString(),
+        kubernetes: {
+          namespace_name: namespaces[n % namespaces.length],
+          pod_name: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+          container_name: service,
+          host: `node-${n % 6}`,
+          labels: { app: service, 'pod-template-hash': '6d4cf56db6' },
+        },
+      })
+    }).join('\n'),
+  )
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0)
+  return kib / 1024
+}
+
+async function rowsStored(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const match = /argus_storage_rows_written_total\{table="logs"\} (\d+)/.exec(text)
+  return Number(match?.[1] ?? 0)
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
+const server = values.url ? undefined : await startArgus({ dataDir })
+const url = values.url ?? (server?.url as string)
+try {
+  const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
+  const requests = Math.ceil(totalRecords / batchSize)
+  let next = 0
+  let retries = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const body = bodies[next++ % bodies.length] as string
+        for (;;) {
+          const response = await fetch(`${url}/ingest/logs`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/x-ndjson' },
+          })
+          await response.arrayBuffer()
+          if (response.status === 202) break
+          if (response.status !== 503) throw new Error(`ingest answered ${response.status}`)
+          retries++ // backpressure: wait as fluentd would, then resend
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+    }),
+  )
+  const accepted = performance.now()
+  const expected = requests * batchSize
+  while ((await rowsStored(url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  const stored = performance.now()
+
+  const seconds = (stored - started) / 1000
+  console.log(`records            ${expected}`)
+  console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
+  console.log(
+    `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
+  )
+  console.log(
+    `sustained          ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s end to end)`,
+  )
+  console.log(`503 retries        ${retries}`)
+  if (server) console.log(`server peak RSS    ${peakRssMiB(server.child.pid as number).toFixed(0)} MiB`)
+} finally {
+  await server?.stop('SIGTERM')
+  rmSync(dataDir, { recursive: true, force: true })
+}
