@@ -66,7 +66,7 @@ async function rowsStored(url: string): Promise<number> {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
 const server = values.url ? undefined : await startArgus({ dataDir })
-const url = values.url ?? (server?.url as string)
+const url = values.url ?? (server?.url)
 try {
   const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
   const requests = Math.ceil(totalRecords / batchSize)
