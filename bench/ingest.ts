@@ -66,7 +66,8 @@ async function rowsStored(url: string): Promise<number> {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
 const server = values.url ? undefined : await startArgus({ dataDir })
-const url = values.url ?? (server?.url)
+const url = values.url ?? server?.url
+if (!url) throw new Error('no server to benchmark')
 try {
   const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
   const requests = Math.ceil(totalRecords / batchSize)
