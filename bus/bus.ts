@@ -82,14 +82,3 @@ export interface Bus extends Component {
   /** Resolves when every active group has handled everything published so far, or the timeout passes. */
   drain(timeoutMs: number): Promise<boolean>
 }
-
-/** Headers set on dead-lettered messages. */
-export const DEAD_LETTER_HEADERS = {
-  errorCode: 'argus-error-code',
-  errorMessage: 'argus-error-message',
-  originalTopic: 'argus-original-topic',
-  originalPartition: 'argus-original-partition',
-  originalOffset: 'argus-original-offset',
-  group: 'argus-consumer-group',
-  attempts: 'argus-attempts',
-} as const

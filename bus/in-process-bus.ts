@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import {
   ArgusError,
+  DEAD_LETTER_HEADERS,
   DEFAULT_RETRY,
   TOPICS,
   backoffDelay,
@@ -17,7 +18,6 @@ import {
   type RetryOptions,
 } from '../core/index.js'
 import {
-  DEAD_LETTER_HEADERS,
   type Bus,
   type DeliveredMessage,
   type MessageBatch,

@@ -1,4 +1,3 @@
-export { DEAD_LETTER_HEADERS } from './bus.js'
 export type {
   BatchHandler,
   Bus,

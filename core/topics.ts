@@ -33,6 +33,17 @@ export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>,
   [TOPICS.actions]: Action,
 }
 
+/** Headers on dead-lettered messages: why and where from. Shared by the bus (writes) and storage (reads). */
+export const DEAD_LETTER_HEADERS = {
+  errorCode: 'argus-error-code',
+  errorMessage: 'argus-error-message',
+  originalTopic: 'argus-original-topic',
+  originalPartition: 'argus-original-partition',
+  originalOffset: 'argus-original-offset',
+  group: 'argus-consumer-group',
+  attempts: 'argus-attempts',
+} as const
+
 /** Raw signal topics: what the storage writer persists as they arrive. */
 export const SIGNAL_TOPICS = [
   TOPICS.kubeEvents,

@@ -220,4 +220,23 @@ export const MIGRATIONS: readonly Migration[] = [
         GROUP BY minute, cluster, src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol`,
     ],
   },
+  {
+    version: 4,
+    name: 'dead letters',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.deadLetters} (
+        ts DateTime64(3) CODEC(Delta, ZSTD(1)),
+        topic LowCardinality(String),
+        partition UInt32,
+        offset UInt64,
+        consumer_group LowCardinality(String),
+        error_code LowCardinality(String),
+        error_message String,
+        attempts UInt32,
+        key String,
+        payload String CODEC(ZSTD(3)),
+        headers Map(String, String)
+      ) ENGINE = MergeTree ${DAILY} ORDER BY (topic, ts) ${SETTINGS}`,
+    ],
+  },
 ]

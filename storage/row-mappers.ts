@@ -1,4 +1,5 @@
 import {
+  DEAD_LETTER_HEADERS,
   TOPICS,
   type Action,
   type Alert,
@@ -53,8 +54,8 @@ function mapper<T extends Envelope>(columns: string[], values: (record: T) => un
   const offset = ENVELOPE_COLUMNS.length
   return {
     columns: [...ENVELOPE_COLUMNS, ...columns],
-    toRow: (record: never) => {
-      const typed = record as T
+    toRow: (message) => {
+      const typed = message.value as T
       const row = envelopeValues(typed, columns.length)
       const rest = values(typed)
       for (let i = 0; i < rest.length; i++) row[offset + i] = rest[i]
@@ -63,9 +64,17 @@ function mapper<T extends Envelope>(columns: string[], values: (record: T) => un
   }
 }
 
+/** A message as the writer receives it; the bus's delivered messages have this shape. */
+export interface StoredMessage {
+  key: string
+  value: unknown
+  headers?: Readonly<Record<string, string>> | undefined
+  publishedAt: number
+}
+
 interface TopicMapper {
   columns: string[]
-  toRow: (value: never) => Row
+  toRow: (message: StoredMessage) => Row
 }
 
 const logRow = mapper<LogRecord>(['level', 'stream', 'source', 'template_id', 'message'], (r) => [
@@ -295,6 +304,39 @@ const actionRow = mapper<Action>(
   ],
 )
 
+const h = DEAD_LETTER_HEADERS
+const deadLetterRow: TopicMapper = {
+  columns: [
+    'ts',
+    'topic',
+    'partition',
+    'offset',
+    'consumer_group',
+    'error_code',
+    'error_message',
+    'attempts',
+    'key',
+    'payload',
+    'headers',
+  ],
+  toRow: (m) => {
+    const headers = m.headers ?? {}
+    return [
+      m.publishedAt,
+      headers[h.originalTopic] ?? '',
+      Number(headers[h.originalPartition] ?? 0),
+      Number(headers[h.originalOffset] ?? 0),
+      headers[h.group] ?? '',
+      headers[h.errorCode] ?? '',
+      headers[h.errorMessage] ?? '',
+      Number(headers[h.attempts] ?? 0),
+      m.key,
+      JSON.stringify(m.value) ?? 'null',
+      headers,
+    ]
+  },
+}
+
 interface TopicTable extends TopicMapper {
   table: TableName
 }
@@ -311,6 +353,7 @@ export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.rootCauses]: { table: TABLES.rootCauses, ...rootCauseRow },
   [TOPICS.alerts]: { table: TABLES.alerts, ...alertRow },
   [TOPICS.actions]: { table: TABLES.actions, ...actionRow },
+  [TOPICS.deadLetter]: { table: TABLES.deadLetters, ...deadLetterRow },
 }
 
 export const PERSISTED_TOPICS: readonly string[] = Object.keys(TOPIC_TABLES)

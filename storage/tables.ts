@@ -12,6 +12,7 @@ export const TABLES = {
   actions: 'actions',
   metrics1m: 'metrics_1m',
   flows1m: 'flows_1m',
+  deadLetters: 'dead_letters',
   migrations: 'schema_migrations',
 } as const
 
@@ -27,7 +28,9 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.metrics1m,
   TABLES.flows1m,
 ]
+/** Findings, and dead letters, which someone must get to look at: kept for the finding retention. */
 export const FINDING_TABLES: readonly TableName[] = [
+  TABLES.deadLetters,
   TABLES.anomalies,
   TABLES.incidents,
   TABLES.rootCauses,

@@ -10,7 +10,7 @@ import {
   type RetryOptions,
 } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
-import { TOPIC_TABLES } from './row-mappers.js'
+import { TOPIC_TABLES, type StoredMessage } from './row-mappers.js'
 
 export interface TopicWriter {
   /**
@@ -18,7 +18,7 @@ export interface TopicWriter {
    * acknowledges it, so the caller can then acknowledge the bus. The same `dedupToken` makes a
    * repeated insert of the same batch a no-op.
    */
-  write(topic: string, values: readonly unknown[], dedupToken: string): Promise<void>
+  write(topic: string, messages: readonly StoredMessage[], dedupToken: string): Promise<void>
   /** Waits for in-flight inserts; later writes fail with ARGUS_ERR_STOPPED. */
   stop(): Promise<void>
 }
@@ -65,12 +65,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake()
   }
 
-  async function write(topic: string, values: readonly unknown[], dedupToken: string): Promise<void> {
+  async function write(topic: string, messages: readonly StoredMessage[], dedupToken: string): Promise<void> {
     if (stopped) throw new ArgusError('ARGUS_ERR_STOPPED', 'storage writer is stopped', { retriable: true })
     const target = TOPIC_TABLES[topic]
     if (!target) throw new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`)
-    if (values.length === 0) return
-    const rows = values.map((value) => target.toRow(value as never))
+    if (messages.length === 0) return
+    const rows = messages.map((message) => target.toRow(message))
     await acquire()
     try {
       await retry(

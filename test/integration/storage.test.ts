@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  DEAD_LETTER_HEADERS,
   TOPICS,
   createMetricsRegistry,
   type LogRecord,
@@ -45,6 +46,15 @@ function log(i: number, overrides: Partial<LogRecord> = {}): LogRecord {
 
 let storage: Storage
 
+/** Writes values as the bus would deliver them. */
+function write(topic: string, values: readonly unknown[], dedupToken: string): Promise<void> {
+  return storage.writer.write(
+    topic,
+    values.map((value, i) => ({ key: `k${i}`, value, publishedAt: Date.now() })),
+    dedupToken,
+  )
+}
+
 beforeAll(async () => {
   storage = newStorage()
   await storage.start()
@@ -57,7 +67,7 @@ afterAll(async () => {
 
 describe('storage on embedded ClickHouse', () => {
   it('migrates idempotently: a second start applies nothing and keeps data', async () => {
-    await storage.writer.write(TOPICS.logs, [log(9000, { namespace: 'migrate-check' })], 'migrate-check-1')
+    await write(TOPICS.logs, [log(9000, { namespace: 'migrate-check' })], 'migrate-check-1')
     await storage.stop()
     storage = newStorage()
     await storage.start()
@@ -73,11 +83,11 @@ describe('storage on embedded ClickHouse', () => {
 
   it('writes a batch once even when the same batch is inserted again (dedup token)', async () => {
     const batch = Array.from({ length: 50 }, (_, i) => log(i, { namespace: 'dedup' }))
-    await storage.writer.write(TOPICS.logs, batch, 'bus-1:logs:0:0-49')
-    await storage.writer.write(TOPICS.logs, batch, 'bus-1:logs:0:0-49')
+    await write(TOPICS.logs, batch, 'bus-1:logs:0:0-49')
+    await write(TOPICS.logs, batch, 'bus-1:logs:0:0-49')
     expect(await storage.logs.count({ fromTs: 0, toTs: base + 1e8, namespace: 'dedup' })).toBe(50)
     // A different batch with identical content is new data and is kept.
-    await storage.writer.write(TOPICS.logs, batch, 'bus-1:logs:0:50-99')
+    await write(TOPICS.logs, batch, 'bus-1:logs:0:50-99')
     expect(await storage.logs.count({ fromTs: 0, toTs: base + 1e8, namespace: 'dedup' })).toBe(100)
   })
 
@@ -93,7 +103,7 @@ describe('storage on embedded ClickHouse', () => {
       log(3, { namespace: 'search', pod: 'api-1', message: 'disk 100% full_now', level: 'warn' }),
       log(4, { namespace: 'other', pod: 'api-1', message: 'timeout elsewhere', level: 'error' }),
     ]
-    await storage.writer.write(TOPICS.logs, records, 'search-1')
+    await write(TOPICS.logs, records, 'search-1')
     const range = { fromTs: base, toTs: base + 10_000 }
     const byText = await storage.logs.search({
       ...range,
@@ -154,8 +164,8 @@ describe('storage on embedded ClickHouse', () => {
       value: i,
       labels: {},
     }))
-    await storage.writer.write(TOPICS.metrics, samples, 'metrics-1')
-    await storage.writer.write(TOPICS.metrics, samples, 'metrics-1')
+    await write(TOPICS.metrics, samples, 'metrics-1')
+    await write(TOPICS.metrics, samples, 'metrics-1')
     const flow = (action: 'allow' | 'deny', flowCount: number): NetworkFlow => ({
       ts: base + 30_000,
       cluster: 'prod',
@@ -180,7 +190,7 @@ describe('storage on embedded ClickHouse', () => {
       flowCount,
       policies: [],
     })
-    await storage.writer.write(TOPICS.flows, [flow('allow', 5), flow('deny', 2)], 'flows-1')
+    await write(TOPICS.flows, [flow('allow', 5), flow('deny', 2)], 'flows-1')
 
     const rollups = await queryRows<{ minute: string; samples: string; max: number }>(
       "SELECT minute, sum(samples) AS samples, max(max) AS max FROM argus.metrics_1m WHERE namespace = 'rollup' GROUP BY minute ORDER BY minute",
@@ -192,6 +202,41 @@ describe('storage on embedded ClickHouse', () => {
     )
     // 64-bit integers arrive as strings from a server and as numbers from chdb.
     expect([Number(edges[0]?.flows), Number(edges[0]?.denied)]).toEqual([7, 2])
+  })
+
+  it('keeps dead-lettered messages with the error that sent them there', async () => {
+    await storage.writer.write(
+      TOPICS.deadLetter,
+      [
+        {
+          key: 'prod/shop/Deployment/cart',
+          value: { ts: base, weird: true },
+          publishedAt: base,
+          headers: {
+            [DEAD_LETTER_HEADERS.errorCode]: 'ARGUS_ERR_STORAGE',
+            [DEAD_LETTER_HEADERS.errorMessage]: 'Cannot parse input',
+            [DEAD_LETTER_HEADERS.originalTopic]: TOPICS.metrics,
+            [DEAD_LETTER_HEADERS.originalPartition]: '2',
+            [DEAD_LETTER_HEADERS.originalOffset]: '41',
+            [DEAD_LETTER_HEADERS.group]: 'argus-writer',
+            [DEAD_LETTER_HEADERS.attempts]: '1',
+          },
+        },
+      ],
+      'dlq-1',
+    )
+    const rows = await queryRows<Record<string, unknown>>(
+      'SELECT topic, partition, offset, consumer_group, error_code, error_message, payload FROM argus.dead_letters',
+    )
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({
+      topic: TOPICS.metrics,
+      consumer_group: 'argus-writer',
+      error_code: 'ARGUS_ERR_STORAGE',
+      error_message: 'Cannot parse input',
+    })
+    expect([Number(rows[0]?.partition), Number(rows[0]?.offset)]).toEqual([2, 41])
+    expect(JSON.parse(rows[0]?.payload as string)).toEqual({ ts: base, weird: true })
   })
 
   it('sets table TTL from the configured retention', async () => {

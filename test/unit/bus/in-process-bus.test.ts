@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ArgusError, TOPICS, createMetricsRegistry, sleep } from '../../../core/index.js'
-import { DEAD_LETTER_HEADERS, createInProcessBus, type Bus, type MessageBatch } from '../../../bus/index.js'
+import { ArgusError, DEAD_LETTER_HEADERS, TOPICS, createMetricsRegistry, sleep } from '../../../core/index.js'
+import { createInProcessBus, type Bus, type MessageBatch } from '../../../bus/index.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 
 const fastRetry = { initialDelayMs: 1, maxDelayMs: 5, jitter: 0 }
