@@ -2,22 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ArgusError, DEFAULT_CONFIG, loadConfig, redactConfig } from '../../../core/index.js'
+import { DEFAULT_CONFIG, loadConfig, redactConfig } from '../../../core/index.js'
+import { argusErrorOf } from '../../helpers/argus-error-of.js'
 
 function yamlFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'argus-config-')), 'argus.yaml')
   writeFileSync(file, text)
   return file
-}
-
-function configError(load: () => unknown): ArgusError {
-  try {
-    load()
-  } catch (error) {
-    if (error instanceof ArgusError) return error
-    throw error
-  }
-  throw new Error('expected a configuration error')
 }
 
 describe('loadConfig', () => {
@@ -40,7 +31,7 @@ describe('loadConfig', () => {
   })
 
   it('names the field and the variable when an env value has the wrong type', () => {
-    const error = configError(() => loadConfig({ env: { ARGUS_HTTP_PORT: 'eighty' } }))
+    const error = argusErrorOf(() => loadConfig({ env: { ARGUS_HTTP_PORT: 'eighty' } }))
     expect(error.code).toBe('ARGUS_ERR_CONFIG')
     expect(error.message).toContain('http.port')
     expect(error.message).toContain('ARGUS_HTTP_PORT')
@@ -48,7 +39,7 @@ describe('loadConfig', () => {
 
   it('names out-of-range and unknown fields from YAML', () => {
     const file = yamlFile('http:\n  port: 70000\n  prot: 1\nwriter:\n  maxBatchRows: 0\n')
-    const error = configError(() => loadConfig({ file, env: {} }))
+    const error = argusErrorOf(() => loadConfig({ file, env: {} }))
     expect(error.message).toContain('http.port')
     expect(error.message).toContain('http.prot: unknown field')
     expect(error.message).toContain('writer.maxBatchRows')
@@ -56,7 +47,7 @@ describe('loadConfig', () => {
 
   it('rejects a config file that is not YAML', () => {
     const file = yamlFile('http: [unclosed\n')
-    expect(configError(() => loadConfig({ file, env: {} })).message).toContain('not valid YAML')
+    expect(argusErrorOf(() => loadConfig({ file, env: {} })).message).toContain('not valid YAML')
   })
 
   it('redacts secrets for logs', () => {

@@ -1,17 +1,7 @@
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { ArgusError } from '../../../core/index.js'
 import { decodeBody, parseFluentBody } from '../../../ingest/index.js'
-
-function errorOf(run: () => unknown): ArgusError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ArgusError) return error
-    throw error
-  }
-  throw new Error('expected an error')
-}
+import { argusErrorOf } from '../../helpers/argus-error-of.js'
 
 describe('parseFluentBody', () => {
   it('parses a JSON array (fluentd json_array, fluent-bit format json)', () => {
@@ -32,9 +22,9 @@ describe('parseFluentBody', () => {
   })
 
   it('rejects a broken array whole, an empty body, and a body with no valid line', () => {
-    expect(errorOf(() => parseFluentBody('[{"log":"a"},')).message).toContain('not valid JSON')
-    expect(errorOf(() => parseFluentBody('   ')).message).toContain('empty')
-    expect(errorOf(() => parseFluentBody('hello\nworld')).code).toBe('ARGUS_ERR_BAD_INPUT')
+    expect(argusErrorOf(() => parseFluentBody('[{"log":"a"},')).message).toContain('not valid JSON')
+    expect(argusErrorOf(() => parseFluentBody('   ')).message).toContain('empty')
+    expect(argusErrorOf(() => parseFluentBody('hello\nworld')).code).toBe('ARGUS_ERR_BAD_INPUT')
   })
 })
 
@@ -46,11 +36,11 @@ describe('decodeBody', () => {
   it('refuses a gzip body that inflates past the limit (no zip bombs)', () => {
     const bomb = gzipSync(Buffer.alloc(1_000_000, 'a'))
     expect(bomb.length).toBeLessThan(10_000)
-    expect(errorOf(() => decodeBody(bomb, 'gzip', 64 * 1024)).code).toBe('ARGUS_ERR_PAYLOAD_TOO_LARGE')
+    expect(argusErrorOf(() => decodeBody(bomb, 'gzip', 64 * 1024)).code).toBe('ARGUS_ERR_PAYLOAD_TOO_LARGE')
   })
 
   it('rejects unknown encodings and corrupt gzip', () => {
-    expect(errorOf(() => decodeBody(Buffer.from('x'), 'br', 1024)).message).toContain('Content-Encoding')
-    expect(errorOf(() => decodeBody(Buffer.from('not gzip'), 'gzip', 1024)).code).toBe('ARGUS_ERR_BAD_INPUT')
+    expect(argusErrorOf(() => decodeBody(Buffer.from('x'), 'br', 1024)).message).toContain('Content-Encoding')
+    expect(argusErrorOf(() => decodeBody(Buffer.from('not gzip'), 'gzip', 1024)).code).toBe('ARGUS_ERR_BAD_INPUT')
   })
 })
