@@ -29,6 +29,20 @@ export function inferWorkload(podName: string, labels: Record<string, string>): 
   return undefined
 }
 
+/**
+ * Infers the workload from a pod name alone, for sources with no labels (cAdvisor series, flows):
+ * `<deployment>-<hash>-<suffix>` or `<statefulset>-<ordinal>`. Ambiguous names give undefined.
+ */
+export function inferWorkloadFromPodName(podName: string): WorkloadRef | undefined {
+  const deployment = /^(.+)-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/.exec(
+    podName,
+  )
+  if (deployment) return { kind: 'Deployment', name: deployment[1] as string }
+  const statefulSet = /^(.+)-(\d+)$/.exec(podName)
+  if (statefulSet) return { kind: 'StatefulSet', name: statefulSet[1] as string }
+  return undefined
+}
+
 /** The service a pod belongs to, by the labels conventionally naming an application. */
 export function inferService(
   labels: Record<string, string>,

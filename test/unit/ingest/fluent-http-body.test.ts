@@ -41,6 +41,8 @@ describe('decodeBody', () => {
 
   it('rejects unknown encodings and corrupt gzip', () => {
     expect(argusErrorOf(() => decodeBody(Buffer.from('x'), 'br', 1024)).message).toContain('Content-Encoding')
-    expect(argusErrorOf(() => decodeBody(Buffer.from('not gzip'), 'gzip', 1024)).code).toBe('ARGUS_ERR_BAD_INPUT')
+    expect(argusErrorOf(() => decodeBody(Buffer.from('not gzip'), 'gzip', 1024)).code).toBe(
+      'ARGUS_ERR_BAD_INPUT',
+    )
   })
 })

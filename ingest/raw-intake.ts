@@ -1,0 +1,119 @@
+import { TOPICS, counter, partitionKey, type Envelope, type Logger, type Registry } from '../core/index.js'
+import type { Bus, OutgoingMessage } from '../bus/index.js'
+import { normaliseCalicoFlow } from './calico-flow.js'
+import { normaliseFluentRecord } from './fluent-record.js'
+import type { Normalised } from './json-object.js'
+import { normaliseKubeEvent } from './kube-event.js'
+import { toMetricSamples } from './metric-samples.js'
+import { objectChanges } from './object-change.js'
+import { parsePrometheusText } from './prometheus-text.js'
+
+export interface IntakeResult {
+  accepted: number
+  rejected: Array<{ index: number; reason: string }>
+}
+
+/** An object update as a watch delivers it. */
+export interface ObjectUpdate {
+  before?: unknown
+  after?: unknown
+  deleted?: boolean
+  /** When the update was observed; defaults to now. */
+  observedAt?: number
+}
+
+/**
+ * The entry points for raw telemetry in the formats its sources deliver. Receivers (HTTP, watch,
+ * scrape) and the simulator both come through here, so every source exercises the same parsers.
+ */
+export interface RawIntake {
+  fluentRecords(records: readonly unknown[], source: string): Promise<IntakeResult>
+  kubeEvents(events: readonly unknown[]): Promise<IntakeResult>
+  objectUpdates(updates: readonly ObjectUpdate[]): Promise<IntakeResult>
+  prometheusText(text: string, scrape: { node?: string; ts?: number }): Promise<IntakeResult>
+  calicoFlows(records: readonly unknown[]): Promise<IntakeResult>
+}
+
+export function createRawIntake(options: {
+  bus: Bus
+  logger: Logger
+  metrics: Registry
+  cluster: string
+  publishTimeoutMs: number
+}): RawIntake {
+  const received = counter(
+    options.metrics,
+    'argus_ingest_signals_total',
+    'Raw signals received, by kind and outcome',
+    ['kind', 'outcome'],
+  )
+  const logger = options.logger.child({ component: 'ingest' })
+
+  async function publish<T extends Envelope>(
+    topic: string,
+    kind: string,
+    results: ReadonlyArray<Normalised<T>>,
+  ): Promise<IntakeResult> {
+    const messages: OutgoingMessage<T>[] = []
+    const rejected: IntakeResult['rejected'] = []
+    results.forEach((result, index) => {
+      if (result.ok) messages.push({ key: partitionKey(result.record), value: result.record })
+      else rejected.push({ index, reason: result.reason })
+    })
+    await options.bus.publish(topic, messages, { timeoutMs: options.publishTimeoutMs })
+    received.inc({ kind, outcome: 'accepted' }, messages.length)
+    if (rejected.length > 0) {
+      received.inc({ kind, outcome: 'rejected' }, rejected.length)
+      logger.warn({ kind, rejected: rejected.length, first: rejected[0] }, 'signals rejected')
+    }
+    return { accepted: messages.length, rejected }
+  }
+
+  const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
+
+  return {
+    fluentRecords: (records, source) =>
+      publish(
+        TOPICS.logs,
+        'log',
+        records.map((r) => normaliseFluentRecord(r, { ...context(), source })),
+      ),
+    kubeEvents: (events) =>
+      publish(
+        TOPICS.kubeEvents,
+        'kube_event',
+        events.map((e) => normaliseKubeEvent(e, context())),
+      ),
+    objectUpdates: (updates) =>
+      publish(
+        TOPICS.resourceChanges,
+        'resource_change',
+        updates.flatMap((u) =>
+          objectChanges(u.before, u.after, {
+            cluster: options.cluster,
+            now: u.observedAt ?? Date.now(),
+            deleted: u.deleted ?? false,
+          }).map((record) => ({ ok: true as const, record })),
+        ),
+      ),
+    prometheusText: (text, scrape) =>
+      publish(
+        TOPICS.metrics,
+        'metric',
+        toMetricSamples(parsePrometheusText(text), {
+          cluster: options.cluster,
+          now: scrape.ts ?? Date.now(),
+          node: scrape.node,
+        }).map((record) => ({
+          ok: true as const,
+          record,
+        })),
+      ),
+    calicoFlows: (records) =>
+      publish(
+        TOPICS.flows,
+        'flow',
+        records.map((r) => normaliseCalicoFlow(r, context())),
+      ),
+  }
+}
