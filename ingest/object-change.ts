@@ -33,7 +33,7 @@ function revisionOf(object: JsonObject): string | undefined {
 function lastManager(object: JsonObject): string | undefined {
   const fields = objectAt(object, 'metadata').managedFields
   if (!Array.isArray(fields) || fields.length === 0) return undefined
-  const latest = [...fields]
+  const latest = (fields as unknown[])
     .filter(isJsonObject)
     .sort(
       (a, b) => (parseTimestamp(stringAt(b, 'time')) ?? 0) - (parseTimestamp(stringAt(a, 'time')) ?? 0),
