@@ -1,0 +1,8 @@
+export { createSimulator } from './simulator.js'
+export type { ServiceStats, SimTick, Simulator, SimulatorOptions } from './simulator.js'
+export { DEFAULT_TARGETS, FAULT_KINDS, isFaultKind } from './faults.js'
+export type { FaultKind, GroundTruth } from './faults.js'
+export { SHOP_NODES, SHOP_SERVICES } from './shop-topology.js'
+export type { ServiceSpec } from './shop-topology.js'
+export { createScenario } from './scenario.js'
+export type { Scenario, ScenarioOptions } from './scenario.js'
