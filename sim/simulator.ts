@@ -853,7 +853,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
           namespace,
           source: { aggregated: aggregated(source), app: from },
           dest: { aggregated: aggregated(dest), app: to, service: to, port: dest.spec.port },
-          host: source.pods[0]?.node ?? (SHOP_NODES[0]),
+          host: source.pods[0]?.node ?? 'node-1',
         }
         // Connections are pooled: one flow carries many requests.
         if (totals.requests > 0) {
