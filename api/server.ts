@@ -6,10 +6,11 @@ import Fastify, {
 } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Logger, Registry } from '../core/index.js'
-import type { LogRepository } from '../storage/index.js'
+import type { LogRepository, SignalCounts } from '../storage/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type ReadinessCheck } from './routes/health.js'
 import { logRoutes } from './routes/logs.js'
+import { signalRoutes } from './routes/signals.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -18,6 +19,7 @@ export interface ApiServerOptions {
   readiness: readonly ReadinessCheck[]
   isShuttingDown: () => boolean
   logs: () => LogRepository
+  countSignals: (range: { fromTs: number; toTs: number }) => Promise<SignalCounts>
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -56,6 +58,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     }),
   )
   await app.register(logRoutes({ logs: options.logs }))
+  await app.register(signalRoutes({ countSignals: options.countSignals }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }

@@ -8,6 +8,7 @@ import {
   type ArgusConfig,
 } from '../core/index.js'
 import { createRuntime } from './runtime.js'
+import { runSimCommand, type SimFlags } from './sim-command.js'
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
 const EXIT_FAILURE = 1
@@ -86,6 +87,25 @@ export function buildCli(): Command {
     .option('--host <host>', 'HTTP listen address (also ARGUS_HTTP_HOST)')
     .option('-d, --data-dir <dir>', 'data directory (also ARGUS_DATA_DIR)')
     .action(start)
+  program
+    .command('sim')
+    .description(
+      'replay the simulated cluster as raw telemetry (NDJSON), faster than real time; ground truth and timing on stderr',
+    )
+    .option(
+      '-s, --scenario <name>',
+      'none, or a fault: cpu_hog, memory_leak, bad_release, slow_database, network_policy_deny, node_pressure, crashloop_after_config, traffic_surge',
+      'none',
+    )
+    .option('--speed <n>', 'times real time, or "max"', 'max')
+    .option('--seed <n>', 'random seed: the same seed gives the same telemetry', '1')
+    .option('--duration <d>', 'simulated time, e.g. 30m, 1h', '1h')
+    .option('--start <time>', 'simulated start, RFC 3339 or "now"', '2026-01-01T00:00:00Z')
+    .option('--fault-after <d>', 'when the fault starts (default: a third of the way in)')
+    .option('--fault-duration <d>', 'how long it lasts (default: a third of the duration)')
+    .option('--target <name>', 'service or node the fault hits (default: per scenario)')
+    .option('-o, --output <file>', 'where to write the NDJSON, "-" for stdout', '-')
+    .action((flags: SimFlags) => runSimCommand(flags))
   program
     .command('config')
     .description('print the effective configuration (secrets redacted) and exit; fails on an invalid one')

@@ -8,14 +8,18 @@ import {
 } from '../core/index.js'
 import { createInProcessBus, type Bus, type Subscription } from '../bus/index.js'
 import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
-import { fluentHttpSource } from '../ingest/index.js'
+import { createRawIntake, fluentHttpSource } from '../ingest/index.js'
 import { createApiServer } from '../api/index.js'
+import { findKubernetesConfig } from './cluster-detection.js'
+import { createDemoCluster } from './demo-cluster.js'
 
 export interface Runtime extends Component {
   readonly config: ArgusConfig
   readonly bus: Bus
   readonly storage: Storage
   readonly metrics: Registry
+  /** Whether this process runs the simulated demo cluster. */
+  readonly simulated: boolean
   /** The address the API listens on, once started. */
   readonly url: string
 }
@@ -52,6 +56,16 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     logger,
     metrics,
   })
+  const intake = createRawIntake({
+    bus,
+    logger,
+    metrics,
+    cluster: config.cluster,
+    publishTimeoutMs: config.http.publishTimeoutMs,
+  })
+  const kubeConfig = findKubernetesConfig()
+  const simulated = config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined)
+  const demo = simulated ? createDemoCluster({ config: config.sim, intake, logger }) : undefined
   let server: FastifyInstance | undefined
   let writerSubscription: Subscription | undefined
   let shuttingDown = false
@@ -64,6 +78,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     bus,
     storage,
     metrics,
+    simulated,
     get url() {
       return url
     },
@@ -88,6 +103,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         isShuttingDown: () => shuttingDown,
         readiness: [{ name: 'storage', check: () => storage.ping() }],
         logs: () => storage.logs,
+        countSignals: (range) => storage.countSignals(range),
         plugins: [
           fluentHttpSource({
             bus,
@@ -100,11 +116,24 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         ],
       })
       url = await server.listen({ host: config.http.host, port: config.http.port })
+      if (demo) {
+        const every = Math.round(config.sim.faultIntervalMs / 60_000)
+        logger.warn(
+          `no Kubernetes cluster configured: running on a SIMULATED cluster (a 12-service shop on 4 nodes) in demo mode; a fault is injected every ${every} min. Set ARGUS_SIM=off to turn it off.`,
+        )
+        await demo.start()
+      } else if (config.sim.mode === 'auto') {
+        logger.info(
+          { kubeConfig },
+          'Kubernetes configuration found; the simulated cluster is off (ARGUS_SIM=on runs it anyway)',
+        )
+      }
     },
     async stop() {
       if (state !== 'started') return
       state = 'stopped'
       shuttingDown = true
+      await demo?.stop()
       await server?.close() // stop intake; in-flight requests finish
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')

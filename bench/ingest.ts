@@ -65,7 +65,8 @@ async function rowsStored(url: string): Promise<number> {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
-const server = values.url ? undefined : await startArgus({ dataDir })
+// The simulated cluster is off so the figures are the benchmark's own records.
+const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
 const url = values.url ?? server?.url
 if (!url) throw new Error('no server to benchmark')
 try {

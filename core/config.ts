@@ -54,6 +54,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    sim: Type.Object(
+      {
+        /** `auto`: run the simulated cluster when no Kubernetes configuration is found. */
+        mode: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')]),
+        seed: Type.Integer({ minimum: 0 }),
+        stepMs: Type.Integer({ minimum: 100 }),
+        faultIntervalMs: Type.Integer({ minimum: 1000 }),
+        faultDurationMs: Type.Integer({ minimum: 1000 }),
+      },
+      { additionalProperties: false },
+    ),
     writer: Type.Object(
       {
         maxBatchRows: PositiveInt,
@@ -75,6 +86,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
   bus: { partitions: 4, partitionCapacity: 50_000 },
   writer: { maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
+  sim: { mode: 'auto', seed: 42, stepMs: 10_000, faultIntervalMs: 5 * 60_000, faultDurationMs: 3 * 60_000 },
 }
 
 type EnvType = 'string' | 'integer'
@@ -98,6 +110,11 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_WAIT_MS', path: 'writer.maxWaitMs', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_IN_FLIGHT', path: 'writer.maxInFlightInserts', type: 'integer' },
+  { name: 'ARGUS_SIM', path: 'sim.mode', type: 'string' },
+  { name: 'ARGUS_SIM_SEED', path: 'sim.seed', type: 'integer' },
+  { name: 'ARGUS_SIM_STEP_MS', path: 'sim.stepMs', type: 'integer' },
+  { name: 'ARGUS_SIM_FAULT_INTERVAL_MS', path: 'sim.faultIntervalMs', type: 'integer' },
+  { name: 'ARGUS_SIM_FAULT_DURATION_MS', path: 'sim.faultDurationMs', type: 'integer' },
 ]
 
 const validator = Compile(ConfigSchema)

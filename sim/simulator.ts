@@ -132,6 +132,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const pressuredNodes = new Set<string>()
   const flowTotals = new Map<string, { requests: number; denied: number }>()
 
+  // Objects were created two days before the simulation starts (inside the default retention).
   const services = new Map<string, Service>()
   for (const spec of SHOP_SERVICES) {
     const service: Service = {
@@ -141,9 +142,9 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       hash: kubeSuffix(random, 10),
       image: spec.image,
       pods: [],
-      createdTs: options.startTs - 7 * 24 * HOUR,
+      createdTs: options.startTs - 2 * 24 * HOUR,
       manager: 'argocd-controller',
-      managedTs: options.startTs - 7 * 24 * HOUR,
+      managedTs: options.startTs - 2 * 24 * HOUR,
       leakMiBPerStep: 0,
     }
     services.set(spec.name, service)

@@ -3,6 +3,7 @@ import { openClickHouse, type ClickHouseTarget, type StorageClientHandle } from 
 import { createLogRepository, type LogRepository } from './log-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
+import { countSignals, type SignalCounts } from './signal-counts.js'
 
 export interface StorageOptions {
   target: ClickHouseTarget
@@ -17,6 +18,7 @@ export interface Storage extends Component {
   readonly embedded: boolean
   readonly writer: TopicWriter
   readonly logs: LogRepository
+  countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
 }
@@ -70,6 +72,9 @@ export function createStorage(options: StorageOptions): Storage {
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
+    },
+    countSignals(range) {
+      return countSignals(started(handle).client, options.database, range)
     },
     async ping() {
       if (!handle) return false
