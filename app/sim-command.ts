@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { ArgusError, sleep } from '../core/index.js'
-import { FAULT_KINDS, createScenario, isFaultKind, type FaultKind } from '../sim/index.js'
+import { FAULT_KINDS, createScenario, isFaultKind } from '../sim/index.js'
 import { parseDuration } from './duration.js'
 
 export interface SimFlags {
