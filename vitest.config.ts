@@ -11,8 +11,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: ['test/integration/kafka/**'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'kafka',
+          include: ['test/integration/kafka/**/*.test.ts'],
+          // A real broker started from scripts/ (Maven Central jars, KRaft, loopback).
+          globalSetup: ['test/integration/kafka/global-setup.ts'],
+          // One broker for the project: files take turns so group and partition tests do not interfere.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
     ],

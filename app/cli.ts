@@ -66,9 +66,11 @@ async function start(flags: StartFlags): Promise<void> {
   const storage = config.clickhouse.url
     ? `ClickHouse at ${config.clickhouse.url}`
     : `embedded ClickHouse in ${config.dataDir}/clickhouse`
+  const bus =
+    config.kafka.brokers.length > 0 ? `Kafka at ${config.kafka.brokers.join(',')}` : 'in-process bus'
   logger.info(
-    { url: runtime.url, storage, bus: 'in-process', config: redactConfig(config) },
-    `Argus is up on ${runtime.url} (${storage}, in-process bus)`,
+    { url: runtime.url, storage, bus, config: redactConfig(config) },
+    `Argus is up on ${runtime.url} (${storage}, ${bus})`,
   )
 }
 

@@ -6,7 +6,7 @@ import {
   type Logger,
   type Registry,
 } from '../core/index.js'
-import { createInProcessBus, type Bus, type Subscription } from '../bus/index.js'
+import { createInProcessBus, createKafkaBus, type Bus, type Subscription } from '../bus/index.js'
 import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
 import { createRawIntake, fluentHttpSource } from '../ingest/index.js'
 import { createApiServer } from '../api/index.js'
@@ -33,13 +33,28 @@ const WRITER_GROUP = 'argus-writer'
  */
 export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
   const metrics = createMetricsRegistry()
-  const bus = createInProcessBus({
-    logger: logger.child({ component: 'bus' }),
-    metrics,
-    partitions: config.bus.partitions,
-    partitionCapacity: config.bus.partitionCapacity,
-    defaultPublishTimeoutMs: config.http.publishTimeoutMs,
-  })
+  const bus: Bus =
+    config.kafka.brokers.length > 0
+      ? createKafkaBus({
+          brokers: config.kafka.brokers,
+          clientId: config.kafka.clientId,
+          logger,
+          metrics,
+          topics: {
+            partitions: config.kafka.partitions,
+            replicationFactor: config.kafka.replicationFactor,
+            retentionMs: config.kafka.retentionHours * 3_600_000,
+            compression: config.kafka.compression,
+          },
+          defaultPublishTimeoutMs: config.http.publishTimeoutMs,
+        })
+      : createInProcessBus({
+          logger: logger.child({ component: 'bus' }),
+          metrics,
+          partitions: config.bus.partitions,
+          partitionCapacity: config.bus.partitionCapacity,
+          defaultPublishTimeoutMs: config.http.publishTimeoutMs,
+        })
   const storage = createStorage({
     target: {
       url: config.clickhouse.url,

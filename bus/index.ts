@@ -11,3 +11,5 @@ export type {
 export { createInProcessBus } from './in-process-bus.js'
 export type { InProcessBusOptions } from './in-process-bus.js'
 export { hashKey, partitionFor } from './partitioner.js'
+export { createKafkaBus } from './kafka-bus.js'
+export type { KafkaBusOptions } from './kafka-bus.js'

@@ -65,6 +65,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    kafka: Type.Object(
+      {
+        /** Empty: the in-process bus. Set (KAFKA_BROKERS=host:port,...) to run on Kafka. */
+        brokers: Type.Array(Type.String({ pattern: '^[^\\s:]+:\\d+$' })),
+        clientId: Type.String({ minLength: 1 }),
+        partitions: Type.Integer({ minimum: 1 }),
+        replicationFactor: Type.Integer({ minimum: 1 }),
+        retentionHours: Type.Integer({ minimum: 1 }),
+        compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')]),
+      },
+      { additionalProperties: false },
+    ),
     writer: Type.Object(
       {
         maxBatchRows: PositiveInt,
@@ -86,10 +98,18 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
   bus: { partitions: 4, partitionCapacity: 50_000 },
   writer: { maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
+  kafka: {
+    brokers: [],
+    clientId: 'argus',
+    partitions: 6,
+    replicationFactor: 1,
+    retentionHours: 24,
+    compression: 'none',
+  },
   sim: { mode: 'auto', seed: 42, stepMs: 10_000, faultIntervalMs: 5 * 60_000, faultDurationMs: 3 * 60_000 },
 }
 
-type EnvType = 'string' | 'integer'
+type EnvType = 'string' | 'integer' | 'list'
 /** Environment variables, each mapped to one config field; documented in the README's configuration table. */
 export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType; secret?: boolean }> = [
   { name: 'ARGUS_CLUSTER', path: 'cluster', type: 'string' },
@@ -110,6 +130,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_WAIT_MS', path: 'writer.maxWaitMs', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_IN_FLIGHT', path: 'writer.maxInFlightInserts', type: 'integer' },
+  { name: 'KAFKA_BROKERS', path: 'kafka.brokers', type: 'list' },
+  { name: 'KAFKA_CLIENT_ID', path: 'kafka.clientId', type: 'string' },
+  { name: 'KAFKA_PARTITIONS', path: 'kafka.partitions', type: 'integer' },
+  { name: 'KAFKA_REPLICATION_FACTOR', path: 'kafka.replicationFactor', type: 'integer' },
+  { name: 'KAFKA_RETENTION_HOURS', path: 'kafka.retentionHours', type: 'integer' },
+  { name: 'KAFKA_COMPRESSION', path: 'kafka.compression', type: 'string' },
   { name: 'ARGUS_SIM', path: 'sim.mode', type: 'string' },
   { name: 'ARGUS_SIM_SEED', path: 'sim.seed', type: 'integer' },
   { name: 'ARGUS_SIM_STEP_MS', path: 'sim.stepMs', type: 'integer' },
@@ -156,6 +182,15 @@ function fromEnv(env: NodeJS.ProcessEnv): PlainObject {
         )
       }
       setPath(out, variable.path, Number(raw))
+    } else if (variable.type === 'list') {
+      setPath(
+        out,
+        variable.path,
+        raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+      )
     } else {
       setPath(out, variable.path, raw)
     }

@@ -1,0 +1,420 @@
+import {
+  Kafka,
+  CompressionTypes,
+  Partitioners,
+  logLevel,
+  type Consumer,
+  type KafkaMessage,
+  type Producer,
+  type Admin,
+} from 'kafkajs'
+import {
+  ArgusError,
+  DEAD_LETTER_HEADERS,
+  DEFAULT_RETRY,
+  TOPICS,
+  backoffDelay,
+  counter,
+  errorMessage,
+  gauge,
+  histogram,
+  isArgusError,
+  isRetriable,
+  sleep,
+  type Logger,
+  type Registry,
+  type RetryOptions,
+} from '../core/index.js'
+import type {
+  Bus,
+  DeliveredMessage,
+  MessageBatch,
+  OutgoingMessage,
+  PublishOptions,
+  SubscribeOptions,
+  Subscription,
+} from './bus.js'
+
+export interface KafkaBusOptions {
+  brokers: readonly string[]
+  clientId: string
+  logger: Logger
+  metrics: Registry
+  /** Topic provisioning: applied to every Argus topic that does not exist yet. */
+  topics: { partitions: number; replicationFactor: number; retentionMs: number; compression: 'none' | 'gzip' }
+  defaultPublishTimeoutMs?: number
+}
+
+/** How often a consumer in a long retry loop tells the group it is alive. */
+const HEARTBEAT_EVERY_MS = 3_000
+
+/**
+ * The Bus on Apache Kafka (kafkajs). Keys pick partitions with Kafka's own murmur2 partitioner,
+ * so one workload's messages keep their order; the producer is idempotent; consumer offsets are
+ * committed only after the handler resolves, one chunk at a time, so a crash redelivers at most
+ * the chunk in flight. Values travel as JSON.
+ */
+export function createKafkaBus(options: KafkaBusOptions): Bus {
+  const logger = options.logger.child({ component: 'kafka-bus' })
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.ERROR,
+    logCreator: () => (entry) => {
+      if (entry.level <= logLevel.ERROR)
+        logger.warn({ kafkajs: entry.log.message, broker: entry.log.broker }, 'kafka client error')
+    },
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+  })
+  const compression = options.topics.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  let admin: Admin | undefined
+  let producer: Producer | undefined
+  const consumers = new Set<Consumer>()
+  const groups = new Map<string, Set<string>>()
+  const provisioned = new Set<string>()
+  let state: 'new' | 'running' | 'stopped' = 'new'
+
+  const published = counter(
+    options.metrics,
+    'argus_bus_published_messages_total',
+    'Messages accepted by the bus',
+    ['topic'],
+  )
+  const consumed = counter(
+    options.metrics,
+    'argus_bus_consumed_messages_total',
+    'Messages acknowledged by a consumer group',
+    ['topic', 'group'],
+  )
+  const failures = counter(
+    options.metrics,
+    'argus_bus_handler_failures_total',
+    'Handler failures (each leads to redelivery or dead-letter)',
+    ['topic', 'group'],
+  )
+  const deadLettered = counter(
+    options.metrics,
+    'argus_bus_dead_lettered_messages_total',
+    'Messages sent to the dead-letter topic',
+    ['topic', 'group'],
+  )
+  const handlerDuration = histogram(
+    options.metrics,
+    'argus_bus_handler_duration_seconds',
+    'Handler time per batch',
+    ['topic', 'group'],
+  )
+  const lag = gauge(
+    options.metrics,
+    'argus_bus_consumer_lag_messages',
+    'Messages published but not yet acknowledged, per group',
+    ['topic', 'group', 'partition'],
+  )
+
+  function running(): { admin: Admin; producer: Producer } {
+    if (state !== 'running' || !admin || !producer)
+      throw new ArgusError('ARGUS_ERR_STOPPED', 'kafka bus is not running', { retriable: true })
+    return { admin, producer }
+  }
+
+  async function ensureTopics(names: readonly string[]): Promise<void> {
+    const missing = names.filter((name) => !provisioned.has(name))
+    if (missing.length === 0) return
+    const created = await running().admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: options.topics.partitions,
+        replicationFactor: options.topics.replicationFactor,
+        configEntries: [
+          { name: 'retention.ms', value: String(options.topics.retentionMs) },
+          { name: 'compression.type', value: 'producer' },
+        ],
+      })),
+    })
+    if (created) logger.info({ topics: missing }, 'kafka topics created')
+    for (const name of missing) provisioned.add(name)
+  }
+
+  async function publish<T>(
+    topic: string,
+    messages: ReadonlyArray<OutgoingMessage<T>>,
+    publishOptions: PublishOptions = {},
+  ): Promise<void> {
+    const { producer: activeProducer } = running()
+    if (messages.length === 0) return
+    await ensureTopics([topic])
+    const timeoutMs = publishOptions.timeoutMs ?? options.defaultPublishTimeoutMs ?? 30_000
+    const send = activeProducer.send({
+      topic,
+      compression,
+      acks: -1,
+      timeout: timeoutMs,
+      messages: messages.map((m) => ({
+        key: m.key,
+        value: JSON.stringify(m.value),
+        ...(m.headers && { headers: { ...m.headers } }),
+      })),
+    })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ArgusError(
+              'ARGUS_ERR_OVERLOADED',
+              `kafka did not acknowledge ${topic} within ${timeoutMs} ms`,
+              { retriable: true },
+            ),
+          ),
+        timeoutMs,
+      )
+    })
+    try {
+      await Promise.race([send, timeout])
+    } catch (error) {
+      if (isArgusError(error)) throw error
+      throw new ArgusError('ARGUS_ERR_BUS', `publishing to ${topic} failed: ${errorMessage(error)}`, {
+        cause: error,
+        retriable: true,
+      })
+    } finally {
+      clearTimeout(timer)
+    }
+    published.inc({ topic }, messages.length)
+  }
+
+  function decode<T>(topic: string, partition: number, message: KafkaMessage): DeliveredMessage<T> {
+    const headers: Record<string, string> = {}
+    for (const [key, value] of Object.entries(message.headers ?? {})) {
+      if (value !== undefined)
+        headers[key] = Array.isArray(value) ? value.map(String).join(',') : String(value)
+    }
+    const delivered: DeliveredMessage<T> = {
+      key: message.key?.toString() ?? '',
+      value: JSON.parse(message.value?.toString() ?? 'null') as T,
+      topic,
+      partition,
+      offset: Number(message.offset),
+      publishedAt: Number(message.timestamp),
+    }
+    if (Object.keys(headers).length > 0) delivered.headers = headers
+    return delivered
+  }
+
+  async function deadLetter(
+    group: string,
+    topic: string,
+    messages: ReadonlyArray<{
+      key: string
+      value: unknown
+      offset: number
+      partition: number
+      headers?: Record<string, string>
+    }>,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const code = isArgusError(error) ? error.code : 'ARGUS_ERR_HANDLER'
+    logger.error(
+      { topic, group, count: messages.length, attempts, code, err: error },
+      'handler kept failing; messages sent to the dead-letter topic',
+    )
+    deadLettered.inc({ topic, group }, messages.length)
+    if (topic === TOPICS.deadLetter) return
+    await publish(
+      TOPICS.deadLetter,
+      messages.map((m) => ({
+        key: m.key,
+        value: m.value,
+        headers: {
+          ...m.headers,
+          [DEAD_LETTER_HEADERS.errorCode]: code,
+          [DEAD_LETTER_HEADERS.errorMessage]: errorMessage(error).slice(0, 1000),
+          [DEAD_LETTER_HEADERS.originalTopic]: topic,
+          [DEAD_LETTER_HEADERS.originalPartition]: String(m.partition),
+          [DEAD_LETTER_HEADERS.originalOffset]: String(m.offset),
+          [DEAD_LETTER_HEADERS.group]: group,
+          [DEAD_LETTER_HEADERS.attempts]: String(attempts),
+        },
+      })),
+    )
+  }
+
+  async function subscribe<T>(subscribeOptions: SubscribeOptions<T>): Promise<Subscription> {
+    running()
+    await ensureTopics(subscribeOptions.topics)
+    const group = subscribeOptions.group
+    const maxBatch = subscribeOptions.maxBatchSize ?? 1000
+    const retryOptions: RetryOptions = { ...DEFAULT_RETRY, maxAttempts: 10, ...subscribeOptions.retry }
+    const consumer = kafka.consumer({
+      groupId: group,
+      maxWaitTimeInMs: Math.max(10, subscribeOptions.maxWaitMs ?? 100),
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      sessionTimeout: 30_000,
+      heartbeatInterval: HEARTBEAT_EVERY_MS,
+      retry: { retries: 10 },
+    })
+    consumers.add(consumer)
+    groups.set(group, new Set([...(groups.get(group) ?? []), ...subscribeOptions.topics]))
+    await consumer.connect()
+    await consumer.subscribe({
+      topics: [...subscribeOptions.topics],
+      fromBeginning: subscribeOptions.fromBeginning !== false,
+    })
+    let stopping = false
+
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.topics.partitions,
+      eachBatch: async (payload) => {
+        const { batch } = payload
+        const { topic, partition } = batch
+        for (let start = 0; start < batch.messages.length; start += maxBatch) {
+          if (!payload.isRunning() || payload.isStale() || stopping) return
+          const raw = batch.messages.slice(start, start + maxBatch)
+          const first = Number(raw[0]?.offset)
+          const last = Number(raw[raw.length - 1]?.offset)
+          const messages: DeliveredMessage<T>[] = []
+          const undecodable: Array<{ key: string; value: unknown; offset: number; partition: number }> = []
+          for (const message of raw) {
+            try {
+              messages.push(decode<T>(topic, partition, message))
+            } catch {
+              undecodable.push({
+                key: message.key?.toString() ?? '',
+                value: message.value?.toString() ?? null,
+                offset: Number(message.offset),
+                partition,
+              })
+            }
+          }
+          if (undecodable.length > 0) {
+            await deadLetter(
+              group,
+              topic,
+              undecodable,
+              new ArgusError('ARGUS_ERR_BAD_INPUT', 'message value is not JSON'),
+              1,
+            )
+          }
+          for (let attempt = 1; messages.length > 0; attempt++) {
+            const endTimer = handlerDuration.startTimer({ topic, group })
+            try {
+              const delivery: MessageBatch<T> = {
+                topic,
+                partition,
+                messages,
+                firstOffset: first,
+                lastOffset: last,
+                attempt,
+                dedupToken: `${topic}:${partition}:${first}-${last}`,
+              }
+              await subscribeOptions.handler(delivery)
+              endTimer()
+              break
+            } catch (error) {
+              endTimer()
+              failures.inc({ topic, group })
+              const retriable = (retryOptions.shouldRetry ?? isRetriable)(error)
+              if (!retriable || attempt >= retryOptions.maxAttempts) {
+                await deadLetter(group, topic, messages, error, attempt)
+                break
+              }
+              const delayMs = backoffDelay(attempt, retryOptions)
+              logger.warn(
+                { topic, partition, group, attempt, delayMs, err: error },
+                'handler failed; will redeliver',
+              )
+              // Stay in the group while waiting: heartbeat in slices shorter than the session timeout.
+              for (let waited = 0; waited < delayMs; waited += HEARTBEAT_EVERY_MS) {
+                if (!payload.isRunning() || payload.isStale() || stopping) return
+                await sleep(Math.min(HEARTBEAT_EVERY_MS, delayMs - waited))
+                await payload.heartbeat()
+              }
+            }
+          }
+          payload.resolveOffset(String(last))
+          await consumer.commitOffsets([{ topic, partition, offset: String(last + 1) }])
+          consumed.inc({ topic, group }, raw.length)
+          lag.set(
+            { topic, group, partition: String(partition) },
+            Math.max(0, Number(batch.highWatermark) - (last + 1)),
+          )
+          await payload.heartbeat()
+        }
+      },
+    })
+    logger.info({ group, topics: subscribeOptions.topics }, 'kafka consumer joined its group')
+
+    let stopped = false
+    return {
+      group,
+      async stop() {
+        if (stopped) return
+        stopped = true
+        stopping = true
+        consumers.delete(consumer)
+        // Disconnecting leaves the group; its partitions move to the remaining members.
+        await consumer.disconnect()
+      },
+    }
+  }
+
+  /** Every group this process consumes with has committed up to each partition's end. */
+  async function caughtUp(): Promise<boolean> {
+    const activeAdmin = running().admin
+    for (const [groupId, topics] of groups) {
+      for (const topic of topics) {
+        const ends = await activeAdmin.fetchTopicOffsets(topic)
+        const [committed] = await activeAdmin.fetchOffsets({ groupId, topics: [topic] })
+        const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]))
+        for (const end of ends) {
+          const high = Number(end.high)
+          if (high > 0 && (byPartition.get(end.partition) ?? -1) < high) return false
+        }
+      }
+    }
+    return true
+  }
+
+  return {
+    name: 'kafka-bus',
+    publish,
+    subscribe,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        if (await caughtUp().catch(() => false)) return true
+        await sleep(200)
+      }
+      return false
+    },
+    async start() {
+      if (state !== 'new') return
+      admin = kafka.admin()
+      // Java's murmur2 partitioner: the same key lands on the same partition as from any Kafka client.
+      producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      })
+      await admin.connect()
+      await producer.connect()
+      state = 'running'
+      await ensureTopics(Object.values(TOPICS))
+      logger.info({ brokers: options.brokers }, 'kafka bus connected')
+    },
+    async stop() {
+      if (state !== 'running') return
+      for (const consumer of [...consumers]) await consumer.disconnect()
+      consumers.clear()
+      state = 'stopped'
+      await producer?.disconnect()
+      await admin?.disconnect()
+    },
+  }
+}

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { ArgusError, DEAD_LETTER_HEADERS, TOPICS, createMetricsRegistry, sleep } from '../../../core/index.js'
+import { createKafkaBus, type Bus, type MessageBatch, type Subscription } from '../../../bus/index.js'
+import { quietLogger } from '../../helpers/quiet-logger.js'
+
+// The Bus contract on a real Apache Kafka broker (started by global-setup.ts from scripts/).
+let bus: Bus
+const fastRetry = { initialDelayMs: 50, maxDelayMs: 200, jitter: 0 }
+
+function newBus(): Bus {
+  return createKafkaBus({
+    brokers: [inject('kafkaBrokers')],
+    clientId: `test-${randomUUID().slice(0, 6)}`,
+    logger: quietLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    topics: { partitions: 4, replicationFactor: 1, retentionMs: 3_600_000, compression: 'none' },
+  })
+}
+
+async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(50)
+  }
+}
+
+const topicName = (): string => `test.${randomUUID().slice(0, 8)}`
+
+beforeAll(async () => {
+  bus = newBus()
+  await bus.start()
+})
+
+afterAll(async () => {
+  await bus.stop()
+})
+
+describe('kafka bus', () => {
+  it('creates every Argus topic at start', async () => {
+    const { Kafka } = await import('kafkajs')
+    const admin = new Kafka({ brokers: [inject('kafkaBrokers')], logLevel: 0 }).admin()
+    await admin.connect()
+    const topics = await admin.listTopics()
+    await admin.disconnect()
+    for (const topic of Object.values(TOPICS)) expect(topics).toContain(topic)
+  })
+
+  it('keeps per-key order and commits only what handlers finished', async () => {
+    const topic = topicName()
+    const seen = new Map<string, number[]>()
+    const subscription = await bus.subscribe<{ n: number }>({
+      group: `order-${topic}`,
+      topics: [topic],
+      maxBatchSize: 7,
+      handler: async (batch) => {
+        for (const m of batch.messages) seen.set(m.key, [...(seen.get(m.key) ?? []), m.value.n])
+      },
+    })
+    for (let round = 0; round < 20; round++)
+      await bus.publish(
+        topic,
+        ['a', 'b', 'c', 'd', 'e'].map((key) => ({ key, value: { n: round } })),
+      )
+    await until(() => [...seen.values()].reduce((n, v) => n + v.length, 0) >= 100)
+    for (const key of ['a', 'b', 'c', 'd', 'e']) expect(seen.get(key)).toEqual([...Array(20).keys()])
+    expect(await bus.drain(30_000)).toBe(true)
+    await subscription.stop()
+  })
+
+  it('redelivers a failed batch with the same offsets and dedup token, and a new member resumes after the last commit', async () => {
+    const topic = topicName()
+    const group = `redeliver-${topic}`
+    const deliveries: MessageBatch[] = []
+    let failuresLeft = 2
+    const first = await bus.subscribe<number>({
+      group,
+      topics: [topic],
+      retry: fastRetry,
+      handler: async (batch) => {
+        deliveries.push(batch)
+        if (failuresLeft-- > 0)
+          throw new ArgusError('ARGUS_ERR_STORAGE_UNAVAILABLE', 'down', { retriable: true })
+      },
+    })
+    await bus.publish(
+      topic,
+      [1, 2, 3].map((n) => ({ key: 'k', value: n })),
+    )
+    await until(() => deliveries.length >= 3)
+    expect(deliveries.map((d) => d.attempt)).toEqual([1, 2, 3])
+    expect(new Set(deliveries.map((d) => d.dedupToken)).size).toBe(1)
+    expect(deliveries[0]?.messages.map((m) => m.value)).toEqual([1, 2, 3])
+    await first.stop()
+
+    // Published while nobody listens; a new member of the group gets only these.
+    await bus.publish(
+      topic,
+      [4, 5].map((n) => ({ key: 'k', value: n })),
+    )
+    const later: number[] = []
+    const second = await bus.subscribe<number>({
+      group,
+      topics: [topic],
+      handler: async (batch) => void later.push(...batch.messages.map((m) => m.value)),
+    })
+    await until(() => later.length >= 2)
+    await sleep(500)
+    expect(later).toEqual([4, 5])
+    await second.stop()
+  })
+
+  it('dead-letters a poison message after its retries, with the error in headers, and the stream continues', async () => {
+    const topic = topicName()
+    const handled: number[] = []
+    const dead: Array<{ value: unknown; headers: Record<string, string> | undefined }> = []
+    const dlq = await bus.subscribe({
+      group: `dlq-${topic}`,
+      topics: [TOPICS.deadLetter],
+      fromBeginning: false,
+      handler: async (batch) => {
+        for (const m of batch.messages)
+          if (m.headers?.[DEAD_LETTER_HEADERS.originalTopic] === topic)
+            dead.push({ value: m.value, headers: m.headers })
+      },
+    })
+    await sleep(2000) // let the dead-letter reader join before anything is dead-lettered
+    const consumer = await bus.subscribe<number>({
+      group: `poison-${topic}`,
+      topics: [topic],
+      maxBatchSize: 1,
+      retry: { ...fastRetry, maxAttempts: 3 },
+      handler: async (batch) => {
+        const value = batch.messages[0]?.value as number
+        if (value === 2) throw new Error('poison')
+        handled.push(value)
+      },
+    })
+    await bus.publish(
+      topic,
+      [1, 2, 3].map((n) => ({ key: 'k', value: n })),
+    )
+    await until(() => handled.length >= 2 && dead.length >= 1)
+    expect(handled).toEqual([1, 3])
+    expect(dead[0]?.value).toBe(2)
+    expect(dead[0]?.headers?.[DEAD_LETTER_HEADERS.errorMessage]).toBe('poison')
+    expect(dead[0]?.headers?.[DEAD_LETTER_HEADERS.attempts]).toBe('3')
+    await consumer.stop()
+    await dlq.stop()
+  })
+
+  it('splits partitions between two members of a group and hands them over when one stops', async () => {
+    const topic = topicName()
+    const group = `split-${topic}`
+    const byMember: Array<Set<number>> = [new Set(), new Set()]
+    const values: number[] = []
+    const members: Subscription[] = []
+    const otherBus = newBus()
+    await otherBus.start()
+    for (const [i, b] of [bus, otherBus].entries()) {
+      members.push(
+        await b.subscribe<number>({
+          group,
+          topics: [topic],
+          handler: async (batch) => {
+            byMember[i]?.add(batch.partition)
+            values.push(...batch.messages.map((m) => m.value))
+          },
+        }),
+      )
+    }
+    await sleep(3000) // rebalance settles with both members
+    await bus.publish(
+      topic,
+      Array.from({ length: 200 }, (_, n) => ({ key: `key-${n}`, value: n })),
+    )
+    await until(() => values.length >= 200)
+    expect([...(byMember[0] ?? [])].some((p) => byMember[1]?.has(p))).toBe(false)
+    expect((byMember[0]?.size ?? 0) + (byMember[1]?.size ?? 0)).toBe(4)
+
+    await members[1]?.stop()
+    await otherBus.stop()
+    byMember[0]?.clear()
+    await bus.publish(
+      topic,
+      Array.from({ length: 200 }, (_, n) => ({ key: `key-${n}`, value: 1000 + n })),
+    )
+    await until(() => values.length >= 400)
+    expect(byMember[0]?.size).toBe(4)
+    expect(values.filter((v) => v >= 1000).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 200 }, (_, n) => 1000 + n),
+    )
+    await members[0]?.stop()
+  })
+})
