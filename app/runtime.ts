@@ -109,7 +109,15 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         maxWaitMs: config.writer.maxWaitMs,
         // Storage outages are waited out, never turned into loss; refused rows go to the dead-letter topic.
         retry: { maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30_000 },
-        handler: (batch) => storage.writer.write(batch.topic, batch.messages, batch.dedupToken),
+        handler: (batch) =>
+          storage.writer.write(
+            batch.topic,
+            batch.messages,
+            batch.dedupToken,
+            batch.durableOffsetSource
+              ? { source: batch.durableOffsetSource, partition: batch.partition }
+              : undefined,
+          ),
       })
       server = await createApiServer({
         logger,

@@ -29,6 +29,11 @@ export interface MessageBatch<T = unknown> {
    * (the storage writer passes it to ClickHouse as the insert deduplication token).
    */
   dedupToken: string
+  /**
+   * Set when offsets survive restarts (Kafka): names the offset space (`kafka:<cluster id>`), so a
+   * sink can remember how far it got per partition and skip what a redelivery repeats.
+   */
+  durableOffsetSource?: string
 }
 
 export type BatchHandler<T = unknown> = (batch: MessageBatch<T>) => Promise<void>

@@ -20,6 +20,7 @@ import {
   histogram,
   isArgusError,
   isRetriable,
+  retry,
   sleep,
   type Logger,
   type Registry,
@@ -73,6 +74,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   const groups = new Map<string, Set<string>>()
   const provisioned = new Set<string>()
   let state: 'new' | 'running' | 'stopped' = 'new'
+  let offsetSource = 'kafka'
 
   const published = counter(
     options.metrics,
@@ -120,8 +122,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   async function ensureTopics(names: readonly string[]): Promise<void> {
     const missing = names.filter((name) => !provisioned.has(name))
     if (missing.length === 0) return
-    const created = await running().admin.createTopics({
-      waitForLeaders: true,
+    const activeAdmin = running().admin
+    const created = await activeAdmin.createTopics({
+      waitForLeaders: false,
       topics: missing.map((topic) => ({
         topic,
         numPartitions: options.topics.partitions,
@@ -133,6 +136,22 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       })),
     })
     if (created) logger.info({ topics: missing }, 'kafka topics created')
+    // Metadata lags creation for a moment ("does not host this topic-partition"): wait for every leader.
+    await retry(
+      async () => {
+        const metadata = await activeAdmin.fetchTopicMetadata({ topics: missing })
+        const leaderless = metadata.topics.filter(
+          (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
+        )
+        if (leaderless.length > 0)
+          throw new ArgusError(
+            'ARGUS_ERR_BUS',
+            `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`,
+            { retriable: true },
+          )
+      },
+      { maxAttempts: 30, initialDelayMs: 100, maxDelayMs: 1_000 },
+    )
     for (const name of missing) provisioned.add(name)
   }
 
@@ -311,6 +330,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
                 lastOffset: last,
                 attempt,
                 dedupToken: `${topic}:${partition}:${first}-${last}`,
+                durableOffsetSource: offsetSource,
               }
               await subscribeOptions.handler(delivery)
               endTimer()
@@ -405,6 +425,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       await admin.connect()
       await producer.connect()
       state = 'running'
+      offsetSource = `kafka:${(await admin.describeCluster()).clusterId}`
       await ensureTopics(Object.values(TOPICS))
       logger.info({ brokers: options.brokers }, 'kafka bus connected')
     },

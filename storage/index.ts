@@ -1,6 +1,6 @@
 export { createStorage } from './storage.js'
 export type { Storage, StorageOptions } from './storage.js'
-export type { TopicWriter } from './topic-writer.js'
+export type { DurableOffsets, TopicWriter } from './topic-writer.js'
 export type { LogQuery, LogRepository, StoredLog } from './log-repository.js'
 export type { ClickHouseTarget } from './clickhouse-client.js'
 export type { RetentionDays } from './migrator.js'

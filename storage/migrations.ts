@@ -1,4 +1,4 @@
-import { TABLES } from './tables.js'
+import { OFFSET_TRACKED_TABLES, TABLES } from './tables.js'
 
 export interface Migration {
   version: number
@@ -237,6 +237,31 @@ export const MIGRATIONS: readonly Migration[] = [
         payload String CODEC(ZSTD(3)),
         headers Map(String, String)
       ) ENGINE = MergeTree ${DAILY} ORDER BY (topic, ts) ${SETTINGS}`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'bus offsets for exactly-once writes from durable buses',
+    statements: (db) => [
+      ...OFFSET_TRACKED_TABLES.flatMap((table) => [
+        `ALTER TABLE ${db}.${table} ADD COLUMN IF NOT EXISTS bus_source LowCardinality(String) DEFAULT ''`,
+        `ALTER TABLE ${db}.${table} ADD COLUMN IF NOT EXISTS bus_partition UInt16 DEFAULT 0`,
+        `ALTER TABLE ${db}.${table} ADD COLUMN IF NOT EXISTS bus_offset UInt64 DEFAULT 0 CODEC(Delta, ZSTD(1))`,
+      ]),
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.busOffsets} (
+        table_name LowCardinality(String),
+        bus_source LowCardinality(String),
+        bus_partition UInt16,
+        max_offset SimpleAggregateFunction(max, UInt64)
+      ) ENGINE = AggregatingMergeTree ORDER BY (table_name, bus_source, bus_partition)`,
+      // Part of the same insert as the rows, so the mark can never be ahead of or behind the data.
+      ...OFFSET_TRACKED_TABLES.map(
+        (
+          table,
+        ) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${table}_bus_offsets_mv TO ${db}.${TABLES.busOffsets} AS
+          SELECT '${table}' AS table_name, bus_source, bus_partition, max(bus_offset) AS max_offset
+          FROM ${db}.${table} WHERE bus_offset > 0 GROUP BY bus_source, bus_partition`,
+      ),
     ],
   },
 ]

@@ -70,6 +70,9 @@ export interface StoredMessage {
   value: unknown
   headers?: Readonly<Record<string, string>> | undefined
   publishedAt: number
+  /** Where the message sits on the bus; recorded with the row when the bus's offsets are durable. */
+  partition?: number
+  offset?: number
 }
 
 interface TopicMapper {

@@ -13,6 +13,7 @@ export const TABLES = {
   metrics1m: 'metrics_1m',
   flows1m: 'flows_1m',
   deadLetters: 'dead_letters',
+  busOffsets: 'bus_offsets',
   migrations: 'schema_migrations',
 } as const
 
@@ -43,3 +44,18 @@ export const TIME_COLUMN: Partial<Record<TableName, string>> = {
   [TABLES.metrics1m]: 'minute',
   [TABLES.flows1m]: 'minute',
 }
+
+/** Tables the writer fills from bus topics; each row records the bus offset it came from. */
+export const OFFSET_TRACKED_TABLES: readonly TableName[] = [
+  TABLES.logs,
+  TABLES.metrics,
+  TABLES.kubeEvents,
+  TABLES.resourceChanges,
+  TABLES.flows,
+  TABLES.anomalies,
+  TABLES.incidents,
+  TABLES.rootCauses,
+  TABLES.alerts,
+  TABLES.actions,
+  TABLES.deadLetters,
+]

@@ -18,9 +18,25 @@ export interface TopicWriter {
    * acknowledges it, so the caller can then acknowledge the bus. The same `dedupToken` makes a
    * repeated insert of the same batch a no-op.
    */
-  write(topic: string, messages: readonly StoredMessage[], dedupToken: string): Promise<void>
+  write(
+    topic: string,
+    messages: readonly StoredMessage[],
+    dedupToken: string,
+    durable?: DurableOffsets,
+  ): Promise<void>
   /** Waits for in-flight inserts; later writes fail with ARGUS_ERR_STOPPED. */
   stop(): Promise<void>
+}
+
+/**
+ * Set when the bus's offsets survive restarts (Kafka): rows then record their partition and offset,
+ * and messages at or below what storage already holds for that partition are skipped, so a
+ * redelivery after a crash, whatever its batch boundaries, adds no duplicates.
+ */
+export interface DurableOffsets {
+  /** Identifies the offset space, e.g. `kafka:<cluster id>`: offsets from elsewhere are not compared. */
+  source: string
+  partition: number
 }
 
 export interface TopicWriterOptions {
@@ -65,14 +81,66 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake()
   }
 
-  async function write(topic: string, messages: readonly StoredMessage[], dedupToken: string): Promise<void> {
+  const skipped = counter(
+    metrics,
+    'argus_storage_redelivered_rows_skipped_total',
+    'Redelivered rows already in storage',
+    ['table'],
+  )
+
+  /** The highest offset (+1) stored for a table from one bus partition; 0 when none. */
+  async function storedThrough(table: string, durable: DurableOffsets): Promise<number> {
+    const result = await client.query({
+      query: `SELECT max(max_offset) AS through FROM ${database}.bus_offsets
+        WHERE table_name = {table:String} AND bus_source = {source:String} AND bus_partition = {partition:UInt16}`,
+      query_params: { table, source: durable.source, partition: durable.partition },
+      format: 'JSONEachRow',
+    })
+    const [row] = await result.json<{ through: number | string | null }>()
+    return Number(row?.through ?? 0)
+  }
+
+  async function write(
+    topic: string,
+    messages: readonly StoredMessage[],
+    dedupToken: string,
+    durable?: DurableOffsets,
+  ): Promise<void> {
     if (stopped) throw new ArgusError('ARGUS_ERR_STOPPED', 'storage writer is stopped', { retriable: true })
     const target = TOPIC_TABLES[topic]
     if (!target) throw new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`)
     if (messages.length === 0) return
-    const rows = messages.map((message) => target.toRow(message))
     await acquire()
     try {
+      let pending = messages
+      if (durable) {
+        const through = await retry(
+          () =>
+            storedThrough(target.table, durable).catch((error: unknown) =>
+              Promise.reject(storageError(error, 'reading bus offsets failed')),
+            ),
+          {
+            maxAttempts: 5,
+            initialDelayMs: 200,
+          },
+        )
+        pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
+        if (pending.length < messages.length) {
+          skipped.inc({ table: target.table }, messages.length - pending.length)
+          logger.info(
+            { table: target.table, partition: durable.partition, skipped: messages.length - pending.length },
+            'redelivered rows already stored; skipped',
+          )
+        }
+        if (pending.length === 0) return
+      }
+      // Bus position first (stored offset + 1, so 0 means "not from a durable bus"), then the table's columns.
+      const rows = pending.map((message) => [
+        durable?.source ?? '',
+        durable?.partition ?? 0,
+        durable ? (message.offset ?? -1) + 1 : 0,
+        ...target.toRow(message),
+      ])
       await retry(
         async () => {
           const endTimer = insertDuration.startTimer({ table: target.table })
@@ -80,7 +148,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
             await client.insert({
               table: `${database}.${target.table}`,
               values: rows,
-              columns: target.columns as [string, ...string[]],
+              columns: ['bus_source', 'bus_partition', 'bus_offset', ...target.columns],
               format: 'JSONCompactEachRow',
               // One token per bus batch: a retry, or a redelivery of the same batch, inserts nothing new.
               clickhouse_settings: {

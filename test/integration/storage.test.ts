@@ -154,6 +154,37 @@ describe('storage on embedded ClickHouse', () => {
     ).toEqual([])
   })
 
+  it('skips rows a durable bus redelivers with different batch boundaries (exactly once across crashes)', async () => {
+    const messages = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => ({
+        key: 'k',
+        value: log(from + i, { namespace: 'exactly-once', message: `offset ${from + i}` }),
+        publishedAt: base,
+        partition: 3,
+        offset: from + i,
+      }))
+    const durable = { source: 'kafka:cluster-a', partition: 3 }
+    await storage.writer.write(TOPICS.logs, messages(0, 99), 'kafka-a:3:0-99', durable)
+    // A writer crashed after that insert and before its commit; the redelivery starts at 0 but runs further.
+    await storage.writer.write(TOPICS.logs, messages(0, 149), 'kafka-a:3:0-149', durable)
+    const query = { fromTs: 0, toTs: base + 1e9, namespace: 'exactly-once' }
+    expect(await storage.logs.count(query)).toBe(150)
+    const offsets = await storage.logs.search({ ...query, limit: 1000, order: 'asc' })
+    expect(new Set(offsets.map((r) => r.message)).size).toBe(150)
+    // Another offset space (another cluster) is not compared with this one.
+    await storage.writer.write(TOPICS.logs, messages(0, 9), 'kafka-b:3:0-9', {
+      source: 'kafka:cluster-b',
+      partition: 3,
+    })
+    expect(await storage.logs.count(query)).toBe(160)
+    // Nor is another partition.
+    await storage.writer.write(TOPICS.logs, messages(0, 9), 'kafka-a:4:0-9', {
+      source: 'kafka:cluster-a',
+      partition: 4,
+    })
+    expect(await storage.logs.count(query)).toBe(170)
+  })
+
   it('rolls metrics and flows up per minute, and a repeated batch does not double the rollup', async () => {
     const samples: MetricSample[] = Array.from({ length: 120 }, (_, i) => ({
       ts: base + i * 1000,
