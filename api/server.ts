@@ -18,8 +18,9 @@ export interface ApiServerOptions {
   bodyLimitBytes: number
   readiness: readonly ReadinessCheck[]
   isShuttingDown: () => boolean
-  logs: () => LogRepository
-  countSignals: (range: { fromTs: number; toTs: number }) => Promise<SignalCounts>
+  /** Query routes; absent in a process without the api role. */
+  logs?: () => LogRepository
+  countSignals?: (range: { fromTs: number; toTs: number }) => Promise<SignalCounts>
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -57,8 +58,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       isShuttingDown: options.isShuttingDown,
     }),
   )
-  await app.register(logRoutes({ logs: options.logs }))
-  await app.register(signalRoutes({ countSignals: options.countSignals }))
+  if (options.logs) await app.register(logRoutes({ logs: options.logs }))
+  if (options.countSignals) await app.register(signalRoutes({ countSignals: options.countSignals }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }

@@ -21,6 +21,7 @@ function integer(value: string): number {
 
 interface StartFlags {
   config?: string
+  roles?: string
   port?: number
   host?: string
   dataDir?: string
@@ -29,6 +30,7 @@ interface StartFlags {
 function configFrom(flags: StartFlags): ArgusConfig {
   const overrides: Record<string, unknown> = {}
   if (flags.dataDir) overrides.dataDir = flags.dataDir
+  if (flags.roles) overrides.roles = flags.roles.split(',').map((role) => role.trim())
   if (flags.port !== undefined || flags.host)
     overrides.http = {
       ...(flags.port !== undefined && { port: flags.port }),
@@ -68,9 +70,10 @@ async function start(flags: StartFlags): Promise<void> {
     : `embedded ClickHouse in ${config.dataDir}/clickhouse`
   const bus =
     config.kafka.brokers.length > 0 ? `Kafka at ${config.kafka.brokers.join(',')}` : 'in-process bus'
+  const roles = config.roles.join(', ')
   logger.info(
-    { url: runtime.url, storage, bus, config: redactConfig(config) },
-    `Argus is up on ${runtime.url} (${storage}, ${bus})`,
+    { url: runtime.url, roles, storage, bus, config: redactConfig(config) },
+    `Argus is up on ${runtime.url} (roles: ${roles}; ${storage}; ${bus})`,
   )
 }
 
@@ -88,6 +91,10 @@ export function buildCli(): Command {
     .option('-p, --port <port>', 'HTTP port (also ARGUS_HTTP_PORT)', integer)
     .option('--host <host>', 'HTTP listen address (also ARGUS_HTTP_HOST)')
     .option('-d, --data-dir <dir>', 'data directory (also ARGUS_DATA_DIR)')
+    .option(
+      '-r, --roles <list>',
+      'comma-separated: collector (ingest), writer (bus to storage), api (queries); default all. A subset needs Kafka (also ARGUS_ROLES)',
+    )
     .action(start)
   program
     .command('sim')

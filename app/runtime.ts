@@ -3,6 +3,7 @@ import {
   createMetricsRegistry,
   type ArgusConfig,
   type Component,
+  type Role,
   type Logger,
   type Registry,
 } from '../core/index.js'
@@ -71,6 +72,8 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     logger,
     metrics,
   })
+  const has = (role: Role): boolean => config.roles.includes(role)
+  const usesStorage = has('writer') || has('api')
   const intake = createRawIntake({
     bus,
     logger,
@@ -79,7 +82,8 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     publishTimeoutMs: config.http.publishTimeoutMs,
   })
   const kubeConfig = findKubernetesConfig()
-  const simulated = config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined)
+  const simulated =
+    has('collector') && (config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined))
   const demo = simulated ? createDemoCluster({ config: config.sim, intake, logger }) : undefined
   let server: FastifyInstance | undefined
   let writerSubscription: Subscription | undefined
@@ -101,42 +105,48 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       if (state !== 'new') return
       state = 'started'
       await bus.start()
-      await storage.start()
-      writerSubscription = await bus.subscribe({
-        group: WRITER_GROUP,
-        topics: PERSISTED_TOPICS,
-        maxBatchSize: config.writer.maxBatchRows,
-        maxWaitMs: config.writer.maxWaitMs,
-        // Storage outages are waited out, never turned into loss; refused rows go to the dead-letter topic.
-        retry: { maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30_000 },
-        handler: (batch) =>
-          storage.writer.write(
-            batch.topic,
-            batch.messages,
-            batch.dedupToken,
-            batch.durableOffsetSource
-              ? { source: batch.durableOffsetSource, partition: batch.partition }
-              : undefined,
-          ),
-      })
+      if (usesStorage) await storage.start()
+      if (has('writer'))
+        writerSubscription = await bus.subscribe({
+          group: WRITER_GROUP,
+          topics: PERSISTED_TOPICS,
+          maxBatchSize: config.writer.maxBatchRows,
+          maxWaitMs: config.writer.maxWaitMs,
+          // Storage outages are waited out, never turned into loss; refused rows go to the dead-letter topic.
+          retry: { maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30_000 },
+          handler: (batch) =>
+            storage.writer.write(
+              batch.topic,
+              batch.messages,
+              batch.dedupToken,
+              batch.durableOffsetSource
+                ? {
+                    source: batch.durableOffsetSource,
+                    partition: batch.partition,
+                    generation: batch.assignmentGeneration ?? 0,
+                  }
+                : undefined,
+            ),
+        })
       server = await createApiServer({
         logger,
         metrics,
         bodyLimitBytes: config.http.bodyLimitBytes,
         isShuttingDown: () => shuttingDown,
-        readiness: [{ name: 'storage', check: () => storage.ping() }],
-        logs: () => storage.logs,
-        countSignals: (range) => storage.countSignals(range),
-        plugins: [
-          fluentHttpSource({
-            bus,
-            logger,
-            metrics,
-            cluster: config.cluster,
-            bodyLimitBytes: config.http.bodyLimitBytes,
-            publishTimeoutMs: config.http.publishTimeoutMs,
-          }),
-        ],
+        readiness: usesStorage ? [{ name: 'storage', check: () => storage.ping() }] : [],
+        ...(has('api') && { logs: () => storage.logs, countSignals: (range) => storage.countSignals(range) }),
+        plugins: has('collector')
+          ? [
+              fluentHttpSource({
+                bus,
+                logger,
+                metrics,
+                cluster: config.cluster,
+                bodyLimitBytes: config.http.bodyLimitBytes,
+                publishTimeoutMs: config.http.publishTimeoutMs,
+              }),
+            ]
+          : [],
       })
       url = await server.listen({ host: config.http.host, port: config.http.port })
       if (demo) {
@@ -162,7 +172,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
       await writerSubscription?.stop()
       await bus.stop()
-      await storage.stop()
+      if (usesStorage) await storage.stop()
     },
   }
 }

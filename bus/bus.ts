@@ -34,6 +34,8 @@ export interface MessageBatch<T = unknown> {
    * sink can remember how far it got per partition and skip what a redelivery repeats.
    */
   durableOffsetSource?: string
+  /** Increases each time this consumer's partitions are reassigned (a rebalance). */
+  assignmentGeneration?: number
 }
 
 export type BatchHandler<T = unknown> = (batch: MessageBatch<T>) => Promise<void>

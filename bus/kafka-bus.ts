@@ -277,6 +277,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     })
     consumers.add(consumer)
     groups.set(group, new Set([...(groups.get(group) ?? []), ...subscribeOptions.topics]))
+    let generation = 0
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      generation++
+    })
     await consumer.connect()
     await consumer.subscribe({
       topics: [...subscribeOptions.topics],
@@ -331,6 +335,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
                 attempt,
                 dedupToken: `${topic}:${partition}:${first}-${last}`,
                 durableOffsetSource: offsetSource,
+                assignmentGeneration: generation,
               }
               await subscribeOptions.handler(delivery)
               endTimer()

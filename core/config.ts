@@ -7,8 +7,16 @@ import { ArgusError, errorMessage } from './errors.js'
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const PositiveInt = Type.Integer({ minimum: 1 })
 
+/** The parts of the pipeline a process runs; several processes joined by Kafka split them. */
+export const ROLES = ['collector', 'writer', 'api'] as const
+export type Role = (typeof ROLES)[number]
+
 export const ConfigSchema = Type.Object(
   {
+    roles: Type.Array(Type.Union([Type.Literal('collector'), Type.Literal('writer'), Type.Literal('api')]), {
+      minItems: 1,
+      uniqueItems: true,
+    }),
     cluster: Type.String({ minLength: 1, description: 'name of the cluster this Argus watches' }),
     dataDir: Type.String({ minLength: 1, description: 'embedded ClickHouse data and other state' }),
     log: Type.Object(
@@ -91,6 +99,7 @@ export const ConfigSchema = Type.Object(
 export type ArgusConfig = Static<typeof ConfigSchema>
 
 export const DEFAULT_CONFIG: ArgusConfig = {
+  roles: [...ROLES],
   cluster: 'default',
   dataDir: './data',
   log: { level: 'info' },
@@ -112,6 +121,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
 type EnvType = 'string' | 'integer' | 'list'
 /** Environment variables, each mapped to one config field; documented in the README's configuration table. */
 export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType; secret?: boolean }> = [
+  { name: 'ARGUS_ROLES', path: 'roles', type: 'list' },
   { name: 'ARGUS_CLUSTER', path: 'cluster', type: 'string' },
   { name: 'ARGUS_DATA_DIR', path: 'dataDir', type: 'string' },
   { name: 'ARGUS_LOG_LEVEL', path: 'log.level', type: 'string' },
@@ -233,14 +243,32 @@ function fieldName(instancePath: string, params: unknown): string {
 }
 
 export function validateConfig(candidate: unknown): ArgusConfig {
-  if (validator.Check(candidate)) return candidate
-  const problems = [...validator.Errors(candidate)]
-    .filter((e) => e.keyword !== 'boolean')
+  if (validator.Check(candidate)) {
+    if (candidate.roles.length < ROLES.length && candidate.kafka.brokers.length === 0) {
+      throw new ArgusError(
+        'ARGUS_ERR_CONFIG',
+        `roles: running only ${candidate.roles.join(', ')} needs Kafka (set KAFKA_BROKERS): with the in-process bus no other process can pick up the rest`,
+      )
+    }
+    return candidate
+  }
+  const errors = [...validator.Errors(candidate)].filter((e) => e.keyword !== 'boolean')
+  // A union of literals fails once per literal: say "must be one of a, b" instead.
+  const allowed = new Map<string, string[]>()
+  for (const e of errors) {
+    const value = (e.params as { allowedValue?: unknown }).allowedValue
+    if (e.keyword === 'const' && (typeof value === 'string' || typeof value === 'number'))
+      allowed.set(e.instancePath, [...(allowed.get(e.instancePath) ?? []), String(value)])
+  }
+  const problems = errors
+    .filter((e) => !(allowed.has(e.instancePath) && (e.keyword === 'const' || e.keyword === 'anyOf')))
     .map((e) =>
       e.keyword === 'additionalProperties'
         ? `${fieldName(e.instancePath, e.params)}: unknown field`
         : `${fieldName(e.instancePath, e.params)}: ${e.message}`,
     )
+  for (const [path, values] of allowed)
+    problems.push(`${fieldName(path, {})}: must be one of ${values.join(', ')}`)
   throw new ArgusError('ARGUS_ERR_CONFIG', `invalid configuration: ${[...new Set(problems)].join('; ')}`, {
     details: { problems },
   })

@@ -16,8 +16,16 @@ export {
   gauge,
   histogram,
 } from './metrics.js'
-export { ConfigSchema, DEFAULT_CONFIG, ENV_VARS, loadConfig, redactConfig, validateConfig } from './config.js'
-export type { ArgusConfig } from './config.js'
+export {
+  ConfigSchema,
+  DEFAULT_CONFIG,
+  ENV_VARS,
+  ROLES,
+  loadConfig,
+  redactConfig,
+  validateConfig,
+} from './config.js'
+export type { ArgusConfig, Role } from './config.js'
 export { DEAD_LETTER_HEADERS, SIGNAL_TOPICS, TOPICS, TOPIC_SCHEMAS, partitionKey } from './topics.js'
 export type { TopicName } from './topics.js'
 export { Attributes, EntityRef, Envelope, WorkloadRef } from './schemas/envelope.js'

@@ -19,7 +19,11 @@ if [ ! -f "$libs/.complete" ]; then
   touch "$libs/.complete"
 fi
 
-if [ "${KAFKA_FRESH:-0}" = "1" ]; then rm -rf "$state"; fi
+if [ "${KAFKA_FRESH:-0}" = "1" ]; then
+  # A broker still running on this state would lose its files under it: stop it first.
+  KAFKA_STATE_DIR="$state" bash "$here/kafka-stop.sh"
+  rm -rf "$state"
+fi
 mkdir -p "$state"
 if [ -f "$state/broker.pid" ] && kill -0 "$(cat "$state/broker.pid")" 2>/dev/null; then
   echo "127.0.0.1:$port"

@@ -264,4 +264,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 6,
+    name: 'skip index on bus offsets',
+    // Lets the writer find rows above the view's mark quickly: an embedded engine killed mid-insert
+    // can commit the rows without the view's part, leaving the mark behind the data.
+    statements: (db) =>
+      OFFSET_TRACKED_TABLES.map(
+        (table) =>
+          `ALTER TABLE ${db}.${table} ADD INDEX IF NOT EXISTS idx_bus_offset bus_offset TYPE minmax GRANULARITY 1`,
+      ),
+  },
 ]

@@ -37,6 +37,8 @@ export interface DurableOffsets {
   /** Identifies the offset space, e.g. `kafka:<cluster id>`: offsets from elsewhere are not compared. */
   source: string
   partition: number
+  /** Changes whenever partitions are reassigned: continuity is only trusted within one generation. */
+  generation: number
 }
 
 export interface TopicWriterOptions {
@@ -88,17 +90,30 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     ['table'],
   )
 
-  /** The highest offset (+1) stored for a table from one bus partition; 0 when none. */
+  /**
+   * The highest offset (+1) stored for a table from one bus partition; 0 when none. The view's mark
+   * first, then the rows above it, in case an insert committed its rows but not the view's part.
+   */
   async function storedThrough(table: string, durable: DurableOffsets): Promise<number> {
-    const result = await client.query({
+    const params = { table, source: durable.source, partition: durable.partition }
+    const marks = await client.query({
       query: `SELECT max(max_offset) AS through FROM ${database}.bus_offsets
         WHERE table_name = {table:String} AND bus_source = {source:String} AND bus_partition = {partition:UInt16}`,
-      query_params: { table, source: durable.source, partition: durable.partition },
+      query_params: params,
       format: 'JSONEachRow',
     })
-    const [row] = await result.json<{ through: number | string | null }>()
-    return Number(row?.through ?? 0)
+    const mark = Number((await marks.json<{ through: number | string | null }>())[0]?.through ?? 0)
+    const rows = await client.query({
+      query: `SELECT max(bus_offset) AS through FROM ${database}.${table}
+        WHERE bus_offset > {mark:UInt64} AND bus_source = {source:String} AND bus_partition = {partition:UInt16}`,
+      query_params: { ...params, mark },
+      format: 'JSONEachRow',
+    })
+    return Math.max(mark, Number((await rows.json<{ through: number | string | null }>())[0]?.through ?? 0))
   }
+
+  /** Where each partition's next chunk starts when nothing interrupted this writer. */
+  const expectedNext = new Map<string, { generation: number; offset: number }>()
 
   async function write(
     topic: string,
@@ -113,17 +128,26 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     await acquire()
     try {
       let pending = messages
-      if (durable) {
-        const through = await retry(
-          () =>
-            storedThrough(target.table, durable).catch((error: unknown) =>
-              Promise.reject(storageError(error, 'reading bus offsets failed')),
-            ),
-          {
-            maxAttempts: 5,
-            initialDelayMs: 200,
-          },
-        )
+      const continuityKey = durable && `${target.table}|${durable.source}|${durable.partition}`
+      if (durable && continuityKey) {
+        const first = pending[0]?.offset ?? -1
+        const expected = expectedNext.get(continuityKey)
+        // A chunk that starts where this writer's last one ended, in the same assignment, cannot
+        // overlap stored rows; anything else (first chunk, redelivery, rebalance) is checked.
+        const continuing =
+          expected !== undefined && expected.generation === durable.generation && expected.offset === first
+        const through = continuing
+          ? first
+          : await retry(
+              () =>
+                storedThrough(target.table, durable).catch((error: unknown) =>
+                  Promise.reject(storageError(error, 'reading bus offsets failed')),
+                ),
+              {
+                maxAttempts: 5,
+                initialDelayMs: 200,
+              },
+            )
         pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
         if (pending.length < messages.length) {
           skipped.inc({ table: target.table }, messages.length - pending.length)
@@ -132,6 +156,10 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
             'redelivered rows already stored; skipped',
           )
         }
+        expectedNext.set(continuityKey, {
+          generation: durable.generation,
+          offset: (messages[messages.length - 1]?.offset ?? -1) + 1,
+        })
         if (pending.length === 0) return
       }
       // Bus position first (stored offset + 1, so 0 means "not from a durable bus"), then the table's columns.

@@ -55,7 +55,8 @@ export async function startArgus(options: {
     startupMs: Date.now() - started,
     logs,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode
+      // Already gone (exited, or killed by a signal): its exit event has fired.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
       const exited = once(child, 'exit') as Promise<[number | null]>
       child.kill(signal)
       const [code] = await exited
