@@ -2,12 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import {
   ArgusError,
-  DEAD_LETTER_HEADERS,
   DEFAULT_RETRY,
   TOPICS,
   backoffDelay,
   counter,
-  errorMessage,
   gauge,
   histogram,
   isArgusError,
@@ -27,6 +25,8 @@ import {
   type Subscription,
 } from './bus.js'
 import { partitionFor } from './partitioner.js'
+import { createBusMetrics } from './bus-metrics.js'
+import { deadLetterHeaders } from './dead-letter.js'
 
 export interface InProcessBusOptions {
   logger: Logger
@@ -77,27 +77,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
   let state: 'running' | 'stopping' | 'stopped' = 'running'
   const isStopped = (): boolean => state === 'stopped'
 
-  const published = counter(metrics, 'argus_bus_published_messages_total', 'Messages accepted by the bus', [
-    'topic',
-  ])
-  const consumed = counter(
-    metrics,
-    'argus_bus_consumed_messages_total',
-    'Messages acknowledged by a consumer group',
-    ['topic', 'group'],
-  )
-  const failures = counter(
-    metrics,
-    'argus_bus_handler_failures_total',
-    'Handler failures (each leads to redelivery or dead-letter)',
-    ['topic', 'group'],
-  )
-  const deadLettered = counter(
-    metrics,
-    'argus_bus_dead_lettered_messages_total',
-    'Messages sent to the dead-letter topic',
-    ['topic', 'group'],
-  )
+  const { published, consumed, failures, deadLettered, handlerDuration } = createBusMetrics(metrics)
   const dropped = counter(
     metrics,
     'argus_bus_dropped_messages_total',
@@ -110,10 +90,6 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     'Time publishers waited for buffer room',
     ['topic'],
   )
-  const handlerDuration = histogram(metrics, 'argus_bus_handler_duration_seconds', 'Handler time per batch', [
-    'topic',
-    'group',
-  ])
   gauge(
     metrics,
     'argus_bus_consumer_lag_messages',
@@ -295,16 +271,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       batch.messages.map((message) => ({
         key: message.key,
         value: message.value,
-        headers: {
-          ...message.headers,
-          [DEAD_LETTER_HEADERS.errorCode]: code,
-          [DEAD_LETTER_HEADERS.errorMessage]: errorMessage(error).slice(0, 1000),
-          [DEAD_LETTER_HEADERS.originalTopic]: message.topic,
-          [DEAD_LETTER_HEADERS.originalPartition]: String(message.partition),
-          [DEAD_LETTER_HEADERS.originalOffset]: String(message.offset),
-          [DEAD_LETTER_HEADERS.group]: group.name,
-          [DEAD_LETTER_HEADERS.attempts]: String(attempts),
-        },
+        headers: deadLetterHeaders({ ...message, error, group: group.name, attempts }),
       })),
       { timeoutMs: 1_000 },
     ).catch((publishError: unknown) => {

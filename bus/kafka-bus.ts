@@ -10,14 +10,11 @@ import {
 } from 'kafkajs'
 import {
   ArgusError,
-  DEAD_LETTER_HEADERS,
   DEFAULT_RETRY,
   TOPICS,
   backoffDelay,
-  counter,
   errorMessage,
   gauge,
-  histogram,
   isArgusError,
   isRetriable,
   retry,
@@ -35,6 +32,8 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './bus.js'
+import { createBusMetrics } from './bus-metrics.js'
+import { deadLetterHeaders } from './dead-letter.js'
 
 export interface KafkaBusOptions {
   brokers: readonly string[]
@@ -76,36 +75,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   let state: 'new' | 'running' | 'stopped' = 'new'
   let offsetSource = 'kafka'
 
-  const published = counter(
-    options.metrics,
-    'argus_bus_published_messages_total',
-    'Messages accepted by the bus',
-    ['topic'],
-  )
-  const consumed = counter(
-    options.metrics,
-    'argus_bus_consumed_messages_total',
-    'Messages acknowledged by a consumer group',
-    ['topic', 'group'],
-  )
-  const failures = counter(
-    options.metrics,
-    'argus_bus_handler_failures_total',
-    'Handler failures (each leads to redelivery or dead-letter)',
-    ['topic', 'group'],
-  )
-  const deadLettered = counter(
-    options.metrics,
-    'argus_bus_dead_lettered_messages_total',
-    'Messages sent to the dead-letter topic',
-    ['topic', 'group'],
-  )
-  const handlerDuration = histogram(
-    options.metrics,
-    'argus_bus_handler_duration_seconds',
-    'Handler time per batch',
-    ['topic', 'group'],
-  )
+  const { published, consumed, failures, deadLettered, handlerDuration } = createBusMetrics(options.metrics)
   const lag = gauge(
     options.metrics,
     'argus_bus_consumer_lag_messages',
@@ -246,16 +216,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       messages.map((m) => ({
         key: m.key,
         value: m.value,
-        headers: {
-          ...m.headers,
-          [DEAD_LETTER_HEADERS.errorCode]: code,
-          [DEAD_LETTER_HEADERS.errorMessage]: errorMessage(error).slice(0, 1000),
-          [DEAD_LETTER_HEADERS.originalTopic]: topic,
-          [DEAD_LETTER_HEADERS.originalPartition]: String(m.partition),
-          [DEAD_LETTER_HEADERS.originalOffset]: String(m.offset),
-          [DEAD_LETTER_HEADERS.group]: group,
-          [DEAD_LETTER_HEADERS.attempts]: String(attempts),
-        },
+        headers: deadLetterHeaders({ ...m, error, topic, group, attempts }),
       })),
     )
   }
