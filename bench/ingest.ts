@@ -6,6 +6,8 @@
  *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--url http://host:port]
  *
  * With --url it drives a server that is already running (for profiling it) and reports no RSS.
+ * With --kafka host:port the server runs on Kafka (ingest -> Kafka -> writer -> ClickHouse);
+ * `scripts/kafka-start.sh` starts a broker.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
+    kafka: { type: 'string' },
   },
 })
 const totalRecords = Number(values.records)
@@ -66,7 +69,12 @@ async function rowsStored(url: string): Promise<number> {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
 // The simulated cluster is off so the figures are the benchmark's own records.
-const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+const server = values.url
+  ? undefined
+  : await startArgus({
+      dataDir,
+      env: { ARGUS_SIM: 'off', ...(values.kafka && { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' }) },
+    })
 const url = values.url ?? server?.url
 if (!url) throw new Error('no server to benchmark')
 try {
@@ -101,6 +109,7 @@ try {
 
   const seconds = (stored - started) / 1000
   console.log(`records            ${expected}`)
+  console.log(`bus                ${values.kafka ? `Kafka at ${values.kafka}` : 'in-process'}`)
   console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
   console.log(
     `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
