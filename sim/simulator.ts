@@ -217,6 +217,22 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     tick.events.push(eventObject({ ...spec, uid: uid(random), namespace, ts: spec.ts ?? tick.ts }))
   }
 
+  /** The kubelet's memory condition events on a node, as `kubectl describe node` lists them. */
+  function nodeCondition(
+    tick: SimTick,
+    node: string,
+    status: 'NodeHasInsufficientMemory' | 'NodeHasSufficientMemory',
+  ): void {
+    event(tick, {
+      involved: { kind: 'Node', name: node, uid: node },
+      reason: status,
+      message: `Node ${node} status is now: ${status}`,
+      type: status === 'NodeHasInsufficientMemory' ? 'Warning' : 'Normal',
+      component: 'kubelet',
+      host: node,
+    })
+  }
+
   function log(
     tick: SimTick,
     service: Service,
@@ -500,14 +516,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         break
       case 'node_pressure':
         pressuredNodes.add(fault.target)
-        event(tick, {
-          involved: { kind: 'Node', name: fault.target, uid: fault.target },
-          reason: 'NodeHasInsufficientMemory',
-          message: `Node ${fault.target} status is now: NodeHasInsufficientMemory`,
-          type: 'Warning',
-          component: 'kubelet',
-          host: fault.target,
-        })
+        nodeCondition(tick, fault.target, 'NodeHasInsufficientMemory')
         break
       case 'crashloop_after_config':
         if (service) {
@@ -563,14 +572,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         break
       case 'node_pressure':
         pressuredNodes.delete(fault.target)
-        event(tick, {
-          involved: { kind: 'Node', name: fault.target, uid: fault.target },
-          reason: 'NodeHasSufficientMemory',
-          message: `Node ${fault.target} status is now: NodeHasSufficientMemory`,
-          type: 'Normal',
-          component: 'kubelet',
-          host: fault.target,
-        })
+        nodeCondition(tick, fault.target, 'NodeHasSufficientMemory')
         break
       case 'crashloop_after_config':
         if (service) {

@@ -44,7 +44,7 @@ describe('a writer process killed mid-stream', () => {
   // session expires, logs no handler failure, and then stops making progress; the same sequence run
   // as a plain script (same broker setup, records and roles) stores all 10,000 rows exactly once.
   // The exactly-once mechanism itself is covered by the storage integration test. Open in issue 4.
-  it.skip('loses nothing and duplicates nothing once another writer takes over', async () => {
+  it.skip('loses nothing and duplicates nothing once another writer takes over (skipped because the new writer stalls under vitest; see above)', async () => {
     const collector = await start('collector', join(root, 'collector'))
     expect(collector.logs.join('\n')).toContain('roles: collector')
     const storageDir = join(root, 'storage')
