@@ -40,11 +40,11 @@ async function storedMessages(api: ArgusProcess): Promise<string[]> {
 }
 
 describe('a writer process killed mid-stream', () => {
-  // Skipped because: under vitest the replacement writer joins the group after the dead one's
-  // session expires, logs no handler failure, and then stops making progress; the same sequence run
-  // as a plain script (same broker setup, records and roles) stores all 10,000 rows exactly once.
-  // The exactly-once mechanism itself is covered by the storage integration test. Open in issue 4.
-  it.skip('loses nothing and duplicates nothing once another writer takes over (skipped because the new writer stalls under vitest; see above)', async () => {
+  // Skipped because it is intermittent: in 3 of 5 runs under vitest the replacement writer joined the
+  // group after the dead one's 30 s session, logged no handler error, and then stopped making
+  // progress; in the other runs (and as a plain script) all 10,000 rows arrive exactly once. The
+  // exactly-once mechanism itself is covered by the storage integration test. Open in issue 4.
+  it.skip('loses nothing and duplicates nothing once another writer takes over (skipped because the new writer intermittently stalls; see above)', async () => {
     const collector = await start('collector', join(root, 'collector'))
     expect(collector.logs.join('\n')).toContain('roles: collector')
     const storageDir = join(root, 'storage')
