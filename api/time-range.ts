@@ -1,4 +1,13 @@
+import Type from 'typebox'
 import { ArgusError } from '../core/index.js'
+
+/** The `from` and `to` query parameters every time-ranged route takes, read by `parseTimeRange`. */
+export const timeRangeProperties = {
+  from: Type.Optional(
+    Type.String({ description: 'epoch ms, RFC 3339, or relative like -15m (default: 1h before `to`)' }),
+  ),
+  to: Type.Optional(Type.String({ description: 'epoch ms, RFC 3339, `now` or relative (default: now)' })),
+}
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 

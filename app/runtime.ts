@@ -136,16 +136,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         readiness: usesStorage ? [{ name: 'storage', check: () => storage.ping() }] : [],
         ...(has('api') && { logs: () => storage.logs, countSignals: (range) => storage.countSignals(range) }),
         plugins: has('collector')
-          ? [
-              fluentHttpSource({
-                bus,
-                logger,
-                metrics,
-                cluster: config.cluster,
-                bodyLimitBytes: config.http.bodyLimitBytes,
-                publishTimeoutMs: config.http.publishTimeoutMs,
-              }),
-            ]
+          ? [fluentHttpSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
           : [],
       })
       url = await server.listen({ host: config.http.host, port: config.http.port })

@@ -93,13 +93,13 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
   gauge(
     metrics,
     'argus_bus_consumer_lag_messages',
-    'Messages published but not yet acknowledged, per group',
-    ['topic', 'group'],
+    'Messages published but not yet acknowledged, per group and partition',
+    ['topic', 'group', 'partition'],
     function () {
       this.reset()
       for (const group of groups.values()) {
         for (const [log, cursor] of group.cursors)
-          this.inc({ topic: log.topic, group: group.name }, log.nextOffset - cursor)
+          this.set({ topic: log.topic, group: group.name, partition: String(log.index) }, log.nextOffset - cursor)
       }
     },
   )

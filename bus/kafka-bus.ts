@@ -79,7 +79,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   const lag = gauge(
     options.metrics,
     'argus_bus_consumer_lag_messages',
-    'Messages published but not yet acknowledged, per group',
+    'Messages published but not yet acknowledged, per group and partition',
     ['topic', 'group', 'partition'],
   )
 

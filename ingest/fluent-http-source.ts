@@ -1,26 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import {
-  ArgusError,
-  TOPICS,
-  counter,
-  partitionKey,
-  type LogRecord,
-  type Logger,
-  type Registry,
-} from '../core/index.js'
-import type { Bus, OutgoingMessage } from '../bus/index.js'
+import { ArgusError, counter, type Registry } from '../core/index.js'
 import { decodeBody, parseFluentBody, type RecordProblem } from './fluent-http-body.js'
-import { normaliseFluentRecord } from './fluent-record.js'
+import type { RawIntake } from './raw-intake.js'
 
 export interface FluentHttpSourceOptions {
-  bus: Bus
-  logger: Logger
+  /** Normalises and publishes; it waits for bus room and fails with a 503 the shippers retry. */
+  intake: RawIntake
   metrics: Registry
-  cluster: string
   bodyLimitBytes: number
-  /** How long to wait for bus room before answering 503, which fluentd and fluent-bit retry. */
-  publishTimeoutMs: number
   /** Route prefix; fluentd's `endpoint` and fluent-bit's `uri` point here. */
   path?: string
 }
@@ -40,6 +28,9 @@ class RecentResponses {
   set(key: string, value: IngestResponse): void {
     this.entries.set(key, value)
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string)
+  }
+  get empty(): boolean {
+    return this.entries.size === 0
   }
 }
 
@@ -62,11 +53,6 @@ function sourceName(request: FastifyRequest): string {
  * since neither shipper can split a chunk. Overload answers 503, which both retry.
  */
 export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPluginAsync {
-  const logger = options.logger.child({ component: 'ingest.fluent-http' })
-  const records = counter(options.metrics, 'argus_ingest_records_total', 'Log records received over HTTP', [
-    'source',
-    'outcome',
-  ])
   const repeats = counter(
     options.metrics,
     'argus_ingest_repeated_requests_total',
@@ -102,55 +88,50 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
       const body = request.body
       if (!Buffer.isBuffer(body)) throw new ArgusError('ARGUS_ERR_BAD_INPUT', 'request body is empty')
       const encoding = request.headers['content-encoding']
-      const digest = createHash('sha1')
-        .update(body)
-        .update(String(encoding))
-        .update(request.params.tag ?? '')
-        .digest('hex')
-      const seen = recent.get(digest)
+      // Hashing a large body costs; only do it when there is a remembered answer to compare with.
+      let digestMemo: string | undefined
+      const digest = (): string =>
+        (digestMemo ??= createHash('sha1')
+          .update(body)
+          .update(String(encoding))
+          .update(request.params.tag ?? '')
+          .digest('hex'))
+      const seen = recent.empty ? undefined : recent.get(digest())
       if (seen) {
         repeats.inc()
         return seen
       }
 
-      const source = sourceName(request)
       const parsed = parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
-      const problems = [...parsed.problems]
-      const messages: OutgoingMessage<LogRecord>[] = []
-      const context = { cluster: options.cluster, now: Date.now(), source }
-      for (const { index, value } of parsed.records) {
-        const result = normaliseFluentRecord(value, context)
-        if (!result.ok) {
-          problems.push({ index, reason: result.reason })
-          continue
-        }
-        if (request.params.tag)
-          result.record.attributes = { ...result.record.attributes, 'fluent.tag': request.params.tag }
-        messages.push({ key: partitionKey(result.record), value: result.record })
-      }
-
-      await options.bus.publish(TOPICS.logs, messages, { timeoutMs: options.publishTimeoutMs })
-      records.inc({ source, outcome: 'accepted' }, messages.length)
-      if (problems.length === 0) return { status: 202, body: { accepted: messages.length } }
-
-      records.inc({ source, outcome: 'rejected' }, problems.length)
-      problems.sort((a, b) => a.index - b.index)
-      logger.warn(
-        { source, accepted: messages.length, rejected: problems.length, first: problems.slice(0, 3) },
-        'log records rejected',
+      const tag = request.params.tag
+      const result = await options.intake.fluentRecords(
+        parsed.records.map((r) => r.value),
+        sourceName(request),
+        tag ? { 'fluent.tag': tag } : undefined,
       )
+      const accepted = result.accepted
+      // Report rejected records by their position in the body (array index or NDJSON line).
+      const problems = [
+        ...parsed.problems,
+        ...result.rejected.map((r) => ({
+          index: parsed.records[r.index]?.index ?? r.index,
+          reason: r.reason,
+        })),
+      ].sort((a, b) => a.index - b.index)
+      if (problems.length === 0) return { status: 202, body: { accepted } }
+
       const response: IngestResponse = {
         status: 400,
         body: {
-          accepted: messages.length,
+          accepted,
           rejected: problems.slice(0, MAX_REPORTED_PROBLEMS),
           error: {
             code: 'ARGUS_ERR_BAD_INPUT',
-            message: `${problems.length} of ${problems.length + messages.length} records rejected (valid records were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
+            message: `${problems.length} of ${problems.length + accepted} records rejected (valid records were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
           },
         },
       }
-      recent.set(digest, response)
+      recent.set(digest(), response)
       return response
     }
 

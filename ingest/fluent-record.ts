@@ -1,8 +1,9 @@
 import type { LogLevel, LogRecord } from '../core/index.js'
 import { levelFromField, levelFromMessage } from './log-level.js'
 import { inferService, inferWorkload } from './pod-workload.js'
+import { isJsonObject, stringMap, type Normalised } from './json-object.js'
 
-export type NormaliseResult = { ok: true; record: LogRecord } | { ok: false; reason: string }
+export type NormaliseResult = Normalised<LogRecord>
 
 export interface NormaliseContext {
   cluster: string
@@ -26,10 +27,6 @@ const CONSUMED = new Set<string>([
 const MAX_ATTRIBUTES = 64
 const MAX_ATTRIBUTE_LENGTH = 4096
 
-type Json = Record<string, unknown>
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 /**
  * Timestamps as shippers write them: epoch seconds (fluent-bit `date`, often fractional),
  * epoch milliseconds or nanoseconds, or RFC 3339 / ISO 8601 strings (CRI `time`, `@timestamp`).
@@ -49,14 +46,6 @@ export function parseTimestamp(value: unknown): number | undefined {
   return undefined
 }
 
-function stringMap(value: unknown): Record<string, string> {
-  if (!isObject(value)) return {}
-  const out: Record<string, string> = {}
-  for (const [key, v] of Object.entries(value))
-    if (v !== undefined && v !== null) out[key] = typeof v === 'string' ? v : JSON.stringify(v)
-  return out
-}
-
 function attributeValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value)
   return text.length > MAX_ATTRIBUTE_LENGTH ? text.slice(0, MAX_ATTRIBUTE_LENGTH) : text
@@ -68,7 +57,7 @@ function attributeValue(value: unknown): string {
  * type are rejected with a reason.
  */
 export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): NormaliseResult {
-  if (!isObject(raw)) return { ok: false, reason: 'record must be a JSON object' }
+  if (!isJsonObject(raw)) return { ok: false, reason: 'record must be a JSON object' }
 
   let messageField: string | undefined
   for (const field of MESSAGE_FIELDS) {
@@ -96,14 +85,14 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   }
 
   const kubernetes = raw.kubernetes
-  if (kubernetes !== undefined && !isObject(kubernetes))
+  if (kubernetes !== undefined && !isJsonObject(kubernetes))
     return { ok: false, reason: 'kubernetes must be an object' }
   const k8s = kubernetes ?? {}
   for (const field of ['namespace_name', 'pod_name', 'container_name', 'host']) {
     if (k8s[field] !== undefined && typeof k8s[field] !== 'string')
       return { ok: false, reason: `kubernetes.${field} must be a string` }
   }
-  if (k8s.labels !== undefined && !isObject(k8s.labels))
+  if (k8s.labels !== undefined && !isJsonObject(k8s.labels))
     return { ok: false, reason: 'kubernetes.labels must be an object' }
 
   const stream = raw.stream

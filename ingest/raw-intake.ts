@@ -27,7 +27,12 @@ export interface ObjectUpdate {
  * scrape) and the simulator both come through here, so every source exercises the same parsers.
  */
 export interface RawIntake {
-  fluentRecords(records: readonly unknown[], source: string): Promise<IntakeResult>
+  /** `attributes` are added to every record (e.g. the fluentd tag from the request path). */
+  fluentRecords(
+    records: readonly unknown[],
+    source: string,
+    attributes?: Record<string, string>,
+  ): Promise<IntakeResult>
   kubeEvents(events: readonly unknown[]): Promise<IntakeResult>
   objectUpdates(updates: readonly ObjectUpdate[]): Promise<IntakeResult>
   prometheusText(text: string, scrape: { node?: string; ts?: number }): Promise<IntakeResult>
@@ -72,12 +77,19 @@ export function createRawIntake(options: {
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {
-    fluentRecords: (records, source) =>
-      publish(
+    fluentRecords: (records, source, attributes) => {
+      const logContext = { ...context(), source }
+      return publish(
         TOPICS.logs,
         'log',
-        records.map((r) => normaliseFluentRecord(r, { ...context(), source })),
-      ),
+        records.map((r) => {
+          const result = normaliseFluentRecord(r, logContext)
+          if (result.ok && attributes)
+            result.record.attributes = { ...result.record.attributes, ...attributes }
+          return result
+        }),
+      )
+    },
     kubeEvents: (events) =>
       publish(
         TOPICS.kubeEvents,

@@ -17,9 +17,17 @@ import { TABLES, type TableName } from './tables.js'
 
 /**
  * Rows are value arrays in column order, inserted as JSONCompactEachRow: no key names to
- * serialise or parse, and one allocation per row. This is the ingest hot path.
+ * serialise or parse. This is the ingest hot path: each row is built in one array.
  */
 type Row = unknown[]
+
+/**
+ * Where a row came from on the bus: source, partition, and stored offset (offset + 1, so 0 means
+ * "not from a durable bus"). Every row starts with these columns.
+ */
+export type BusPosition = readonly [source: string, partition: number, storedOffset: number]
+const BUS_COLUMNS = ['bus_source', 'bus_partition', 'bus_offset']
+const AFTER_BUS = BUS_COLUMNS.length
 
 const ENVELOPE_COLUMNS = [
   'ts',
@@ -34,29 +42,38 @@ const ENVELOPE_COLUMNS = [
   'attributes',
 ]
 
-function envelopeValues(e: Envelope, extra: number): Row {
-  const row: Row = new Array(ENVELOPE_COLUMNS.length + extra)
-  row[0] = e.ts
-  row[1] = e.cluster
-  row[2] = e.namespace ?? ''
-  row[3] = e.workload?.kind ?? ''
-  row[4] = e.workload?.name ?? ''
-  row[5] = e.pod ?? ''
-  row[6] = e.container ?? ''
-  row[7] = e.node ?? ''
-  row[8] = e.service ?? ''
-  row[9] = e.attributes ?? {}
+function startRow(position: BusPosition, width: number): Row {
+  const row: Row = new Array(AFTER_BUS + width)
+  row[0] = position[0]
+  row[1] = position[1]
+  row[2] = position[2]
+  return row
+}
+
+function envelopeValues(e: Envelope, position: BusPosition, extra: number): Row {
+  const row = startRow(position, ENVELOPE_COLUMNS.length + extra)
+  const at = AFTER_BUS
+  row[at] = e.ts
+  row[at + 1] = e.cluster
+  row[at + 2] = e.namespace ?? ''
+  row[at + 3] = e.workload?.kind ?? ''
+  row[at + 4] = e.workload?.name ?? ''
+  row[at + 5] = e.pod ?? ''
+  row[at + 6] = e.container ?? ''
+  row[at + 7] = e.node ?? ''
+  row[at + 8] = e.service ?? ''
+  row[at + 9] = e.attributes ?? {}
   return row
 }
 
 /** Builds a mapper from the table's own columns (after the envelope) and a function giving their values. */
 function mapper<T extends Envelope>(columns: string[], values: (record: T) => unknown[]): TopicMapper {
-  const offset = ENVELOPE_COLUMNS.length
+  const offset = AFTER_BUS + ENVELOPE_COLUMNS.length
   return {
-    columns: [...ENVELOPE_COLUMNS, ...columns],
-    toRow: (message) => {
+    columns: [...BUS_COLUMNS, ...ENVELOPE_COLUMNS, ...columns],
+    toRow: (message, position) => {
       const typed = message.value as T
-      const row = envelopeValues(typed, columns.length)
+      const row = envelopeValues(typed, position, columns.length)
       const rest = values(typed)
       for (let i = 0; i < rest.length; i++) row[offset + i] = rest[i]
       return row
@@ -76,8 +93,9 @@ export interface StoredMessage {
 }
 
 interface TopicMapper {
+  /** Every column the rows fill, the bus position first. */
   columns: string[]
-  toRow: (message: StoredMessage) => Row
+  toRow: (message: StoredMessage, position: BusPosition) => Row
 }
 
 const logRow = mapper<LogRecord>(['level', 'stream', 'source', 'template_id', 'message'], (r) => [
@@ -310,6 +328,7 @@ const actionRow = mapper<Action>(
 const h = DEAD_LETTER_HEADERS
 const deadLetterRow: TopicMapper = {
   columns: [
+    ...BUS_COLUMNS,
     'ts',
     'topic',
     'partition',
@@ -322,9 +341,9 @@ const deadLetterRow: TopicMapper = {
     'payload',
     'headers',
   ],
-  toRow: (m) => {
+  toRow: (m, position) => {
     const headers = m.headers ?? {}
-    return [
+    const values = [
       m.publishedAt,
       headers[h.originalTopic] ?? '',
       Number(headers[h.originalPartition] ?? 0),
@@ -337,6 +356,9 @@ const deadLetterRow: TopicMapper = {
       JSON.stringify(m.value) ?? 'null',
       headers,
     ]
+    const row = startRow(position, values.length)
+    for (let i = 0; i < values.length; i++) row[AFTER_BUS + i] = values[i]
+    return row
   },
 }
 

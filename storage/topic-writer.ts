@@ -10,7 +10,9 @@ import {
   type RetryOptions,
 } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
-import { TOPIC_TABLES, type StoredMessage } from './row-mappers.js'
+import { TOPIC_TABLES, type BusPosition, type StoredMessage } from './row-mappers.js'
+
+const NOT_FROM_A_DURABLE_BUS: BusPosition = ['', 0, 0]
 
 export interface TopicWriter {
   /**
@@ -95,21 +97,19 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
    * first, then the rows above it, in case an insert committed its rows but not the view's part.
    */
   async function storedThrough(table: string, durable: DurableOffsets): Promise<number> {
-    const params = { table, source: durable.source, partition: durable.partition }
-    const marks = await client.query({
-      query: `SELECT max(max_offset) AS through FROM ${database}.bus_offsets
-        WHERE table_name = {table:String} AND bus_source = {source:String} AND bus_partition = {partition:UInt16}`,
-      query_params: params,
-      format: 'JSONEachRow',
-    })
-    const mark = Number((await marks.json<{ through: number | string | null }>())[0]?.through ?? 0)
-    const rows = await client.query({
-      query: `SELECT max(bus_offset) AS through FROM ${database}.${table}
-        WHERE bus_offset > {mark:UInt64} AND bus_source = {source:String} AND bus_partition = {partition:UInt16}`,
-      query_params: { ...params, mark },
-      format: 'JSONEachRow',
-    })
-    return Math.max(mark, Number((await rows.json<{ through: number | string | null }>())[0]?.through ?? 0))
+    try {
+      const result = await client.query({
+        query: `WITH (SELECT max(max_offset) FROM ${database}.bus_offsets
+            WHERE table_name = {table:String} AND bus_source = {source:String} AND bus_partition = {partition:UInt16}) AS mark
+          SELECT greatest(mark, max(bus_offset)) AS through FROM ${database}.${table}
+          WHERE bus_offset > mark AND bus_source = {source:String} AND bus_partition = {partition:UInt16}`,
+        query_params: { table, source: durable.source, partition: durable.partition },
+        format: 'JSONEachRow',
+      })
+      return Number((await result.json<{ through: number | string | null }>())[0]?.through ?? 0)
+    } catch (error) {
+      throw storageError(error, 'reading bus offsets failed')
+    }
   }
 
   /** Where each partition's next chunk starts when nothing interrupted this writer. */
@@ -138,16 +138,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
           expected !== undefined && expected.generation === durable.generation && expected.offset === first
         const through = continuing
           ? first
-          : await retry(
-              () =>
-                storedThrough(target.table, durable).catch((error: unknown) =>
-                  Promise.reject(storageError(error, 'reading bus offsets failed')),
-                ),
-              {
-                maxAttempts: 5,
-                initialDelayMs: 200,
-              },
-            )
+          : await retry(() => storedThrough(target.table, durable), { maxAttempts: 5, initialDelayMs: 200 })
         pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
         if (pending.length < messages.length) {
           skipped.inc({ table: target.table }, messages.length - pending.length)
@@ -162,13 +153,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         })
         if (pending.length === 0) return
       }
-      // Bus position first (stored offset + 1, so 0 means "not from a durable bus"), then the table's columns.
-      const rows = pending.map((message) => [
-        durable?.source ?? '',
-        durable?.partition ?? 0,
-        durable ? (message.offset ?? -1) + 1 : 0,
-        ...target.toRow(message),
-      ])
+      const rows = pending.map((message) =>
+        target.toRow(
+          message,
+          durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS,
+        ),
+      )
       await retry(
         async () => {
           const endTimer = insertDuration.startTimer({ table: target.table })
@@ -176,7 +166,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
             await client.insert({
               table: `${database}.${target.table}`,
               values: rows,
-              columns: ['bus_source', 'bus_partition', 'bus_offset', ...target.columns],
+              columns: target.columns as [string, ...string[]],
               format: 'JSONCompactEachRow',
               // One token per bus batch: a retry, or a redelivery of the same batch, inserts nothing new.
               clickhouse_settings: {

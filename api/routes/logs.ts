@@ -2,16 +2,13 @@ import type { FastifyPluginAsync } from 'fastify'
 import Type, { type Static } from 'typebox'
 import type { LogLevel } from '../../core/index.js'
 import type { LogRepository } from '../../storage/index.js'
-import { parseTimeRange } from '../time-range.js'
+import { parseTimeRange, timeRangeProperties } from '../time-range.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'unknown'] as const
 
 const LogSearchQuery = Type.Object(
   {
-    from: Type.Optional(
-      Type.String({ description: 'epoch ms, RFC 3339, or relative like -15m (default: 1h before `to`)' }),
-    ),
-    to: Type.Optional(Type.String({ description: 'epoch ms, RFC 3339, `now` or relative (default: now)' })),
+    ...timeRangeProperties,
     cluster: Type.Optional(Type.String({ maxLength: 253 })),
     namespace: Type.Optional(Type.String({ maxLength: 253 })),
     pod: Type.Optional(Type.String({ maxLength: 253 })),

@@ -1,14 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
 import Type, { type Static } from 'typebox'
 import type { SignalCounts } from '../../storage/index.js'
-import { parseTimeRange } from '../time-range.js'
+import { parseTimeRange, timeRangeProperties } from '../time-range.js'
 
 const RangeQuery = Type.Object(
   {
-    from: Type.Optional(
-      Type.String({ description: 'epoch ms, RFC 3339, or relative like -15m (default: 1h before `to`)' }),
-    ),
-    to: Type.Optional(Type.String({ description: 'epoch ms, RFC 3339, `now` or relative (default: now)' })),
+    ...timeRangeProperties,
   },
   { additionalProperties: false },
 )
