@@ -99,7 +99,10 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       this.reset()
       for (const group of groups.values()) {
         for (const [log, cursor] of group.cursors)
-          this.set({ topic: log.topic, group: group.name, partition: String(log.index) }, log.nextOffset - cursor)
+          this.set(
+            { topic: log.topic, group: group.name, partition: String(log.index) },
+            log.nextOffset - cursor,
+          )
       }
     },
   )
