@@ -23,14 +23,15 @@ import {
   type Registry,
   type RetryOptions,
 } from '../core/index.js'
-import type {
-  Bus,
-  DeliveredMessage,
-  MessageBatch,
-  OutgoingMessage,
-  PublishOptions,
-  SubscribeOptions,
-  Subscription,
+import {
+  UnconfirmedPublish,
+  type Bus,
+  type DeliveredMessage,
+  type MessageBatch,
+  type OutgoingMessage,
+  type PublishOptions,
+  type SubscribeOptions,
+  type Subscription,
 } from './bus.js'
 import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
@@ -145,23 +146,26 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         ...(m.headers && { headers: { ...m.headers } }),
       })),
     })
+    // kafkajs keeps retrying after we stop waiting, so a late send may still land: say so.
+    const landed = send.then(
+      () => true,
+      () => false,
+    )
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(
-            new ArgusError(
-              'ARGUS_ERR_OVERLOADED',
-              `kafka did not acknowledge ${topic} within ${timeoutMs} ms`,
-              { retriable: true },
-            ),
-          ),
+          reject(new UnconfirmedPublish(`kafka did not acknowledge ${topic} within ${timeoutMs} ms`, landed)),
         timeoutMs,
       )
     })
     try {
       await Promise.race([send, timeout])
     } catch (error) {
+      if (error instanceof UnconfirmedPublish) {
+        void landed.then((ok) => ok && published.inc({ topic }, messages.length))
+        throw error
+      }
       if (isArgusError(error)) throw error
       throw new ArgusError('ARGUS_ERR_BUS', `publishing to ${topic} failed: ${errorMessage(error)}`, {
         cause: error,
@@ -239,9 +243,23 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     consumers.add(consumer)
     groups.set(group, new Set([...(groups.get(group) ?? []), ...subscribeOptions.topics]))
     let generation = 0
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
       generation++
+      const assigned = Object.entries(event.payload.memberAssignment).map(
+        ([topic, partitions]) => `${topic}:${partitions.join(',')}`,
+      )
+      logger.info(
+        { group, generation, leader: event.payload.isLeader, assigned },
+        'kafka consumer group assignment',
+      )
     })
+    consumer.on(consumer.events.REBALANCING, () => logger.info({ group }, 'kafka consumer group rebalancing'))
+    consumer.on(consumer.events.CRASH, (event) =>
+      logger.error(
+        { group, err: event.payload.error, restart: event.payload.restart },
+        'kafka consumer crashed',
+      ),
+    )
     await consumer.connect()
     await consumer.subscribe({
       topics: [...subscribeOptions.topics],

@@ -40,11 +40,7 @@ async function storedMessages(api: ArgusProcess): Promise<string[]> {
 }
 
 describe('a writer process killed mid-stream', () => {
-  // Skipped because it is intermittent: in 3 of 5 runs under vitest the replacement writer joined the
-  // group after the dead one's 30 s session, logged no handler error, and then stopped making
-  // progress; in the other runs (and as a plain script) all 10,000 rows arrive exactly once. The
-  // exactly-once mechanism itself is covered by the storage integration test. Open in issue 4.
-  it.skip('loses nothing and duplicates nothing once another writer takes over (skipped because the new writer intermittently stalls; see above)', async () => {
+  it('loses nothing and duplicates nothing once another writer takes over', async () => {
     const collector = await start('collector', join(root, 'collector'))
     expect(collector.logs.join('\n')).toContain('roles: collector')
     const storageDir = join(root, 'storage')
@@ -79,7 +75,8 @@ describe('a writer process killed mid-stream', () => {
       await sleep(1000)
     await sleep(2000) // a late duplicate would show up now
     expect(await storedRows(secondWriter)).toBe(batches * perBatch)
-    expect(rows).toBe(batches * perBatch)
+    // On a stall, the replacement's own account (group assignment, handler errors) is the evidence.
+    expect(rows, secondWriter.logs.slice(-40).join('\n')).toBe(batches * perBatch)
     expect(new Set(await storedMessages(secondWriter)).size).toBe(batches * perBatch)
   })
 })
