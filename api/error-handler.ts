@@ -6,6 +6,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ARGUS_ERR_CONFIG: 400,
   ARGUS_ERR_PAYLOAD_TOO_LARGE: 413,
   ARGUS_ERR_OVERLOADED: 503,
+  ARGUS_ERR_PUBLISH_UNCONFIRMED: 503,
   ARGUS_ERR_STOPPED: 503,
   ARGUS_ERR_STORAGE_UNAVAILABLE: 503,
   ARGUS_ERR_TIMEOUT: 504,
@@ -41,7 +42,7 @@ export function createErrorHandler(logger: Logger) {
     if (isArgusError(error)) {
       status = (error.details?.status as number | undefined) ?? STATUS_BY_CODE[error.code] ?? 500
       body = { error: { code: error.code, message: error.message } }
-      if (error.code === 'ARGUS_ERR_OVERLOADED') void reply.header('retry-after', '5')
+      if (status === 503) void reply.header('retry-after', '5')
     } else if (error.validation) {
       status = 400
       body = {

@@ -136,7 +136,14 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         readiness: usesStorage ? [{ name: 'storage', check: () => storage.ping() }] : [],
         ...(has('api') && { logs: () => storage.logs, countSignals: (range) => storage.countSignals(range) }),
         plugins: has('collector')
-          ? [fluentHttpSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
+          ? [
+              fluentHttpSource({
+                intake,
+                metrics,
+                bodyLimitBytes: config.http.bodyLimitBytes,
+                resendWaitMs: config.http.publishTimeoutMs,
+              }),
+            ]
           : [],
       })
       url = await server.listen({ host: config.http.host, port: config.http.port })

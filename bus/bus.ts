@@ -1,4 +1,4 @@
-import type { Component, RetryOptions } from '../core/index.js'
+import { ArgusError, type Component, type RetryOptions } from '../core/index.js'
 
 export interface OutgoingMessage<T = unknown> {
   /** Partition key: messages with one key keep their order (see `partitionKey` in core). */
@@ -66,6 +66,21 @@ export interface Subscription {
   readonly group: string
   /** Leaves the group after the in-flight batch finishes; safe twice. */
   stop(): Promise<void>
+}
+
+/**
+ * A publish the bus gave up waiting for while the send itself goes on (Kafka keeps retrying an
+ * unacknowledged batch). `landed` settles with the truth, so a caller that answered "retry" can
+ * recognise the resend of a batch that did land and not publish it twice.
+ */
+export class UnconfirmedPublish extends ArgusError {
+  constructor(
+    message: string,
+    readonly landed: Promise<boolean>,
+  ) {
+    super('ARGUS_ERR_PUBLISH_UNCONFIRMED', message, { retriable: true })
+    this.name = 'UnconfirmedPublish'
+  }
 }
 
 export interface PublishOptions {

@@ -8,6 +8,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './bus.js'
+export { UnconfirmedPublish } from './bus.js'
 export { createInProcessBus } from './in-process-bus.js'
 export type { InProcessBusOptions } from './in-process-bus.js'
 export { hashKey, partitionFor } from './partitioner.js'

@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   ARGUS_ERR_STORAGE: 'the storage engine refused or failed a query',
   ARGUS_ERR_STORAGE_UNAVAILABLE: 'the storage engine could not be reached',
   ARGUS_ERR_BUS: 'the message bus failed an operation',
+  ARGUS_ERR_PUBLISH_UNCONFIRMED:
+    'the bus did not confirm a publish in time and it may still land; resend the same request, which is not stored twice',
   ARGUS_ERR_HANDLER: 'a bus consumer handler failed',
   ARGUS_ERR_STOPPED: 'the component is stopping or stopped and accepts no more work',
   ARGUS_ERR_RETRY_EXHAUSTED: 'an operation kept failing until its retry budget ran out',

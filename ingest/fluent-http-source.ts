@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { ArgusError, counter, type Registry } from '../core/index.js'
-import { decodeBody, parseFluentBody, type RecordProblem } from './fluent-http-body.js'
-import type { RawIntake } from './raw-intake.js'
+import { decodeBody, parseFluentBody, type ParsedBody, type RecordProblem } from './fluent-http-body.js'
+import type { IntakeResult, RawIntake } from './raw-intake.js'
+import { ResendMemory } from './resend-memory.js'
+import { UnconfirmedIntake } from './unconfirmed-intake.js'
 
 export interface FluentHttpSourceOptions {
   /** Normalises and publishes; it waits for bus room and fails with a 503 the shippers retry. */
   intake: RawIntake
   metrics: Registry
   bodyLimitBytes: number
+  /** How long a resend waits for its first attempt's unconfirmed publish to settle before a 503. */
+  resendWaitMs: number
   /** Route prefix; fluentd's `endpoint` and fluent-bit's `uri` point here. */
   path?: string
 }
@@ -18,23 +22,31 @@ interface IngestResponse {
   body: { accepted: number; rejected?: RecordProblem[]; error?: { code: string; message: string } }
 }
 
-/** Answers for recent partly rejected requests, so a shipper that retries one does not store its good records twice. */
-class RecentResponses {
-  private readonly entries = new Map<string, IngestResponse>()
-  constructor(private readonly capacity: number) {}
-  get(key: string): IngestResponse | undefined {
-    return this.entries.get(key)
-  }
-  set(key: string, value: IngestResponse): void {
-    this.entries.set(key, value)
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string)
-  }
-  get empty(): boolean {
-    return this.entries.size === 0
+const MAX_REPORTED_PROBLEMS = 100
+
+/** Valid records are kept; rejected ones are reported by their position in the body (array index or NDJSON line). */
+function answer(parsed: ParsedBody, result: IntakeResult): IngestResponse {
+  const accepted = result.accepted
+  const problems = [
+    ...parsed.problems,
+    ...result.rejected.map((r) => ({
+      index: parsed.records[r.index]?.index ?? r.index,
+      reason: r.reason,
+    })),
+  ].sort((a, b) => a.index - b.index)
+  if (problems.length === 0) return { status: 202, body: { accepted } }
+  return {
+    status: 400,
+    body: {
+      accepted,
+      rejected: problems.slice(0, MAX_REPORTED_PROBLEMS),
+      error: {
+        code: 'ARGUS_ERR_BAD_INPUT',
+        message: `${problems.length} of ${problems.length + accepted} records rejected (valid records were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
+      },
+    },
   }
 }
-
-const MAX_REPORTED_PROBLEMS = 100
 
 function sourceName(request: FastifyRequest): string {
   const agent = String(request.headers['user-agent'] ?? '').toLowerCase()
@@ -51,14 +63,19 @@ function sourceName(request: FastifyRequest): string {
  * not retry 4xx either; an older fluent-bit that resends the same chunk gets the same answer and
  * its good records are not stored twice. Rejecting whole batches instead would lose good records,
  * since neither shipper can split a chunk. Overload answers 503, which both retry.
+ *
+ * A 503 for a publish the bus did not confirm in time (Kafka may still land it) is remembered: the
+ * resend of that same body waits for the first attempt's outcome and, if it landed, gets its answer
+ * instead of storing the records twice. An identical body sent again on purpose after such a 503
+ * is indistinguishable from a resend, and is treated as one.
  */
 export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPluginAsync {
   const repeats = counter(
     options.metrics,
     'argus_ingest_repeated_requests_total',
-    'Resent partly rejected requests answered from memory',
+    'Resent requests answered from memory: partly rejected ones, and ones whose unconfirmed publish landed',
   )
-  const recent = new RecentResponses(1024)
+  const memory = new ResendMemory<IngestResponse>(1024)
   const path = options.path ?? '/ingest/logs'
 
   return async (app) => {
@@ -96,42 +113,40 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
           .update(String(encoding))
           .update(request.params.tag ?? '')
           .digest('hex'))
-      const seen = recent.empty ? undefined : recent.get(digest())
-      if (seen) {
-        repeats.inc()
-        return seen
+      if (!memory.empty) {
+        const recalled = await memory.recall(digest(), options.resendWaitMs)
+        if (recalled && 'answer' in recalled) {
+          repeats.inc()
+          return recalled.answer
+        }
+        if (recalled)
+          throw new ArgusError(
+            'ARGUS_ERR_PUBLISH_UNCONFIRMED',
+            'the first attempt of this request is still unconfirmed; resend it later',
+            { retriable: true },
+          )
       }
 
       const parsed = parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
       const tag = request.params.tag
-      const result = await options.intake.fluentRecords(
-        parsed.records.map((r) => r.value),
-        sourceName(request),
-        tag ? { 'fluent.tag': tag } : undefined,
-      )
-      const accepted = result.accepted
-      // Report rejected records by their position in the body (array index or NDJSON line).
-      const problems = [
-        ...parsed.problems,
-        ...result.rejected.map((r) => ({
-          index: parsed.records[r.index]?.index ?? r.index,
-          reason: r.reason,
-        })),
-      ].sort((a, b) => a.index - b.index)
-      if (problems.length === 0) return { status: 202, body: { accepted } }
-
-      const response: IngestResponse = {
-        status: 400,
-        body: {
-          accepted,
-          rejected: problems.slice(0, MAX_REPORTED_PROBLEMS),
-          error: {
-            code: 'ARGUS_ERR_BAD_INPUT',
-            message: `${problems.length} of ${problems.length + accepted} records rejected (valid records were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
-          },
-        },
+      let result: IntakeResult
+      try {
+        result = await options.intake.fluentRecords(
+          parsed.records.map((r) => r.value),
+          sourceName(request),
+          tag ? { 'fluent.tag': tag } : undefined,
+        )
+      } catch (error) {
+        // It may still land: remember what a resend should then get instead of a second copy.
+        if (error instanceof UnconfirmedIntake)
+          memory.rememberPending(
+            digest(),
+            error.outcome.then((late) => late && answer(parsed, late)),
+          )
+        throw error
       }
-      recent.set(digest(), response)
+      const response = answer(parsed, result)
+      if (response.status !== 202) memory.remember(digest(), response)
       return response
     }
 

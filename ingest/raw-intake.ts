@@ -1,10 +1,11 @@
 import { TOPICS, counter, partitionKey, type Envelope, type Logger, type Registry } from '../core/index.js'
-import type { Bus, OutgoingMessage } from '../bus/index.js'
+import { UnconfirmedPublish, type Bus, type OutgoingMessage } from '../bus/index.js'
 import { normaliseCalicoFlow } from './calico-flow.js'
 import { normaliseFluentRecord } from './fluent-record.js'
 import type { Normalised } from './json-object.js'
 import { normaliseKubeEvent } from './kube-event.js'
 import { toMetricSamples } from './metric-samples.js'
+import { UnconfirmedIntake } from './unconfirmed-intake.js'
 import { objectChanges } from './object-change.js'
 import { parsePrometheusText } from './prometheus-text.js'
 
@@ -65,13 +66,25 @@ export function createRawIntake(options: {
       if (result.ok) messages.push({ key: partitionKey(result.record), value: result.record })
       else rejected.push({ index, reason: result.reason })
     })
-    await options.bus.publish(topic, messages, { timeoutMs: options.publishTimeoutMs })
-    received.inc({ kind, outcome: 'accepted' }, messages.length)
-    if (rejected.length > 0) {
-      received.inc({ kind, outcome: 'rejected' }, rejected.length)
-      logger.warn({ kind, rejected: rejected.length, first: rejected[0] }, 'signals rejected')
+    const result = { accepted: messages.length, rejected }
+    const count = (): IntakeResult => {
+      received.inc({ kind, outcome: 'accepted' }, messages.length)
+      if (rejected.length > 0) {
+        received.inc({ kind, outcome: 'rejected' }, rejected.length)
+        logger.warn({ kind, rejected: rejected.length, first: rejected[0] }, 'signals rejected')
+      }
+      return result
     }
-    return { accepted: messages.length, rejected }
+    try {
+      await options.bus.publish(topic, messages, { timeoutMs: options.publishTimeoutMs })
+    } catch (error) {
+      if (error instanceof UnconfirmedPublish) {
+        const outcome = error.landed.then((landed) => (landed ? count() : undefined))
+        throw new UnconfirmedIntake(error.message, outcome)
+      }
+      throw error
+    }
+    return count()
   }
 
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
