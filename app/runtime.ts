@@ -12,6 +12,7 @@ import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.
 import { createRawIntake, fluentHttpSource } from '../ingest/index.js'
 import { createApiServer } from '../api/index.js'
 import { findKubernetesConfig } from './cluster-detection.js'
+import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
 export interface Runtime extends Component {
@@ -87,6 +88,12 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
   const demo = simulated ? createDemoCluster({ config: config.sim, intake, logger }) : undefined
   let server: FastifyInstance | undefined
   let writerSubscription: Subscription | undefined
+  const outageGuard = createStorageOutageGuard({
+    subscription: () => writerSubscription,
+    ping: () => storage.ping(),
+    logger,
+    probeEveryMs: 1_000,
+  })
   let shuttingDown = false
   let url = ''
   let state: 'new' | 'started' | 'stopped' = 'new'
@@ -115,18 +122,23 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           // Storage outages are waited out, never turned into loss; refused rows go to the dead-letter topic.
           retry: { maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30_000 },
           handler: (batch) =>
-            storage.writer.write(
-              batch.topic,
-              batch.messages,
-              batch.dedupToken,
-              batch.durableOffsetSource
-                ? {
-                    source: batch.durableOffsetSource,
-                    partition: batch.partition,
-                    generation: batch.assignmentGeneration ?? 0,
-                  }
-                : undefined,
-            ),
+            storage.writer
+              .write(
+                batch.topic,
+                batch.messages,
+                batch.dedupToken,
+                batch.durableOffsetSource
+                  ? {
+                      source: batch.durableOffsetSource,
+                      partition: batch.partition,
+                      generation: batch.assignmentGeneration ?? 0,
+                    }
+                  : undefined,
+              )
+              .catch((error: unknown) => {
+                outageGuard.observe(error)
+                throw error
+              }),
         })
       server = await createApiServer({
         logger,
@@ -168,6 +180,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       await server?.close() // stop intake; in-flight requests finish
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
+      outageGuard.stop()
       await writerSubscription?.stop()
       await bus.stop()
       if (usesStorage) await storage.stop()

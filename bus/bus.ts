@@ -64,6 +64,13 @@ export interface SubscribeOptions<T = unknown> {
 
 export interface Subscription {
   readonly group: string
+  /**
+   * Stops fetching for this member without leaving the group (its partitions stay assigned, the
+   * in-flight batch finishes first): backpressure when the consumer's own sink is down.
+   */
+  pause(): void
+  resume(): void
+  readonly paused: boolean
   /** Leaves the group after the in-flight batch finishes; safe twice. */
   stop(): Promise<void>
 }

@@ -50,6 +50,7 @@ interface PartitionLog {
 interface Member {
   id: string
   options: SubscribeOptions<unknown>
+  paused: boolean
 }
 
 interface GroupState {
@@ -339,6 +340,10 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     while (!signal.aborted) {
       const member = group.members[log.index % Math.max(1, group.members.length)]
       if (!member) return
+      if (member.paused) {
+        await waitForData(log, undefined, signal) // resume wakes it
+        continue
+      }
       const maxBatch = member.options.maxBatchSize ?? 1000
       const maxWaitMs = member.options.maxWaitMs ?? 0
       let cursor = group.cursors.get(log) ?? log.nextOffset
@@ -386,7 +391,11 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
 
   async function subscribe<T>(subscribeOptions: SubscribeOptions<T>): Promise<Subscription> {
     if (state !== 'running') throw new ArgusError('ARGUS_ERR_STOPPED', 'bus is stopping')
-    const member: Member = { id: randomUUID(), options: subscribeOptions as SubscribeOptions<unknown> }
+    const member: Member = {
+      id: randomUUID(),
+      options: subscribeOptions as SubscribeOptions<unknown>,
+      paused: false,
+    }
     let group = groups.get(subscribeOptions.group)
     if (!group) {
       group = {
@@ -413,8 +422,22 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     ensureLoops(group)
     const joined = group
     let stopped = false
+    const wakeAll = (): void => {
+      for (const topic of subscribeOptions.topics)
+        for (const log of partitionsOf(topic)) for (const wake of [...log.wakeConsumers]) wake()
+    }
     return {
       group: joined.name,
+      get paused() {
+        return member.paused
+      },
+      pause() {
+        member.paused = true
+      },
+      resume() {
+        member.paused = false
+        wakeAll()
+      },
       stop: async () => {
         if (stopped) return
         stopped = true

@@ -266,6 +266,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       fromBeginning: subscribeOptions.fromBeginning !== false,
     })
     let stopping = false
+    let paused = false
+    const everyTopic = subscribeOptions.topics.map((topic) => ({ topic }))
 
     await consumer.run({
       autoCommit: false,
@@ -275,6 +277,11 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         const { batch } = payload
         const { topic, partition } = batch
         for (let start = 0; start < batch.messages.length; start += maxBatch) {
+          // Paused mid-batch: hold the rest (uncommitted) while staying in the group.
+          while (paused && payload.isRunning() && !payload.isStale() && !stopping) {
+            await sleep(200)
+            await payload.heartbeat()
+          }
           if (!payload.isRunning() || payload.isStale() || stopping) return
           const raw = batch.messages.slice(start, start + maxBatch)
           const first = Number(raw[0]?.offset)
@@ -356,6 +363,17 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     let stopped = false
     return {
       group,
+      get paused() {
+        return paused
+      },
+      pause() {
+        paused = true
+        consumer.pause(everyTopic)
+      },
+      resume() {
+        paused = false
+        consumer.resume(everyTopic)
+      },
       async stop() {
         if (stopped) return
         stopped = true

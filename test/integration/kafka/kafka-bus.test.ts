@@ -193,4 +193,30 @@ describe('kafka bus', () => {
     )
     await members[0]?.stop()
   })
+
+  it('holds deliveries while paused, without leaving the group, and delivers them on resume', async () => {
+    const topic = topicName()
+    const values: number[] = []
+    const subscription = await bus.subscribe<number>({
+      group: `pause-${topic}`,
+      topics: [topic],
+      handler: async (batch) => {
+        values.push(...batch.messages.map((m) => m.value))
+      },
+    })
+    await bus.publish(topic, [{ key: 'a', value: 1 }])
+    await until(() => values.length === 1)
+    subscription.pause()
+    expect(subscription.paused).toBe(true)
+    await bus.publish(
+      topic,
+      Array.from({ length: 50 }, (_, n) => ({ key: `k${n}`, value: 100 + n })),
+    )
+    await sleep(2_000)
+    expect(values).toEqual([1])
+    subscription.resume()
+    await until(() => values.length === 51)
+    expect(values.slice(1).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, n) => 100 + n))
+    await subscription.stop()
+  })
 })

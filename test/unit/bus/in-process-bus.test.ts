@@ -254,4 +254,28 @@ describe('in-process bus', () => {
       code: 'ARGUS_ERR_STOPPED',
     })
   })
+
+  it('holds deliveries while a member is paused and delivers them on resume', async () => {
+    const bus = newBus(4)
+    const values: number[] = []
+    const subscription = await bus.subscribe<number>({
+      group: 'g',
+      topics: ['t'],
+      handler: async (batch) => {
+        values.push(...batch.messages.map((m) => m.value))
+      },
+    })
+    subscription.pause()
+    await bus.publish(
+      't',
+      Array.from({ length: 20 }, (_, n) => ({ key: `k${n}`, value: n })),
+    )
+    await sleep(50)
+    expect(values).toEqual([])
+    expect(await bus.drain(20)).toBe(false)
+    subscription.resume()
+    expect(subscription.paused).toBe(false)
+    expect(await bus.drain(5000)).toBe(true)
+    expect(values.sort((a, b) => a - b)).toEqual([...Array(20).keys()])
+  })
 })
