@@ -26,7 +26,6 @@ export interface Runtime extends Component {
   readonly url: string
 }
 
-const WRITER_GROUP = 'argus-writer'
 
 /**
  * All roles in one process on the embedded default: HTTP intake -> in-process bus -> storage
@@ -115,7 +114,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       if (usesStorage) await storage.start()
       if (has('writer'))
         writerSubscription = await bus.subscribe({
-          group: WRITER_GROUP,
+          group: config.writer.group,
           topics: PERSISTED_TOPICS,
           maxBatchSize: config.writer.maxBatchRows,
           maxWaitMs: config.writer.maxWaitMs,

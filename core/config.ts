@@ -87,6 +87,8 @@ export const ConfigSchema = Type.Object(
     ),
     writer: Type.Object(
       {
+        /** Kafka consumer group of the storage writers; two installs sharing a Kafka cluster need two. */
+        group: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
         maxBatchRows: PositiveInt,
         maxWaitMs: Type.Integer({ minimum: 0 }),
         maxInFlightInserts: PositiveInt,
@@ -106,7 +108,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 * 1024, publishTimeoutMs: 5_000 },
   clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
   bus: { partitions: 4, partitionCapacity: 50_000 },
-  writer: { maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
+  writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
     brokers: [],
     clientId: 'argus',
@@ -137,6 +139,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_FINDING_RETENTION_DAYS', path: 'clickhouse.findingRetentionDays', type: 'integer' },
   { name: 'ARGUS_BUS_PARTITIONS', path: 'bus.partitions', type: 'integer' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },
+  { name: 'ARGUS_WRITER_GROUP', path: 'writer.group', type: 'string' },
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_WAIT_MS', path: 'writer.maxWaitMs', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_IN_FLIGHT', path: 'writer.maxInFlightInserts', type: 'integer' },
