@@ -35,6 +35,7 @@ import {
 } from './bus.js'
 import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
+import { createKafkaSendQueue, type KafkaSendQueue } from './kafka-send-queue.js'
 
 export interface KafkaBusOptions {
   brokers: readonly string[]
@@ -45,6 +46,11 @@ export interface KafkaBusOptions {
   topics: { partitions: number; replicationFactor: number; retentionMs: number; compression: 'none' | 'gzip' }
   defaultPublishTimeoutMs?: number
 }
+
+/** Bytes one coalesced produce request carries at most; topics accept record batches up to twice that. */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024
+/** Messages queued for Kafka beyond this are refused (retriable): the producer cannot keep up. */
+const MAX_WAITING_MESSAGES = 200_000
 
 /** How often a consumer in a long retry loop tells the group it is alive. */
 const HEARTBEAT_EVERY_MS = 3_000
@@ -70,6 +76,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   const compression = options.topics.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
   let admin: Admin | undefined
   let producer: Producer | undefined
+  let sendQueue: KafkaSendQueue | undefined
   const consumers = new Set<Consumer>()
   const groups = new Map<string, Set<string>>()
   const provisioned = new Set<string>()
@@ -103,6 +110,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         configEntries: [
           { name: 'retention.ms', value: String(options.topics.retentionMs) },
           { name: 'compression.type', value: 'producer' },
+          { name: 'max.message.bytes', value: String(2 * MAX_REQUEST_BYTES) },
         ],
       })),
     })
@@ -131,21 +139,25 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     messages: ReadonlyArray<OutgoingMessage<T>>,
     publishOptions: PublishOptions = {},
   ): Promise<void> {
-    const { producer: activeProducer } = running()
+    running()
     if (messages.length === 0) return
     await ensureTopics([topic])
+    const queue = sendQueue
+    if (!queue) throw new ArgusError('ARGUS_ERR_STOPPED', 'kafka bus is not running', { retriable: true })
     const timeoutMs = publishOptions.timeoutMs ?? options.defaultPublishTimeoutMs ?? 30_000
-    const send = activeProducer.send({
-      topic,
-      compression,
-      acks: -1,
-      timeout: timeoutMs,
-      messages: messages.map((m) => ({
-        key: m.key,
-        value: JSON.stringify(m.value),
-        ...(m.headers && { headers: { ...m.headers } }),
-      })),
+    if (queue.waitingMessages + messages.length > MAX_WAITING_MESSAGES)
+      throw new ArgusError(
+        'ARGUS_ERR_OVERLOADED',
+        `${queue.waitingMessages} messages already wait for Kafka; retry later`,
+        { retriable: true },
+      )
+    let bytes = 0
+    const encoded = messages.map((m) => {
+      const value = JSON.stringify(m.value)
+      bytes += value.length + m.key.length
+      return { key: m.key, value, ...(m.headers && { headers: { ...m.headers } }) }
     })
+    const send = queue.enqueue(topic, encoded, bytes)
     // kafkajs keeps retrying after we stop waiting, so a late send may still land: say so.
     const landed = send.then(
       () => true,
@@ -426,6 +438,12 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       })
       await admin.connect()
       await producer.connect()
+      const activeProducer = producer
+      sendQueue = createKafkaSendQueue(
+        (topicMessages) =>
+          activeProducer.sendBatch({ topicMessages, compression, acks: -1, timeout: 30_000 }),
+        MAX_REQUEST_BYTES,
+      )
       state = 'running'
       offsetSource = `kafka:${(await admin.describeCluster()).clusterId}`
       await ensureTopics(Object.values(TOPICS))
@@ -436,6 +454,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       for (const consumer of [...consumers]) await consumer.disconnect()
       consumers.clear()
       state = 'stopped'
+      sendQueue = undefined
       await producer?.disconnect()
       await admin?.disconnect()
     },

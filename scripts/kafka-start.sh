@@ -47,7 +47,6 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
-log.flush.interval.messages=1
 PROPS
 cat > "$state/log4j.properties" <<'LOG'
 log4j.rootLogger=WARN, file
