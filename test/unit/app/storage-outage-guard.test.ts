@@ -4,7 +4,7 @@ import type { Subscription } from '../../../bus/index.js'
 import { createStorageOutageGuard } from '../../../app/storage-outage-guard.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 
-function fakeSubscription(): Subscription & { pauses: number; resumes: number } {
+function fakeSubscription(): Subscription & { paused: boolean; pauses: number; resumes: number } {
   return {
     group: 'writer',
     paused: false,
