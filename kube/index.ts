@@ -1,0 +1,5 @@
+export { loadKubeConfig } from './kube-config.js'
+export { getJson, KubeApiError } from './kube-request.js'
+export { createInformer } from './informer.js'
+export type { Informer, InformerEvent, InformerOptions, KubeObject } from './informer.js'
+export type { KubeConfig } from '@kubernetes/client-node'

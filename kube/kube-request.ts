@@ -1,0 +1,63 @@
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest, type RequestOptions } from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { ArgusError } from '../core/index.js'
+
+/** An error answer from the API server, with its HTTP status (410 Gone means: relist). */
+export class KubeApiError extends ArgusError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    // 4xx other than 408/429 will not heal by retrying the same request.
+    const retriable = status >= 500 || status === 408 || status === 429 || status === 0
+    super('ARGUS_ERR_KUBE_API', message, { retriable, details: { status } })
+    this.name = 'KubeApiError'
+  }
+}
+
+/** A GET against the API server with the kubeconfig's credentials, answering parsed JSON. */
+export async function getJson<T>(
+  config: KubeConfig,
+  path: string,
+  query: Record<string, string | number | boolean | undefined> = {},
+  timeoutMs = 30_000,
+): Promise<T> {
+  const cluster = config.getCurrentCluster()
+  if (!cluster) throw new ArgusError('ARGUS_ERR_CONFIG', 'no current Kubernetes cluster')
+  const url = new URL(cluster.server + path)
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined) url.searchParams.set(key, String(value))
+  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
+  await config.applyToHTTPSOptions(options)
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise<T>((resolve, reject) => {
+    const req = send(url, { ...options, timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('error', (error) => reject(new KubeApiError(0, `GET ${path}: ${error.message}`)))
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8')
+        const status = response.statusCode ?? 0
+        if (status >= 200 && status < 300) {
+          try {
+            resolve(JSON.parse(body) as T)
+          } catch {
+            reject(new KubeApiError(status, `GET ${path}: answer is not JSON`))
+          }
+          return
+        }
+        let message = body.slice(0, 300)
+        try {
+          message = (JSON.parse(body) as { message?: string }).message ?? message
+        } catch {
+          // not a Status object; keep the raw text
+        }
+        reject(new KubeApiError(status, `GET ${path} answered ${status}: ${message}`))
+      })
+    })
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)))
+    req.on('error', (error) => reject(new KubeApiError(0, `GET ${path}: ${error.message}`)))
+    req.end()
+  })
+}

@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createInProcessBus, type Bus } from '../../../bus/index.js'
+import {
+  TOPICS,
+  createMetricsRegistry,
+  sleep,
+  type KubeEvent,
+  type ResourceChange,
+} from '../../../core/index.js'
+import { createRawIntake } from '../../../ingest/index.js'
+import { createKubeCollector, type KubeCollector } from '../../../ingest/kube-collector.js'
+import { loadKubeConfig } from '../../../kube/index.js'
+import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { quietLogger } from '../../helpers/quiet-logger.js'
+
+// The collector against a real API server (global-setup.ts): Deployment changes and Events arrive
+// on the bus; an API server restart and a collector restart lose nothing and repeat nothing.
+const dir = mkdtempSync(join(tmpdir(), 'argus-kube-collector-'))
+const ports = {
+  KUBE_API_PORT: '17443',
+  KUBE_ETCD_PORT: '13379',
+  KUBE_KCM_PORT: '21257',
+  KUBE_SCHEDULER_PORT: '21259',
+}
+const admin = kubeAdmin(inject('kubeStateDir'), 17443)
+const ns = `argus-${Date.now().toString(36)}`
+const changes: ResourceChange[] = []
+const events: KubeEvent[] = []
+let bus: Bus
+let collector: KubeCollector | undefined
+
+function newCollector(): KubeCollector {
+  const metrics = createMetricsRegistry({ defaultMetrics: false })
+  const intake = createRawIntake({
+    bus,
+    logger: quietLogger(),
+    metrics,
+    cluster: 'test',
+    publishTimeoutMs: 5_000,
+  })
+  return createKubeCollector({
+    config: loadKubeConfig({ path: inject('kubeconfig') }),
+    intake,
+    logger: quietLogger(),
+    metrics,
+    checkpointFile: join(dir, 'kube-checkpoints.json'),
+  })
+}
+
+async function until<T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = find()
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`)
+    await sleep(100)
+  }
+}
+
+const deployment = (replicas: number, image: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: ns },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: 'web' } },
+    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
+  },
+})
+const deploymentPath = `/apis/apps/v1/namespaces/${ns}/deployments/web`
+const ours = (c: ResourceChange) => c.namespace === ns && c.resource.name === 'web'
+
+beforeAll(async () => {
+  bus = createInProcessBus({
+    logger: quietLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    partitions: 2,
+    partitionCapacity: 10_000,
+  })
+  await bus.subscribe<ResourceChange>({
+    group: 'test',
+    topics: [TOPICS.resourceChanges],
+    handler: async (batch) => {
+      changes.push(...batch.messages.map((m) => m.value))
+    },
+  })
+  await bus.subscribe<KubeEvent>({
+    group: 'test-events',
+    topics: [TOPICS.kubeEvents],
+    handler: async (batch) => {
+      events.push(...batch.messages.map((m) => m.value))
+    },
+  })
+  await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+  collector = newCollector()
+  await collector.start()
+  await collector.synced
+})
+
+afterAll(async () => {
+  await collector?.stop()
+  await bus?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('kubernetes collector on a real API server', () => {
+  it('reports a Deployment created, scaled and rolled out, and the Events the controllers raise', async () => {
+    await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, deployment(2, 'nginx:1.26'))
+    const created = await until(() => changes.find((c) => ours(c) && c.changeKind === 'create'), 'create')
+    expect(created.workload).toEqual({ kind: 'Deployment', name: 'web' })
+
+    await admin.patch(deploymentPath, { spec: { replicas: 4 } })
+    const scaled = await until(() => changes.find((c) => ours(c) && c.changeKind === 'scale'), 'scale')
+    expect([scaled.fromReplicas, scaled.toReplicas]).toEqual([2, 4])
+
+    await admin.patch(deploymentPath, {
+      spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } } },
+    })
+    const rollout = await until(() => changes.find((c) => ours(c) && c.changeKind === 'rollout'), 'rollout')
+    expect(rollout.images).toEqual([{ container: 'web', from: 'nginx:1.26', to: 'nginx:1.27' }])
+
+    // The controllers' own Events: the ReplicaSet scaled, pods scheduled onto kwok's fake nodes.
+    await until(
+      () =>
+        events.find(
+          (e) => e.namespace === ns && e.reason === 'ScalingReplicaSet' && e.involvedObject.name === 'web',
+        ),
+      'ScalingReplicaSet event',
+    )
+    const scheduled = await until(
+      () => events.find((e) => e.namespace === ns && e.reason === 'Scheduled'),
+      'Scheduled event',
+    )
+    expect(scheduled.pod).toMatch(/^web-/)
+    expect(scheduled.workload).toEqual({ kind: 'Deployment', name: 'web' })
+  })
+
+  it('keeps watching across an API server restart', async () => {
+    await admin.restartApiServer(ports)
+    await admin.patch(deploymentPath, { spec: { replicas: 3 } })
+    const scaled = await until(
+      () => changes.find((c) => ours(c) && c.changeKind === 'scale' && c.toReplicas === 3),
+      'scale after the API server restart',
+    )
+    expect(scaled.fromReplicas).toBe(4)
+  })
+
+  it('resumes after its own restart without repeating what it reported or missing what happened meanwhile', async () => {
+    await sleep(1500) // let the last events settle before the stop
+    await collector?.stop()
+    const eventKeys = (list: KubeEvent[]) => list.map((e) => `${e.uid}/${e.count}`)
+    const before = new Set(eventKeys(events))
+    const reportedBefore = events.length
+
+    await admin.patch(deploymentPath, { spec: { replicas: 1 } }) // while no collector runs
+    await sleep(1000)
+    collector = newCollector()
+    await collector.start()
+    await collector.synced
+
+    const downscale = await until(
+      () => events.slice(reportedBefore).find((e) => e.namespace === ns && /Scaled down/.test(e.message)),
+      'the scale-down event raised while the collector was stopped',
+    )
+    expect(downscale.reason).toBe('ScalingReplicaSet')
+    await sleep(1000)
+    const repeated = eventKeys(events.slice(reportedBefore)).filter((key) => before.has(key))
+    expect(repeated).toEqual([])
+  })
+})
