@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import {
   createMetricsRegistry,
@@ -9,7 +10,8 @@ import {
 } from '../core/index.js'
 import { createInProcessBus, createKafkaBus, type Bus, type Subscription } from '../bus/index.js'
 import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
-import { createRawIntake, fluentHttpSource } from '../ingest/index.js'
+import { createKubeCollector, createRawIntake, fluentHttpSource } from '../ingest/index.js'
+import { loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
 import { findKubernetesConfig } from './cluster-detection.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
@@ -85,6 +87,17 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
   const simulated =
     has('collector') && (config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined))
   const demo = simulated ? createDemoCluster({ config: config.sim, intake, logger }) : undefined
+  // A configured cluster is watched whenever this process collects (next to the demo if ARGUS_SIM=on).
+  const kubeCollector =
+    has('collector') && kubeConfig !== undefined
+      ? createKubeCollector({
+          config: loadKubeConfig(),
+          intake,
+          logger,
+          metrics,
+          checkpointFile: join(config.dataDir, 'kube-checkpoints.json'),
+        })
+      : undefined
   let server: FastifyInstance | undefined
   let writerSubscription: Subscription | undefined
   const outageGuard = createStorageOutageGuard({
@@ -170,12 +183,14 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           'Kubernetes configuration found; the simulated cluster is off (ARGUS_SIM=on runs it anyway)',
         )
       }
+      await kubeCollector?.start()
     },
     async stop() {
       if (state !== 'started') return
       state = 'stopped'
       shuttingDown = true
       await demo?.stop()
+      await kubeCollector?.stop()
       await server?.close() // stop intake; in-flight requests finish
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { sleep } from '../../../core/index.js'
+import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
+import { kubeAdmin } from '../../helpers/kube-admin.js'
+
+// `argus start` with KUBECONFIG set: no demo cluster; the real cluster's changes reach storage.
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-on-cluster-'))
+let argus: ArgusProcess | undefined
+
+afterAll(async () => {
+  await argus?.stop('SIGTERM')
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+async function counts(): Promise<{ kubeEvents: number; resourceChanges: number }> {
+  const response = await fetch(`${argus?.url}/api/v1/signals/counts?from=-1h&to=${Date.now() + 3_600_000}`)
+  return ((await response.json()) as { counts: { kubeEvents: number; resourceChanges: number } }).counts
+}
+
+describe('argus start on a real cluster', () => {
+  it('turns the demo off, watches the cluster, and stores its changes and events', async () => {
+    argus = await startArgus({
+      dataDir,
+      env: { KUBECONFIG: inject('kubeconfig'), ARGUS_WRITER_MAX_WAIT_MS: '100' },
+    })
+    const logs = () => argus?.logs.join('\n') ?? ''
+    expect(logs()).toContain('the simulated cluster is off')
+    expect(logs()).not.toContain('SIMULATED')
+    const ns = `on-cluster-${Date.now().toString(36)}`
+    const admin = kubeAdmin(inject('kubeStateDir'), 17443)
+    await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+    const before = await counts()
+    await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace: ns },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: { containers: [{ name: 'api', image: 'api:1' }] },
+        },
+      },
+    })
+    const deadline = Date.now() + 60_000
+    let now = before
+    while (Date.now() < deadline) {
+      now = await counts()
+      if (now.resourceChanges > before.resourceChanges && now.kubeEvents > before.kubeEvents) break
+      await sleep(500)
+    }
+    expect(now.resourceChanges).toBeGreaterThan(before.resourceChanges)
+    expect(now.kubeEvents).toBeGreaterThan(before.kubeEvents)
+    expect(logs()).toContain('watching the cluster')
+  })
+})
