@@ -28,7 +28,6 @@ export interface Runtime extends Component {
   readonly url: string
 }
 
-
 /**
  * All roles in one process on the embedded default: HTTP intake -> in-process bus -> storage
  * writer -> ClickHouse, and the API reading storage. Stops in the reverse order of the data:

@@ -12,7 +12,8 @@ export const ERROR_CODES = {
   ARGUS_ERR_BUS: 'the message bus failed an operation',
   ARGUS_ERR_PUBLISH_UNCONFIRMED:
     'the bus did not confirm a publish in time and it may still land; resend the same request, which is not stored twice',
-  ARGUS_ERR_KUBE_API: 'the Kubernetes API server refused or failed a request; details.status has its HTTP status',
+  ARGUS_ERR_KUBE_API:
+    'the Kubernetes API server refused or failed a request; details.status has its HTTP status',
   ARGUS_ERR_HANDLER: 'a bus consumer handler failed',
   ARGUS_ERR_STOPPED: 'the component is stopping or stopped and accepts no more work',
   ARGUS_ERR_RETRY_EXHAUSTED: 'an operation kept failing until its retry budget ran out',
