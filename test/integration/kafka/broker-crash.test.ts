@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
 import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
+import { storedLogMessages } from '../../helpers/stored-logs.js'
 import { startTestBroker, type TestBroker } from '../../helpers/kafka-broker.js'
 
 // The broker is SIGKILLed mid-stream and restarted. The client behaves like fluent-bit: it resends a
@@ -32,12 +33,6 @@ afterAll(async () => {
   await broker?.stop()
   rmSync(root, { recursive: true, force: true })
 })
-
-async function storedMessages(): Promise<string[]> {
-  const query = `from=-1h&to=${Date.now() + 3_600_000}&limit=10000&q=${encodeURIComponent('broker-crash record')}`
-  const response = await fetch(`${argus.url}/api/v1/logs?${query}`)
-  return ((await response.json()) as { logs: Array<{ message: string }> }).logs.map((l) => l.message)
-}
 
 describe('the broker killed mid-stream and restarted', () => {
   it('stores every record exactly once while the client resends what was refused', async () => {
@@ -79,9 +74,13 @@ describe('the broker killed mid-stream and restarted', () => {
     const expected = batches * perBatch
     const deadline = Date.now() + 120_000
     let messages: string[] = []
-    while (Date.now() < deadline && (messages = await storedMessages()).length < expected) await sleep(1000)
+    while (
+      Date.now() < deadline &&
+      (messages = await storedLogMessages(argus.url, 'broker-crash record')).length < expected
+    )
+      await sleep(1000)
     await sleep(2000) // a late duplicate would show up now
-    messages = await storedMessages()
+    messages = await storedLogMessages(argus.url, 'broker-crash record')
     expect(new Set(messages).size, argus.logs.slice(-30).join('\n')).toBe(expected)
     expect(messages.length).toBe(expected)
   })

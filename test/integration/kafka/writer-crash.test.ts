@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
 import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
+import { storedLogMessages } from '../../helpers/stored-logs.js'
 
 // Roles in separate processes joined by Kafka; the writer is killed mid-stream and replaced.
 const root = mkdtempSync(join(tmpdir(), 'argus-writer-crash-'))
@@ -32,15 +33,7 @@ afterAll(async () => {
  * from the beginning, so its storage also holds their records: count only ours.
  */
 async function storedRows(api: ArgusProcess): Promise<number> {
-  const query = `from=-1h&to=${Date.now() + 3_600_000}&limit=10000&q=${encodeURIComponent('crash-run record')}`
-  const response = await fetch(`${api.url}/api/v1/logs?${query}`)
-  return ((await response.json()) as { count: number }).count
-}
-
-async function storedMessages(api: ArgusProcess): Promise<string[]> {
-  const query = `from=-1h&to=${Date.now() + 3_600_000}&limit=10000&q=${encodeURIComponent('crash-run record')}`
-  const response = await fetch(`${api.url}/api/v1/logs?${query}`)
-  return ((await response.json()) as { logs: Array<{ message: string }> }).logs.map((l) => l.message)
+  return (await storedLogMessages(api.url, 'crash-run record')).length
 }
 
 describe('a writer process killed mid-stream', () => {
@@ -82,6 +75,8 @@ describe('a writer process killed mid-stream', () => {
     expect(await storedRows(secondWriter)).toBe(batches * perBatch)
     // On a stall, the replacement's own account (group assignment, handler errors) is the evidence.
     expect(rows, secondWriter.logs.slice(-40).join('\n')).toBe(batches * perBatch)
-    expect(new Set(await storedMessages(secondWriter)).size).toBe(batches * perBatch)
+    expect(new Set(await storedLogMessages(secondWriter.url, 'crash-run record')).size).toBe(
+      batches * perBatch,
+    )
   })
 })

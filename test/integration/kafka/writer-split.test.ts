@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
 import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
+import { storedLogMessages } from '../../helpers/stored-logs.js'
 
 // Two writer processes in one consumer group, each with its own storage so each one's share shows.
 const root = mkdtempSync(join(tmpdir(), 'argus-writer-split-'))
@@ -46,12 +47,6 @@ function logPartitions(argus: ArgusProcess): number[] | undefined {
         .filter(Boolean)
         .map(Number)
     : []
-}
-
-async function storedMessages(api: ArgusProcess, text: string): Promise<string[]> {
-  const query = `from=-1h&to=${Date.now() + 3_600_000}&limit=10000&q=${encodeURIComponent(text)}`
-  const response = await fetch(`${api.url}/api/v1/logs?${query}`)
-  return ((await response.json()) as { logs: Array<{ message: string }> }).logs.map((l) => l.message)
 }
 
 async function post(collector: ArgusProcess, text: string, count: number): Promise<void> {
@@ -98,7 +93,10 @@ describe('two writer processes in one group', () => {
 
     await post(collector, 'split-before', 2000)
     const both = async (): Promise<string[][]> =>
-      Promise.all([storedMessages(first, 'split-before'), storedMessages(second, 'split-before')])
+      Promise.all([
+        storedLogMessages(first.url, 'split-before'),
+        storedLogMessages(second.url, 'split-before'),
+      ])
     await until(async () => (await both()).flat().length >= 2000, 60_000)
     const [inFirst, inSecond] = await both()
     expect(inFirst!.length).toBeGreaterThan(0)
@@ -110,9 +108,9 @@ describe('two writer processes in one group', () => {
     expect(await second.stop('SIGTERM')).toBe(0)
     await until(() => logPartitions(first)?.length === 4, 30_000)
     await post(collector, 'split-after', 1000)
-    await until(async () => (await storedMessages(first, 'split-after')).length >= 1000, 60_000)
+    await until(async () => (await storedLogMessages(first.url, 'split-after')).length >= 1000, 60_000)
     await sleep(1000)
-    expect(new Set(await storedMessages(first, 'split-after')).size).toBe(1000)
-    expect((await storedMessages(first, 'split-after')).length).toBe(1000)
+    expect(new Set(await storedLogMessages(first.url, 'split-after')).size).toBe(1000)
+    expect((await storedLogMessages(first.url, 'split-after')).length).toBe(1000)
   })
 })
