@@ -11,9 +11,8 @@ import {
 import { createInProcessBus, createKafkaBus, type Bus, type Subscription } from '../bus/index.js'
 import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
 import { createKubeCollector, createRawIntake, fluentHttpSource } from '../ingest/index.js'
-import { loadKubeConfig } from '../kube/index.js'
+import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
-import { findKubernetesConfig } from './cluster-detection.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -82,7 +81,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     cluster: config.cluster,
     publishTimeoutMs: config.http.publishTimeoutMs,
   })
-  const kubeConfig = findKubernetesConfig()
+  const kubeConfig = findKubeConfig()
   const simulated =
     has('collector') && (config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined))
   const demo = simulated ? createDemoCluster({ config: config.sim, intake, logger }) : undefined
@@ -90,7 +89,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
   const kubeCollector =
     has('collector') && kubeConfig !== undefined
       ? createKubeCollector({
-          config: loadKubeConfig(),
+          config: loadKubeConfig(kubeConfig),
           intake,
           logger,
           metrics,
@@ -176,9 +175,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           `no Kubernetes cluster configured: running on a SIMULATED cluster (a 12-service shop on 4 nodes) in demo mode; a fault is injected every ${every} min. Set ARGUS_SIM=off to turn it off.`,
         )
         await demo.start()
-      } else if (config.sim.mode === 'auto') {
+      } else if (config.sim.mode === 'auto' && kubeConfig) {
         logger.info(
-          { kubeConfig },
+          { kubeConfig: describeKubeConfig(kubeConfig) },
           'Kubernetes configuration found; the simulated cluster is off (ARGUS_SIM=on runs it anyway)',
         )
       }

@@ -77,13 +77,14 @@ export interface Subscription {
 
 /**
  * A publish the bus gave up waiting for while the send itself goes on (Kafka keeps retrying an
- * unacknowledged batch). `landed` settles with the truth, so a caller that answered "retry" can
- * recognise the resend of a batch that did land and not publish it twice.
+ * unacknowledged batch). `outcome` settles with the truth: a result if it landed after all
+ * (`true` from the bus; a caller passing it on may carry its own), undefined if it did not. So a
+ * caller that answered "retry" can recognise the resend of a batch that did land.
  */
-export class UnconfirmedPublish extends ArgusError {
+export class UnconfirmedPublish<R = true> extends ArgusError {
   constructor(
     message: string,
-    readonly landed: Promise<boolean>,
+    readonly outcome: Promise<R | undefined>,
   ) {
     super('ARGUS_ERR_PUBLISH_UNCONFIRMED', message, { retriable: true })
     this.name = 'UnconfirmedPublish'

@@ -91,10 +91,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     ['topic', 'group', 'partition'],
   )
 
-  function running(): { admin: Admin; producer: Producer } {
-    if (state !== 'running' || !admin || !producer)
+  function running(): { admin: Admin; sendQueue: KafkaSendQueue } {
+    if (state !== 'running' || !admin || !sendQueue)
       throw new ArgusError('ARGUS_ERR_STOPPED', 'kafka bus is not running', { retriable: true })
-    return { admin, producer }
+    return { admin, sendQueue }
   }
 
   async function ensureTopics(names: readonly string[]): Promise<void> {
@@ -139,11 +139,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     messages: ReadonlyArray<OutgoingMessage<T>>,
     publishOptions: PublishOptions = {},
   ): Promise<void> {
-    running()
+    const queue = running().sendQueue
     if (messages.length === 0) return
     await ensureTopics([topic])
-    const queue = sendQueue
-    if (!queue) throw new ArgusError('ARGUS_ERR_STOPPED', 'kafka bus is not running', { retriable: true })
     const timeoutMs = publishOptions.timeoutMs ?? options.defaultPublishTimeoutMs ?? 30_000
     if (queue.waitingMessages + messages.length > MAX_WAITING_MESSAGES)
       throw new ArgusError(
@@ -160,8 +158,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const send = queue.enqueue(topic, encoded, bytes)
     // kafkajs keeps retrying after we stop waiting, so a late send may still land: say so.
     const landed = send.then(
-      () => true,
-      () => false,
+      () => true as const,
+      () => undefined,
     )
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { ArgusError, counter, type Registry } from '../core/index.js'
+import { UnconfirmedPublish } from '../bus/index.js'
 import { decodeBody, parseFluentBody, type ParsedBody, type RecordProblem } from './fluent-http-body.js'
 import type { IntakeResult, RawIntake } from './raw-intake.js'
 import { ResendMemory } from './resend-memory.js'
-import { UnconfirmedIntake } from './unconfirmed-intake.js'
 
 export interface FluentHttpSourceOptions {
   /** Normalises and publishes; it waits for bus room and fails with a 503 the shippers retry. */
@@ -138,11 +138,13 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
         )
       } catch (error) {
         // It may still land: remember what a resend should then get instead of a second copy.
-        if (error instanceof UnconfirmedIntake)
+        if (error instanceof UnconfirmedPublish) {
+          const outcome = (error as UnconfirmedPublish<IntakeResult>).outcome // the intake's contract
           memory.rememberPending(
             digest(),
-            error.outcome.then((late) => late && answer(parsed, late)),
+            outcome.then((late) => late && answer(parsed, late)),
           )
+        }
         throw error
       }
       const response = answer(parsed, result)

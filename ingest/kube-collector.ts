@@ -55,7 +55,6 @@ function readCheckpoints(file: string, logger: Logger): Checkpoints {
 export function createKubeCollector(options: KubeCollectorOptions): KubeCollector {
   const logger = options.logger.child({ component: 'kube-collector' })
   const checkpoints = readCheckpoints(options.checkpointFile, logger)
-  let dirty = false
   let flushTimer: NodeJS.Timeout | undefined
 
   function saveCheckpoints(): void {
@@ -65,13 +64,12 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
     const temporary = `${options.checkpointFile}.tmp`
     writeFileSync(temporary, JSON.stringify(checkpoints))
     renameSync(temporary, options.checkpointFile) // atomic: a crash leaves the old or the new file
-    dirty = false
   }
-  function markDirty(): void {
-    dirty = true
+  /** Saves at most twice a second, however many batches are handled. */
+  function saveSoon(): void {
     flushTimer ??= setTimeout(() => {
       flushTimer = undefined
-      if (dirty) saveCheckpoints()
+      saveCheckpoints()
     }, 500)
   }
 
@@ -89,7 +87,7 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
         })),
       )
     }
-    markDirty()
+    saveSoon()
   }
 
   const informers = new Map<string, Informer>(

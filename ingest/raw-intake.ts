@@ -5,7 +5,6 @@ import { normaliseFluentRecord } from './fluent-record.js'
 import type { Normalised } from './json-object.js'
 import { normaliseKubeEvent } from './kube-event.js'
 import { toMetricSamples } from './metric-samples.js'
-import { UnconfirmedIntake } from './unconfirmed-intake.js'
 import { objectChanges } from './object-change.js'
 import { parsePrometheusText } from './prometheus-text.js'
 
@@ -24,7 +23,9 @@ export interface ObjectUpdate {
 }
 
 /**
- * The entry points for raw telemetry in the formats its sources deliver. Receivers (HTTP, watch,
+ * The entry points for raw telemetry in the formats its sources deliver. A publish the bus could not
+ * confirm in time fails with `UnconfirmedPublish<IntakeResult>`: its outcome is this call's result
+ * if the records landed after all. Receivers (HTTP, watch,
  * scrape) and the simulator both come through here, so every source exercises the same parsers.
  */
 export interface RawIntake {
@@ -78,10 +79,12 @@ export function createRawIntake(options: {
     try {
       await options.bus.publish(topic, messages, { timeoutMs: options.publishTimeoutMs })
     } catch (error) {
-      if (error instanceof UnconfirmedPublish) {
-        const outcome = error.landed.then((landed) => (landed ? count() : undefined))
-        throw new UnconfirmedIntake(error.message, outcome)
-      }
+      // Passed on with what the request achieved, should the publish land after all.
+      if (error instanceof UnconfirmedPublish)
+        throw new UnconfirmedPublish<IntakeResult>(
+          error.message,
+          error.outcome.then((landed) => (landed ? count() : undefined)),
+        )
       throw error
     }
     return count()

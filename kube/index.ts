@@ -1,4 +1,5 @@
-export { loadKubeConfig } from './kube-config.js'
+export { describeKubeConfig, findKubeConfig, loadKubeConfig } from './kube-config.js'
+export type { KubeConfigSource } from './kube-config.js'
 export { getJson, KubeApiError } from './kube-request.js'
 export { createInformer } from './informer.js'
 export type { Informer, InformerEvent, InformerOptions, KubeObject } from './informer.js'

@@ -4,6 +4,7 @@ import {
   backoffDelay,
   counter,
   errorMessage,
+  retry,
   sleep,
   type Component,
   type Logger,
@@ -64,6 +65,9 @@ const RETRY: RetryOptions = {
   maxAttempts: Infinity,
 }
 
+/** How a watch ended: `gone` (410, history compacted) and `overflow` (handler too slow) need a relist. */
+type WatchEnd = 'rewatch' | 'failed' | 'gone' | 'overflow'
+
 function rvNumber(rv: string | undefined): number {
   const n = Number(rv)
   return Number.isFinite(n) ? n : 0
@@ -91,7 +95,8 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
   const maxQueued = options.maxQueued ?? 10_000
   let handledThrough = options.handledThrough ?? ''
   let resourceVersion = ''
-  let stopped = false
+  // Stopping interrupts backoff waits and handler retries at once.
+  const stopping = new AbortController()
   let abortWatch: AbortController | undefined
   let loop: Promise<void> | undefined
   let markSynced!: () => void
@@ -100,20 +105,19 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
   const keyOf = (object: T): string =>
     object.metadata?.uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`
 
+  /** Hands events over until the handler takes them; only then does the checkpoint move on. */
   async function deliver(events: Array<InformerEvent<T>>, through: string): Promise<void> {
-    for (let attempt = 1; events.length > 0 && !stopped; attempt++) {
-      try {
-        await options.handle(events)
-        break
-      } catch (error) {
-        const delayMs = backoffDelay(attempt, RETRY)
-        logger.warn(
-          { err: error, attempt, delayMs, count: events.length },
-          'handling watch events failed; retrying',
-        )
-        await sleep(delayMs)
-      }
-    }
+    if (events.length > 0)
+      await retry(() => options.handle(events), {
+        ...RETRY,
+        signal: stopping.signal,
+        shouldRetry: () => true,
+        onRetry: ({ attempt, delayMs, error }) =>
+          logger.warn(
+            { err: error, attempt, delayMs, count: events.length },
+            'handling watch events failed; retrying',
+          ),
+      })
     if (rvNumber(through) >= rvNumber(handledThrough)) handledThrough = through
   }
 
@@ -158,11 +162,11 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
     logger.info({ objects: items.length, reported: events.length, resourceVersion }, 'listed')
   }
 
-  /** Watches until the stream ends; returns whether a relist is needed. */
-  async function watch(): Promise<'rewatch' | 'relist' | 'failed'> {
+  /** Watches until the stream ends, and says how it ended: `gone` and `overflow` need a relist. */
+  async function watch(): Promise<WatchEnd> {
     // A bookmark carries no event, only a resourceVersion to resume from.
     const queue: Array<{ event?: InformerEvent<T>; version: string }> = []
-    let outcome: 'rewatch' | 'relist' | 'failed' = 'rewatch'
+    let outcome: WatchEnd = 'rewatch'
     let wake: (() => void) | undefined
     let ended = false
     const notify = (): void => {
@@ -177,17 +181,13 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
         if (type === 'BOOKMARK') {
           queue.push({ version: object.metadata?.resourceVersion ?? '' })
         } else if (type === 'ERROR') {
-          if (object.code === 410) outcome = 'relist'
+          outcome = object.code === 410 ? 'gone' : 'failed'
           controller?.abort()
           return
         } else if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
           if (queue.length >= maxQueued) {
-            logger.warn(
-              { queued: queue.length },
-              'watch events arrive faster than they are handled; relisting',
-            )
-            relists.inc({ path: options.path, reason: 'overflow' })
-            outcome = 'relist'
+            logger.warn({ queued: queue.length }, 'watch events arrive faster than they are handled')
+            outcome = 'overflow'
             controller?.abort()
             return
           }
@@ -197,10 +197,10 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
         notify()
       },
       (error: unknown) => {
-        if (error && (error as { statusCode?: number }).statusCode === 410) outcome = 'relist'
+        if (error && (error as { statusCode?: number }).statusCode === 410) outcome = 'gone'
         else if (
           error &&
-          !stopped &&
+          !stopping.signal.aborted &&
           outcome === 'rewatch' &&
           !(error instanceof Error && error.name === 'AbortError')
         ) {
@@ -212,35 +212,38 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
       },
     )
     abortWatch = controller
-    while (!stopped) {
-      if (queue.length === 0) {
-        if (ended) break
-        await new Promise<void>((resolve) => (wake = resolve))
-        continue
+    try {
+      while (!stopping.signal.aborted) {
+        if (queue.length === 0) {
+          if (ended) break
+          await new Promise<void>((resolve) => (wake = resolve))
+          continue
+        }
+        const taken = queue.splice(0, 500)
+        const events: Array<InformerEvent<T>> = []
+        let through = resourceVersion
+        for (const { event, version } of taken) {
+          through = version || through
+          if (!event) continue // bookmark: only moves the resourceVersion on
+          const key = keyOf(event.object)
+          const previous = known.get(key)
+          if (event.type === 'DELETED') known.delete(key)
+          else known.set(key, event.object)
+          events.push(previous ? { ...event, previous } : event)
+        }
+        await deliver(events, through)
+        resourceVersion = through
       }
-      const taken = queue.splice(0, 500)
-      const events: Array<InformerEvent<T>> = []
-      let through = resourceVersion
-      for (const { event, version } of taken) {
-        through = version || through
-        if (!event) continue // bookmark: only moves the resourceVersion on
-        const key = keyOf(event.object)
-        const previous = known.get(key)
-        if (event.type === 'DELETED') known.delete(key)
-        else known.set(key, event.object)
-        events.push(previous ? { ...event, previous } : event)
-      }
-      await deliver(events, through)
-      resourceVersion = through
+    } finally {
+      controller.abort()
     }
-    controller.abort()
     return outcome
   }
 
   async function run(): Promise<void> {
     let attempt = 0
     let needList = true
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       try {
         if (needList) {
           await list()
@@ -250,17 +253,18 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
         const outcome = await watch()
         if (outcome === 'failed') throw new KubeApiError(0, 'watch failed')
         attempt = 0
-        if (outcome === 'relist') {
-          relists.inc({ path: options.path, reason: 'gone' })
-          logger.info({ resourceVersion }, 'watch history is gone (410); relisting')
+        if (outcome === 'gone' || outcome === 'overflow') {
+          relists.inc({ path: options.path, reason: outcome })
+          logger.info({ resourceVersion, reason: outcome }, 'relisting')
           needList = true
         }
       } catch (error) {
+        if (stopping.signal.aborted) break
         attempt++
         if (error instanceof KubeApiError && error.status === 410) needList = true
         const delayMs = backoffDelay(attempt, RETRY)
         logger.warn({ err: errorMessage(error), attempt, delayMs }, 'list/watch failed; retrying')
-        await sleep(delayMs)
+        await sleep(delayMs, stopping.signal).catch(() => undefined)
       }
     }
   }
@@ -276,7 +280,7 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
       return Promise.resolve()
     },
     async stop() {
-      stopped = true
+      stopping.abort()
       abortWatch?.abort()
       await loop
     },

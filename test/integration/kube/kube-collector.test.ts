@@ -42,7 +42,7 @@ function newCollector(): KubeCollector {
     publishTimeoutMs: 5_000,
   })
   return createKubeCollector({
-    config: loadKubeConfig({ path: inject('kubeconfig') }),
+    config: loadKubeConfig({ kind: 'file', path: inject('kubeconfig') }),
     intake,
     logger: quietLogger(),
     metrics,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createApiServer } from '../../../api/index.js'
 import { createMetricsRegistry } from '../../../core/index.js'
 import { fluentHttpSource, type IntakeResult, type RawIntake } from '../../../ingest/index.js'
-import { UnconfirmedIntake } from '../../../ingest/unconfirmed-intake.js'
+import { UnconfirmedPublish } from '../../../bus/index.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 
 type FluentRecords = RawIntake['fluentRecords']
@@ -61,7 +61,8 @@ describe('a resend after an unconfirmed publish', () => {
     let land!: (result: IntakeResult | undefined) => void
     const outcome = new Promise<IntakeResult | undefined>((resolve) => (land = resolve))
     const { intake, calls } = scriptedIntake([
-      () => Promise.reject(new UnconfirmedIntake('kafka did not acknowledge in time', outcome)),
+      () =>
+        Promise.reject(new UnconfirmedPublish<IntakeResult>('kafka did not acknowledge in time', outcome)),
     ])
     const { app, post } = await server(intake)
 
@@ -80,7 +81,8 @@ describe('a resend after an unconfirmed publish', () => {
 
   it('is published again when the first attempt did not land', async () => {
     const { intake, calls } = scriptedIntake([
-      () => Promise.reject(new UnconfirmedIntake('not acknowledged', Promise.resolve(undefined))),
+      () =>
+        Promise.reject(new UnconfirmedPublish<IntakeResult>('not acknowledged', Promise.resolve(undefined))),
       () => Promise.resolve(stored),
     ])
     const { app, post } = await server(intake)
@@ -93,7 +95,7 @@ describe('a resend after an unconfirmed publish', () => {
 
   it('gets another 503 while the first attempt is still unsettled, and is not published meanwhile', async () => {
     const { intake, calls } = scriptedIntake([
-      () => Promise.reject(new UnconfirmedIntake('not acknowledged', new Promise(() => {}))),
+      () => Promise.reject(new UnconfirmedPublish<IntakeResult>('not acknowledged', new Promise(() => {}))),
     ])
     const { app, post } = await server(intake, 50)
     expect((await post(body)).statusCode).toBe(503)
@@ -106,7 +108,7 @@ describe('a resend after an unconfirmed publish', () => {
 
   it('does not affect a different body', async () => {
     const { intake, calls } = scriptedIntake([
-      () => Promise.reject(new UnconfirmedIntake('not acknowledged', new Promise(() => {}))),
+      () => Promise.reject(new UnconfirmedPublish<IntakeResult>('not acknowledged', new Promise(() => {}))),
       () => Promise.resolve({ accepted: 1, rejected: [] }),
     ])
     const { app, post } = await server(intake)
