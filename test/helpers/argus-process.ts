@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 export interface ArgusProcess {
@@ -61,6 +64,32 @@ export async function startArgus(options: {
       child.kill(signal)
       const [code] = await exited
       return code
+    },
+  }
+}
+
+/**
+ * Role processes sharing one environment (a test's Kafka and settings), each with its data dir
+ * under one temporary root; `stopAll` kills them and removes the root.
+ */
+export function argusRoles(options: { prefix: string; env: Record<string, string> }): {
+  start: (roles: string, name: string) => Promise<ArgusProcess>
+  stopAll: () => Promise<void>
+} {
+  const root = mkdtempSync(join(tmpdir(), options.prefix))
+  const started: ArgusProcess[] = []
+  return {
+    async start(roles, name) {
+      const argus = await startArgus({
+        dataDir: join(root, name),
+        env: { ...options.env, ARGUS_ROLES: roles },
+      })
+      started.push(argus)
+      return argus
+    },
+    async stopAll() {
+      for (const argus of started) await argus.stop('SIGKILL')
+      rmSync(root, { recursive: true, force: true })
     },
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
+import { fluentdBody, postLogs } from '../../helpers/fluentd-logs.js'
 import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
 import { storedLogMessages } from '../../helpers/stored-logs.js'
 import { startTestBroker, type TestBroker } from '../../helpers/kafka-broker.js'
@@ -42,19 +43,14 @@ describe('the broker killed mid-stream and restarted', () => {
     const statuses = new Map<number, number>()
     let restarted: Promise<void> | undefined
     for (let b = 0; b < batches; b++) {
-      const body = Array.from({ length: perBatch }, (_, i) =>
-        JSON.stringify({
-          log: `broker-crash record ${b * perBatch + i}`,
-          time: new Date(now + b * perBatch + i).toISOString(),
-          kubernetes: { namespace_name: `ns-${i % 4}`, pod_name: `api-${i % 9}` },
-        }),
-      ).join('\n')
+      const body = fluentdBody(perBatch, (i) => ({
+        message: `broker-crash record ${b * perBatch + i}`,
+        time: now + b * perBatch + i,
+        namespace: `ns-${i % 4}`,
+        pod: `api-${i % 9}`,
+      }))
       for (let attempt = 1; ; attempt++) {
-        const response = await fetch(`${argus.url}/ingest/logs`, {
-          method: 'POST',
-          body,
-          headers: { 'content-type': 'application/x-ndjson' },
-        })
+        const response = await postLogs(argus.url, body)
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
         if (response.status === 202) break
         expect(response.status, await response.text()).toBe(503)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
+import { fluentdBody, postLogs } from '../../helpers/fluentd-logs.js'
 import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
 
 // argus start with KAFKA_BROKERS: the same pipeline with Kafka between intake and the writer.
@@ -36,18 +37,13 @@ describe('pipeline on Kafka', () => {
     expect(argus.logs.join('\n')).toContain(`Kafka at ${inject('kafkaBrokers')}`)
     const now = Date.now()
     for (let batch = 0; batch < 10; batch++) {
-      const body = Array.from({ length: 500 }, (_, i) =>
-        JSON.stringify({
-          log: `kafka-e2e record ${batch * 500 + i}`,
-          time: new Date(now - 1000 + i).toISOString(),
-          kubernetes: { namespace_name: `ns-${i % 5}`, pod_name: `api-${i % 7}` },
-        }),
-      ).join('\n')
-      const response = await fetch(`${argus.url}/ingest/logs`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/x-ndjson' },
-      })
+      const body = fluentdBody(500, (i) => ({
+        message: `kafka-e2e record ${batch * 500 + i}`,
+        time: now - 1000 + i,
+        namespace: `ns-${i % 5}`,
+        pod: `api-${i % 7}`,
+      }))
+      const response = await postLogs(argus.url, body)
       expect(response.status).toBe(202)
     }
     const deadline = Date.now() + 60_000

@@ -1,32 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
-import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
+import { fluentdBody, postLogs } from '../../helpers/fluentd-logs.js'
+import { argusRoles, type ArgusProcess } from '../../helpers/argus-process.js'
 import { storedLogMessages } from '../../helpers/stored-logs.js'
 
 // Roles in separate processes joined by Kafka; the writer is killed mid-stream and replaced.
-const root = mkdtempSync(join(tmpdir(), 'argus-writer-crash-'))
-const started: ArgusProcess[] = []
-const common = {
-  KAFKA_BROKERS: inject('kafkaBrokers'),
-  KAFKA_PARTITIONS: '4',
-  ARGUS_SIM: 'off',
-  ARGUS_WRITER_MAX_WAIT_MS: '100',
-  ARGUS_WRITER_MAX_BATCH_ROWS: '300',
-}
-
-async function start(roles: string, dataDir: string): Promise<ArgusProcess> {
-  const argus = await startArgus({ dataDir, env: { ...common, ARGUS_ROLES: roles } })
-  started.push(argus)
-  return argus
-}
-
-afterAll(async () => {
-  for (const argus of started) await argus.stop('SIGKILL')
-  rmSync(root, { recursive: true, force: true })
+const processes = argusRoles({
+  prefix: 'argus-writer-crash-',
+  env: {
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    KAFKA_PARTITIONS: '4',
+    ARGUS_SIM: 'off',
+    ARGUS_WRITER_MAX_WAIT_MS: '100',
+    ARGUS_WRITER_MAX_BATCH_ROWS: '300',
+  },
 })
+const start = processes.start
+
+afterAll(() => processes.stopAll())
 
 /**
  * This test's rows. The topics are shared with the other Kafka tests and this writer group starts
@@ -38,9 +29,10 @@ async function storedRows(api: ArgusProcess): Promise<number> {
 
 describe('a writer process killed mid-stream', () => {
   it('loses nothing and duplicates nothing once another writer takes over', async () => {
-    const collector = await start('collector', join(root, 'collector'))
+    const collector = await start('collector', 'collector')
     expect(collector.logs.join('\n')).toContain('roles: collector')
-    const storageDir = join(root, 'storage')
+    // The replacement writer starts on the dead one's storage.
+    const storageDir = 'storage'
     const firstWriter = await start('writer,api', storageDir)
 
     const batches = 40
@@ -48,18 +40,13 @@ describe('a writer process killed mid-stream', () => {
     const perBatch = 200
     const now = Date.now()
     for (let b = 0; b < batches; b++) {
-      const body = Array.from({ length: perBatch }, (_, i) =>
-        JSON.stringify({
-          log: `crash-run record ${b * perBatch + i}`,
-          time: new Date(now + b * perBatch + i).toISOString(),
-          kubernetes: { namespace_name: `ns-${i % 4}`, pod_name: `api-${i % 9}` },
-        }),
-      ).join('\n')
-      const response = await fetch(`${collector.url}/ingest/logs`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/x-ndjson' },
-      })
+      const body = fluentdBody(perBatch, (i) => ({
+        message: `crash-run record ${b * perBatch + i}`,
+        time: now + b * perBatch + i,
+        namespace: `ns-${i % 4}`,
+        pod: `api-${i % 9}`,
+      }))
+      const response = await postLogs(collector.url, body)
       expect(response.status).toBe(202)
       if (b === 15) expect(await firstWriter.stop('SIGKILL')).toBe(null)
       await sleep(30)

@@ -1,35 +1,26 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
-import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
+import { fluentdBody, postLogs } from '../../helpers/fluentd-logs.js'
+import { argusRoles, type ArgusProcess } from '../../helpers/argus-process.js'
 import { storedLogMessages } from '../../helpers/stored-logs.js'
 
 // Two writer processes in one consumer group, each with its own storage so each one's share shows.
-const root = mkdtempSync(join(tmpdir(), 'argus-writer-split-'))
-const started: ArgusProcess[] = []
-const common = {
-  KAFKA_BROKERS: inject('kafkaBrokers'),
-  KAFKA_PARTITIONS: '4',
-  ARGUS_SIM: 'off',
-  ARGUS_WRITER_MAX_WAIT_MS: '100',
-  // A group of this test's own, so members left on the shared broker by other tests play no part.
-  ARGUS_WRITER_GROUP: `writer-split-${randomUUID().slice(0, 8)}`,
-}
+const processes = argusRoles({
+  prefix: 'argus-writer-split-',
+  env: {
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    KAFKA_PARTITIONS: '4',
+    ARGUS_SIM: 'off',
+    ARGUS_WRITER_MAX_WAIT_MS: '100',
+    // A group of this test's own, so members left on the shared broker by other tests play no part.
+    ARGUS_WRITER_GROUP: `writer-split-${randomUUID().slice(0, 8)}`,
+  },
+})
+const start = processes.start
 const LOG_TOPIC = 'argus.signals.logs'
 
-async function start(roles: string, name: string): Promise<ArgusProcess> {
-  const argus = await startArgus({ dataDir: join(root, name), env: { ...common, ARGUS_ROLES: roles } })
-  started.push(argus)
-  return argus
-}
-
-afterAll(async () => {
-  for (const argus of started) await argus.stop('SIGKILL')
-  rmSync(root, { recursive: true, force: true })
-})
+afterAll(() => processes.stopAll())
 
 /** The log partitions the process's latest group assignment gave it, from its own log line. */
 function logPartitions(argus: ArgusProcess): number[] | undefined {
@@ -51,19 +42,14 @@ function logPartitions(argus: ArgusProcess): number[] | undefined {
 
 async function post(collector: ArgusProcess, text: string, count: number): Promise<void> {
   const now = Date.now()
-  const body = Array.from({ length: count }, (_, i) =>
-    JSON.stringify({
-      log: `${text} ${i}`,
-      time: new Date(now + i).toISOString(),
-      // Many workloads, so the keys spread over every partition.
-      kubernetes: { namespace_name: `ns-${i % 5}`, pod_name: `svc-${i % 23}-7d9f8c6b5-x${i % 3}` },
-    }),
-  ).join('\n')
-  const response = await fetch(`${collector.url}/ingest/logs`, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/x-ndjson' },
-  })
+  // Many workloads, so the keys spread over every partition.
+  const body = fluentdBody(count, (i) => ({
+    message: `${text} ${i}`,
+    time: now + i,
+    namespace: `ns-${i % 5}`,
+    pod: `svc-${i % 23}-7d9f8c6b5-x${i % 3}`,
+  }))
+  const response = await postLogs(collector.url, body)
   expect(response.status).toBe(202)
 }
 
