@@ -90,6 +90,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     has('collector') && kubeConfig !== undefined
       ? createKubeCollector({
           config: loadKubeConfig(kubeConfig),
+          cluster: config.cluster,
           intake,
           logger,
           metrics,

@@ -37,6 +37,7 @@ export {
   MetricSample,
   MetricType,
   NetworkFlow,
+  ObjectState,
   ResourceChange,
 } from './schemas/signals.js'
 export {

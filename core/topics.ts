@@ -1,11 +1,19 @@
 import type { TSchema } from 'typebox'
-import { KubeEvent, LogRecord, MetricSample, NetworkFlow, ResourceChange } from './schemas/signals.js'
+import {
+  KubeEvent,
+  LogRecord,
+  MetricSample,
+  NetworkFlow,
+  ObjectState,
+  ResourceChange,
+} from './schemas/signals.js'
 import { Action, Alert, Anomaly, Incident, RootCause } from './schemas/findings.js'
 
 /** Topic names. Raw signals first, then findings; `deadLetter` holds messages whose handlers kept failing. */
 export const TOPICS = {
   kubeEvents: 'argus.signals.kube-events',
   resourceChanges: 'argus.signals.resource-changes',
+  objectStates: 'argus.signals.object-states',
   logs: 'argus.signals.logs',
   metrics: 'argus.signals.metrics',
   flows: 'argus.signals.flows',
@@ -23,6 +31,7 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]
 export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>, TSchema> = {
   [TOPICS.kubeEvents]: KubeEvent,
   [TOPICS.resourceChanges]: ResourceChange,
+  [TOPICS.objectStates]: ObjectState,
   [TOPICS.logs]: LogRecord,
   [TOPICS.metrics]: MetricSample,
   [TOPICS.flows]: NetworkFlow,
@@ -48,6 +57,7 @@ export const DEAD_LETTER_HEADERS = {
 export const SIGNAL_TOPICS = [
   TOPICS.kubeEvents,
   TOPICS.resourceChanges,
+  TOPICS.objectStates,
   TOPICS.logs,
   TOPICS.metrics,
   TOPICS.flows,

@@ -1,121 +1,224 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
 import {
   createInformer,
+  getJson,
   type Informer,
   type InformerEvent,
   type KubeConfig,
   type KubeObject,
 } from '../kube/index.js'
-import type { Component, Logger, Registry } from '../core/index.js'
+import type { Component, Logger, ObjectState, Registry } from '../core/index.js'
+import { ClusterTopology } from './cluster-topology.js'
+import { CollectorMemory } from './collector-memory.js'
+import { nodeState, podState, stateSignature } from './object-state.js'
 import type { RawIntake } from './raw-intake.js'
 
-/** What the collector watches: Events become KubeEvents; the rest become resource changes. */
-export const WATCHED_RESOURCES = [
-  { path: '/api/v1/events', kind: 'Event' },
-  { path: '/apis/apps/v1/deployments', kind: 'Deployment' },
-  { path: '/apis/apps/v1/statefulsets', kind: 'StatefulSet' },
-  { path: '/apis/apps/v1/daemonsets', kind: 'DaemonSet' },
-  { path: '/apis/autoscaling/v2/horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler' },
-  { path: '/api/v1/configmaps', kind: 'ConfigMap' },
-] as const
+/**
+ * What becomes of a watched resource: `events` are Kubernetes Events; `changes` become resource
+ * changes (rollouts, scaling, config); `states` become pod and node states; `index` feeds the
+ * ownership and service topology only and is not reported.
+ */
+type Role = 'events' | 'changes' | 'states' | 'index'
+
+interface WatchedResource {
+  kind: string
+  path: string
+  role: Role
+}
+
+/** Core/v1 Events are the fallback when the cluster does not serve events.k8s.io/v1. */
+const CORE_EVENTS = '/api/v1/events'
+const NEW_EVENTS_GROUP = '/apis/events.k8s.io/v1'
+
+/** What the collector watches, besides Events. deploy/collector-rbac.yaml grants exactly these. */
+export const WATCHED_RESOURCES: readonly WatchedResource[] = [
+  { kind: 'ReplicaSet', path: '/apis/apps/v1/replicasets', role: 'index' },
+  { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices', role: 'index' },
+  { kind: 'Deployment', path: '/apis/apps/v1/deployments', role: 'changes' },
+  { kind: 'StatefulSet', path: '/apis/apps/v1/statefulsets', role: 'changes' },
+  { kind: 'DaemonSet', path: '/apis/apps/v1/daemonsets', role: 'changes' },
+  { kind: 'HorizontalPodAutoscaler', path: '/apis/autoscaling/v2/horizontalpodautoscalers', role: 'changes' },
+  { kind: 'ConfigMap', path: '/api/v1/configmaps', role: 'changes' },
+  { kind: 'Pod', path: '/api/v1/pods', role: 'states' },
+  { kind: 'Node', path: '/api/v1/nodes', role: 'states' },
+]
 
 export interface KubeCollectorOptions {
   config: KubeConfig
+  /** The cluster's name in Argus, stamped on pod and node states. */
+  cluster: string
   intake: RawIntake
   logger: Logger
   metrics: Registry
-  /** Where each resource's handled resourceVersion is kept, so a restart neither repeats nor skips. */
+  /**
+   * Where each resource's handled resourceVersion and the last reported state of workloads are
+   * kept, so a restart neither repeats nor skips, and a rollout made meanwhile is still a rollout.
+   */
   checkpointFile: string
 }
 
 export interface KubeCollector extends Component {
   /** Resolves when every resource has been listed once. */
   readonly synced: Promise<void>
+  /** The resources being watched, with the Events API chosen at start. */
+  readonly watching: () => readonly WatchedResource[]
 }
 
-type Checkpoints = Record<string, string>
-
-function readCheckpoints(file: string, logger: Logger): Checkpoints {
-  if (!existsSync(file)) return {}
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Checkpoints
-  } catch (error) {
-    // A torn file costs a full relist (repeated events), never a crash loop.
-    logger.warn({ err: error, file }, 'kube checkpoint unreadable; starting from a full list')
-    return {}
-  }
-}
+const podKey = (object: KubeObject): string =>
+  `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`
 
 /**
- * Watches the cluster and feeds Events and object changes (rollouts, scaling, config) into the
- * intake. Each resource's handled resourceVersion is saved after its events are published, so a
- * restarted collector resumes where it stopped: objects it had reported are not reported again.
+ * Watches the cluster and feeds the intake: Events, object changes (rollouts, scaling, config,
+ * HPA decisions) and pod and node states with their owners and services. Index resources
+ * (ReplicaSets, EndpointSlices) are listed before pods so the first pod states already know their
+ * Deployment and services. Each resource's handled resourceVersion is saved after its events are
+ * published, so a restarted collector resumes where it stopped.
  */
 export function createKubeCollector(options: KubeCollectorOptions): KubeCollector {
   const logger = options.logger.child({ component: 'kube-collector' })
-  const checkpoints = readCheckpoints(options.checkpointFile, logger)
-  let flushTimer: NodeJS.Timeout | undefined
+  const memory = new CollectorMemory(options.checkpointFile, logger)
+  const topology = new ClusterTopology()
+  /** Last reported signature and time per pod or node, so heartbeats and relists report nothing new. */
+  const reportedStates = new Map<string, { signature: string; ts: number }>()
+  const informers = new Map<string, Informer>()
+  let resources: WatchedResource[] = []
+  let stopped = false
+  let markSynced!: () => void
+  const synced = new Promise<void>((resolve) => (markSynced = resolve))
 
-  function saveCheckpoints(): void {
-    for (const [path, informer] of informers)
-      if (informer.handledThrough) checkpoints[path] = informer.handledThrough
-    mkdirSync(dirname(options.checkpointFile), { recursive: true })
-    const temporary = `${options.checkpointFile}.tmp`
-    writeFileSync(temporary, JSON.stringify(checkpoints))
-    renameSync(temporary, options.checkpointFile) // atomic: a crash leaves the old or the new file
-  }
-  /** Saves at most twice a second, however many batches are handled. */
-  function saveSoon(): void {
-    flushTimer ??= setTimeout(() => {
-      flushTimer = undefined
-      saveCheckpoints()
-    }, 500)
-  }
+  const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
+  const stateKey = (state: ObjectState): string =>
+    `${state.resource.kind}/${state.resource.namespace ?? ''}/${state.resource.name}`
 
-  async function handle(kind: string, events: Array<InformerEvent<KubeObject>>): Promise<void> {
-    if (kind === 'Event') {
-      // Deletions of Event objects are their expiry (TTL), not news.
-      const occurred = events.filter((e) => e.type !== 'DELETED').map((e) => e.object)
-      if (occurred.length > 0) await options.intake.kubeEvents(occurred)
-    } else {
-      await options.intake.objectUpdates(
-        events.map((e) => ({
-          before: e.previous,
-          after: e.type === 'DELETED' ? undefined : e.object,
-          deleted: e.type === 'DELETED',
-        })),
-      )
+  /** Publishes states that differ from what was last reported for the same object. */
+  async function reportStates(states: Array<ObjectState | undefined>): Promise<void> {
+    const fresh: Array<{ state: ObjectState; key: string; signature: string }> = []
+    for (const state of states) {
+      if (!state) continue
+      const key = stateKey(state)
+      const signature = stateSignature(state)
+      const last = reportedStates.get(key)
+      if (last?.signature === signature) continue
+      // A change without a newer transition time (new service membership) is stamped now, so it
+      // does not replace the earlier row in storage.
+      if (last && state.ts <= last.ts) state.ts = Math.max(Date.now(), last.ts + 1)
+      fresh.push({ state, key, signature })
     }
-    saveSoon()
+    if (fresh.length === 0) return
+    await options.intake.objectStates(fresh.map((f) => f.state))
+    for (const { state, key, signature } of fresh) {
+      if (state.deleted) reportedStates.delete(key)
+      else reportedStates.set(key, { signature, ts: state.ts })
+    }
   }
 
-  const informers = new Map<string, Informer>(
-    WATCHED_RESOURCES.map(({ path, kind }) => [
-      path,
-      createInformer({
-        config: options.config,
-        path,
-        kind,
-        logger,
-        metrics: options.metrics,
-        handledThrough: checkpoints[path],
-        handle: (events) => handle(kind, events),
-      }),
-    ]),
-  )
+  function podStateOf(pod: KubeObject, deleted: boolean): ObjectState | undefined {
+    return podState(pod, topology.placementOf(pod), { ...context(), deleted })
+  }
+
+  async function handle(resource: WatchedResource, events: Array<InformerEvent<KubeObject>>): Promise<void> {
+    switch (resource.role) {
+      case 'events': {
+        // Deletions of Event objects are their expiry (TTL), not news.
+        const occurred = events.filter((e) => e.type !== 'DELETED').map((e) => e.object)
+        if (occurred.length > 0) await options.intake.kubeEvents(occurred)
+        break
+      }
+      case 'changes': {
+        await options.intake.objectUpdates(
+          events.map((e) => ({
+            before: e.previous ?? memory.snapshotOf(e.object),
+            after: e.type === 'DELETED' ? undefined : e.object,
+            deleted: e.type === 'DELETED',
+          })),
+        )
+        for (const e of events) memory.remember(e.object, e.type === 'DELETED')
+        break
+      }
+      case 'states':
+        await reportStates(
+          events.map((e) =>
+            resource.kind === 'Pod'
+              ? podStateOf(e.object, e.type === 'DELETED')
+              : nodeState(e.object, { ...context(), deleted: e.type === 'DELETED' }),
+          ),
+        )
+        break
+      case 'index': {
+        const changedPods: string[] = []
+        for (const e of events) {
+          const deleted = e.type === 'DELETED'
+          if (resource.kind === 'ReplicaSet') topology.setReplicaSet(e.object, deleted)
+          else changedPods.push(...topology.setEndpointSlice(e.object, deleted))
+        }
+        // A pod joining or leaving a service is a state change of the pod.
+        const pods = informers.get('Pod')
+        if (pods && changedPods.length > 0)
+          await reportStates(
+            changedPods.map((key) => {
+              const pod = pods.get(key)
+              return pod ? podStateOf(pod, false) : undefined
+            }),
+          )
+        break
+      }
+    }
+    memory.saveSoon()
+  }
+
+  function informerFor(resource: WatchedResource): Informer {
+    const informer = createInformer({
+      config: options.config,
+      path: resource.path,
+      kind: resource.kind,
+      logger,
+      metrics: options.metrics,
+      // Index resources are listed whole at every start: the topology lives in memory.
+      handledThrough: resource.role === 'index' ? undefined : memory.checkpoint(resource.kind),
+      ...(resource.kind === 'Pod' ? { keyOf: podKey } : {}),
+      handle: (events) => handle(resource, events),
+    })
+    informers.set(resource.kind, informer)
+    if (resource.role !== 'index') memory.track(resource.kind, () => informer.handledThrough)
+    return informer
+  }
+
+  /** events.k8s.io/v1 carries more (series, reportingController, note); core/v1 is the fallback. */
+  async function eventsPath(): Promise<string> {
+    try {
+      const group = await getJson<{ resources?: Array<{ name?: string; verbs?: string[] }> }>(
+        options.config,
+        NEW_EVENTS_GROUP,
+      )
+      if (group.resources?.some((r) => r.name === 'events' && r.verbs?.includes('watch')))
+        return `${NEW_EVENTS_GROUP}/events`
+    } catch (error) {
+      logger.info({ err: error }, 'events.k8s.io/v1 not served; watching core/v1 Events')
+    }
+    return CORE_EVENTS
+  }
 
   return {
     name: 'kube-collector',
-    synced: Promise.all([...informers.values()].map((i) => i.synced)).then(() => undefined),
+    synced,
+    watching: () => resources,
     async start() {
-      for (const informer of informers.values()) await informer.start()
-      logger.info({ resources: WATCHED_RESOURCES.map((r) => r.kind) }, 'watching the cluster')
+      resources = [{ kind: 'Event', path: await eventsPath(), role: 'events' }, ...WATCHED_RESOURCES]
+      const indexes = resources.filter((r) => r.role === 'index').map(informerFor)
+      const others = resources.filter((r) => r.role !== 'index').map(informerFor)
+      for (const informer of indexes) await informer.start()
+      // Pods wait for their owners and services to be known; the API may be down, so not in start().
+      void Promise.all(indexes.map((i) => i.synced)).then(async () => {
+        if (stopped) return
+        for (const informer of others) await informer.start()
+        await Promise.all(others.map((i) => i.synced))
+        markSynced()
+      })
+      logger.info({ resources: resources.map((r) => `${r.kind} ${r.path}`) }, 'watching the cluster')
     },
     async stop() {
-      clearTimeout(flushTimer)
+      stopped = true
       await Promise.all([...informers.values()].map((i) => i.stop()))
-      saveCheckpoints()
+      memory.close()
     },
   }
 }

@@ -1,4 +1,12 @@
-import { TOPICS, counter, partitionKey, type Envelope, type Logger, type Registry } from '../core/index.js'
+import {
+  TOPICS,
+  counter,
+  partitionKey,
+  type Envelope,
+  type Logger,
+  type ObjectState,
+  type Registry,
+} from '../core/index.js'
 import { UnconfirmedPublish, type Bus, type OutgoingMessage } from '../bus/index.js'
 import { normaliseCalicoFlow } from './calico-flow.js'
 import { normaliseFluentRecord } from './fluent-record.js'
@@ -37,6 +45,8 @@ export interface RawIntake {
   ): Promise<IntakeResult>
   kubeEvents(events: readonly unknown[]): Promise<IntakeResult>
   objectUpdates(updates: readonly ObjectUpdate[]): Promise<IntakeResult>
+  /** Pod and node states, built by the collector (they need its view of ownership and services). */
+  objectStates(states: readonly ObjectState[]): Promise<IntakeResult>
   prometheusText(text: string, scrape: { node?: string; ts?: number }): Promise<IntakeResult>
   calicoFlows(records: readonly unknown[]): Promise<IntakeResult>
 }
@@ -123,6 +133,12 @@ export function createRawIntake(options: {
             deleted: u.deleted ?? false,
           }).map((record) => ({ ok: true as const, record })),
         ),
+      ),
+    objectStates: (states) =>
+      publish(
+        TOPICS.objectStates,
+        'object_state',
+        states.map((record) => ({ ok: true as const, record })),
       ),
     prometheusText: (text, scrape) =>
       publish(

@@ -46,6 +46,8 @@ export interface InformerOptions<T extends KubeObject> {
    * practice they are etcd revisions and grow, which is what this comparison relies on.
    */
   handledThrough?: string
+  /** How the cache keys objects; the uid by default. */
+  keyOf?: (object: T) => string
   pageSize?: number
   /** Events waiting for `handle` beyond this make the informer drop its watch and relist. */
   maxQueued?: number
@@ -56,6 +58,8 @@ export interface Informer extends Component {
   readonly synced: Promise<void>
   /** The resourceVersion up to which every change has been handled: the checkpoint to save. */
   readonly handledThrough: string
+  /** The object under this key (see `keyOf`) as last seen, answered from the informer's cache. */
+  get(key: string): KubeObject | undefined
 }
 
 const RETRY: RetryOptions = {
@@ -102,8 +106,10 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
   let markSynced!: () => void
   const synced = new Promise<void>((resolve) => (markSynced = resolve))
 
-  const keyOf = (object: T): string =>
-    object.metadata?.uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`
+  const keyOf =
+    options.keyOf ??
+    ((object: T): string =>
+      object.metadata?.uid ?? `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`)
 
   /** Hands events over until the handler takes them; only then does the checkpoint move on. */
   async function deliver(events: Array<InformerEvent<T>>, through: string): Promise<void> {
@@ -275,6 +281,7 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
     get handledThrough() {
       return handledThrough
     },
+    get: (key) => known.get(key),
     start() {
       loop ??= run()
       return Promise.resolve()

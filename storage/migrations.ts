@@ -1,4 +1,4 @@
-import { OFFSET_TRACKED_TABLES, TABLES } from './tables.js'
+import { TABLES, type TableName } from './tables.js'
 
 export interface Migration {
   version: number
@@ -27,6 +27,34 @@ const ENVELOPE = `
   attributes Map(LowCardinality(String), String)`
 
 const DAILY = 'PARTITION BY toDate(ts)'
+
+/** Bus position columns of tables the writer fills from a durable bus (see migration 5). */
+const BUS_COLUMNS = `
+  bus_source LowCardinality(String) DEFAULT '',
+  bus_partition UInt16 DEFAULT 0,
+  bus_offset UInt64 DEFAULT 0 CODEC(Delta, ZSTD(1)),
+  INDEX idx_bus_offset bus_offset TYPE minmax GRANULARITY 1`
+
+/** The tables migrations 5 and 6 gave bus offsets; frozen, as applied migrations must not change. */
+const OFFSET_TRACKED_AT_V5: readonly TableName[] = [
+  TABLES.logs,
+  TABLES.metrics,
+  TABLES.kubeEvents,
+  TABLES.resourceChanges,
+  TABLES.flows,
+  TABLES.anomalies,
+  TABLES.incidents,
+  TABLES.rootCauses,
+  TABLES.alerts,
+  TABLES.actions,
+  TABLES.deadLetters,
+]
+
+/** Keeps the bus offset mark in step with a table's inserts (part of the same insert). */
+const busOffsetView = (db: string, table: TableName): string =>
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${table}_bus_offsets_mv TO ${db}.${TABLES.busOffsets} AS
+          SELECT '${table}' AS table_name, bus_source, bus_partition, max(bus_offset) AS max_offset
+          FROM ${db}.${table} WHERE bus_offset > 0 GROUP BY bus_source, bus_partition`
 
 /** TTL clauses are set after migration from configuration (see `applyRetention`), not here. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -243,7 +271,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'bus offsets for exactly-once writes from durable buses',
     statements: (db) => [
-      ...OFFSET_TRACKED_TABLES.flatMap((table) => [
+      ...OFFSET_TRACKED_AT_V5.flatMap((table) => [
         `ALTER TABLE ${db}.${table} ADD COLUMN IF NOT EXISTS bus_source LowCardinality(String) DEFAULT ''`,
         `ALTER TABLE ${db}.${table} ADD COLUMN IF NOT EXISTS bus_partition UInt16 DEFAULT 0`,
         `ALTER TABLE ${db}.${table} ADD COLUMN IF NOT EXISTS bus_offset UInt64 DEFAULT 0 CODEC(Delta, ZSTD(1))`,
@@ -255,13 +283,7 @@ export const MIGRATIONS: readonly Migration[] = [
         max_offset SimpleAggregateFunction(max, UInt64)
       ) ENGINE = AggregatingMergeTree ORDER BY (table_name, bus_source, bus_partition)`,
       // Part of the same insert as the rows, so the mark can never be ahead of or behind the data.
-      ...OFFSET_TRACKED_TABLES.map(
-        (
-          table,
-        ) => `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.${table}_bus_offsets_mv TO ${db}.${TABLES.busOffsets} AS
-          SELECT '${table}' AS table_name, bus_source, bus_partition, max(bus_offset) AS max_offset
-          FROM ${db}.${table} WHERE bus_offset > 0 GROUP BY bus_source, bus_partition`,
-      ),
+      ...OFFSET_TRACKED_AT_V5.map((table) => busOffsetView(db, table)),
     ],
   },
   {
@@ -270,9 +292,34 @@ export const MIGRATIONS: readonly Migration[] = [
     // Lets the writer find rows above the view's mark quickly: an embedded engine killed mid-insert
     // can commit the rows without the view's part, leaving the mark behind the data.
     statements: (db) =>
-      OFFSET_TRACKED_TABLES.map(
+      OFFSET_TRACKED_AT_V5.map(
         (table) =>
           `ALTER TABLE ${db}.${table} ADD INDEX IF NOT EXISTS idx_bus_offset bus_offset TYPE minmax GRANULARITY 1`,
       ),
+  },
+  {
+    version: 7,
+    name: 'pod and node states',
+    // Re-listed after a watch restart: ReplacingMergeTree folds the repeats of one observation.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.objectStates} (${ENVELOPE},
+        resource_kind LowCardinality(String),
+        resource_name String,
+        resource_uid String,
+        phase LowCardinality(String),
+        reason LowCardinality(String),
+        message String CODEC(ZSTD(3)),
+        deleted Bool,
+        conditions Array(Tuple(type LowCardinality(String), status LowCardinality(String), reason String)),
+        containers Array(Tuple(name String, state LowCardinality(String), ready Bool, restarts UInt32,
+          reason String, exit_code Nullable(Int32), last_termination_reason String,
+          last_exit_code Nullable(Int32), last_terminated_at Nullable(DateTime64(3)))),
+        owners Array(Tuple(kind LowCardinality(String), name String)),
+        services Array(String),
+        ${BUS_COLUMNS}
+      ) ENGINE = ReplacingMergeTree ${DAILY}
+        ORDER BY (cluster, resource_kind, namespace, resource_name, ts, resource_uid) ${SETTINGS}`,
+      busOffsetView(db, TABLES.objectStates),
+    ],
   },
 ]

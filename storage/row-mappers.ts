@@ -10,6 +10,7 @@ import {
   type LogRecord,
   type MetricSample,
   type NetworkFlow,
+  type ObjectState,
   type ResourceChange,
   type RootCause,
 } from '../core/index.js'
@@ -166,6 +167,45 @@ const changeRow = mapper<ResourceChange>(
     (r.images ?? []).map((i) => [i.container, i.from ?? '', i.to ?? '']),
     (r.diff ?? []).map((d) => [d.path, d.from ?? '', d.to ?? '']),
     r.actor ?? '',
+  ],
+)
+
+const objectStateRow = mapper<ObjectState>(
+  [
+    'resource_kind',
+    'resource_name',
+    'resource_uid',
+    'phase',
+    'reason',
+    'message',
+    'deleted',
+    'conditions',
+    'containers',
+    'owners',
+    'services',
+  ],
+  (r) => [
+    r.resource.kind,
+    r.resource.name,
+    r.resource.uid ?? '',
+    r.phase,
+    r.reason ?? '',
+    r.message ?? '',
+    r.deleted,
+    r.conditions.map((c) => [c.type, c.status, c.reason ?? '']),
+    r.containers.map((c) => [
+      c.name,
+      c.state,
+      c.ready,
+      c.restarts,
+      c.reason ?? '',
+      c.exitCode ?? null,
+      c.lastTerminationReason ?? '',
+      c.lastExitCode ?? null,
+      c.lastTerminatedTs ?? null,
+    ]),
+    r.owners.map((o) => [o.kind, o.name]),
+    r.services,
   ],
 )
 
@@ -372,6 +412,7 @@ export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.metrics]: { table: TABLES.metrics, ...metricRow },
   [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, ...kubeEventRow },
   [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, ...changeRow },
+  [TOPICS.objectStates]: { table: TABLES.objectStates, ...objectStateRow },
   [TOPICS.flows]: { table: TABLES.flows, ...flowRow },
   [TOPICS.anomalies]: { table: TABLES.anomalies, ...anomalyRow },
   [TOPICS.incidents]: { table: TABLES.incidents, ...incidentRow },

@@ -7,6 +7,7 @@ export interface SignalCounts {
   metrics: number
   kubeEvents: number
   resourceChanges: number
+  objectStates: number
   flows: number
 }
 
@@ -15,6 +16,7 @@ const COUNTED: Array<[keyof SignalCounts, string]> = [
   ['metrics', TABLES.metrics],
   ['kubeEvents', TABLES.kubeEvents],
   ['resourceChanges', TABLES.resourceChanges],
+  ['objectStates', TABLES.objectStates],
   ['flows', TABLES.flows],
 ]
 
@@ -30,7 +32,14 @@ export async function countSignals(
   ).join(' UNION ALL ')
   try {
     const result = await client.query({ query, query_params: range, format: 'JSONEachRow' })
-    const counts: SignalCounts = { logs: 0, metrics: 0, kubeEvents: 0, resourceChanges: 0, flows: 0 }
+    const counts: SignalCounts = {
+      logs: 0,
+      metrics: 0,
+      kubeEvents: 0,
+      resourceChanges: 0,
+      objectStates: 0,
+      flows: 0,
+    }
     for (const row of await result.json<{ kind: keyof SignalCounts; n: number | string }>())
       counts[row.kind] = Number(row.n)
     return counts

@@ -2,6 +2,7 @@
 export const TABLES = {
   kubeEvents: 'kube_events',
   resourceChanges: 'resource_changes',
+  objectStates: 'object_states',
   logs: 'logs',
   metrics: 'metric_samples',
   flows: 'network_flows',
@@ -23,6 +24,7 @@ export type TableName = (typeof TABLES)[keyof typeof TABLES]
 export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.kubeEvents,
   TABLES.resourceChanges,
+  TABLES.objectStates,
   TABLES.logs,
   TABLES.metrics,
   TABLES.flows,
@@ -44,18 +46,3 @@ export const TIME_COLUMN: Partial<Record<TableName, string>> = {
   [TABLES.metrics1m]: 'minute',
   [TABLES.flows1m]: 'minute',
 }
-
-/** Tables the writer fills from bus topics; each row records the bus offset it came from. */
-export const OFFSET_TRACKED_TABLES: readonly TableName[] = [
-  TABLES.logs,
-  TABLES.metrics,
-  TABLES.kubeEvents,
-  TABLES.resourceChanges,
-  TABLES.flows,
-  TABLES.anomalies,
-  TABLES.incidents,
-  TABLES.rootCauses,
-  TABLES.alerts,
-  TABLES.actions,
-  TABLES.deadLetters,
-]

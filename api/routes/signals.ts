@@ -19,6 +19,7 @@ const CountsResponse = Type.Object({
     metrics: Type.Integer(),
     kubeEvents: Type.Integer(),
     resourceChanges: Type.Integer(),
+    objectStates: Type.Integer(),
     flows: Type.Integer(),
   }),
 })

@@ -154,3 +154,57 @@ export const NetworkFlow = Type.Object(
   { additionalProperties: false },
 )
 export type NetworkFlow = Static<typeof NetworkFlow>
+
+const ContainerState = Type.Object(
+  {
+    name: Type.String(),
+    state: Type.Union([
+      Type.Literal('waiting'),
+      Type.Literal('running'),
+      Type.Literal('terminated'),
+      Type.Literal('unknown'),
+    ]),
+    ready: Type.Boolean(),
+    restarts: Type.Integer({ minimum: 0 }),
+    /** Why it is waiting or terminated: CrashLoopBackOff, ImagePullBackOff, OOMKilled, Error, ... */
+    reason: Type.Optional(Type.String()),
+    exitCode: Type.Optional(Type.Integer()),
+    /** How the previous run ended: an `OOMKilled` here with restarts > 0 is an OOM kill loop. */
+    lastTerminationReason: Type.Optional(Type.String()),
+    lastExitCode: Type.Optional(Type.Integer()),
+    lastTerminatedTs: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+)
+
+const Condition = Type.Object(
+  { type: Type.String(), status: Type.String(), reason: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+)
+
+/**
+ * The observed state of a Pod or Node, recorded whenever it changes in a way that matters
+ * (phase, container states and restarts, conditions, placement, ownership, service membership),
+ * not on every status heartbeat. The envelope names the owning workload and serving service.
+ */
+export const ObjectState = Type.Object(
+  {
+    ...envelopeProperties,
+    resource: ObjectRef,
+    /** Pod phase (Pending, Running, Succeeded, Failed, Unknown); for a Node: Ready, NotReady or Unknown. */
+    phase: Type.String(),
+    reason: Type.Optional(
+      Type.String({ description: 'e.g. Evicted for a pod, the Ready reason for a node' }),
+    ),
+    message: Type.Optional(Type.String()),
+    deleted: Type.Boolean(),
+    conditions: Type.Array(Condition),
+    containers: Type.Array(ContainerState),
+    /** The ownership chain, nearest first: ReplicaSet, then Deployment. */
+    owners: Type.Array(ObjectRef),
+    /** Services whose EndpointSlices list this pod. */
+    services: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type ObjectState = Static<typeof ObjectState>

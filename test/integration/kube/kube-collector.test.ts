@@ -43,6 +43,7 @@ function newCollector(): KubeCollector {
   })
   return createKubeCollector({
     config: loadKubeConfig({ kind: 'file', path: inject('kubeconfig') }),
+    cluster: 'test',
     intake,
     logger: quietLogger(),
     metrics,

@@ -26,6 +26,7 @@ function scriptedIntake(script: Array<(records: readonly unknown[]) => Promise<I
       fluentRecords,
       kubeEvents: unused,
       objectUpdates: unused,
+      objectStates: unused,
       prometheusText: unused,
       calicoFlows: unused,
     },
