@@ -124,7 +124,8 @@ if ! running kube-apiserver; then
     --client-ca-file "$pki/ca.crt" --authorization-mode Node,RBAC \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range 10.96.0.0/16 \
-    --kubelet-preferred-address-types InternalIP --allow-privileged
+    --kubelet-preferred-address-types InternalIP --allow-privileged \
+    --shutdown-watch-termination-grace-period 2s
 fi
 wait_for kube-apiserver 90 api GET /readyz
 

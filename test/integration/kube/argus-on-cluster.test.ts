@@ -15,13 +15,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-async function counts(): Promise<{ kubeEvents: number; resourceChanges: number }> {
+type Counts = { kubeEvents: number; resourceChanges: number; objectStates: number }
+async function counts(): Promise<Counts> {
   const response = await fetch(`${argus?.url}/api/v1/signals/counts?from=-1h&to=${Date.now() + 3_600_000}`)
-  return ((await response.json()) as { counts: { kubeEvents: number; resourceChanges: number } }).counts
+  return ((await response.json()) as { counts: Counts }).counts
 }
 
 describe('argus start on a real cluster', () => {
-  it('turns the demo off, watches the cluster, and stores its changes and events', async () => {
+  it('turns the demo off, watches the cluster, and stores its changes, events and pod states', async () => {
     argus = await startArgus({
       dataDir,
       env: { KUBECONFIG: inject('kubeconfig'), ARGUS_WRITER_MAX_WAIT_MS: '100' },
@@ -50,11 +51,17 @@ describe('argus start on a real cluster', () => {
     let now = before
     while (Date.now() < deadline) {
       now = await counts()
-      if (now.resourceChanges > before.resourceChanges && now.kubeEvents > before.kubeEvents) break
+      if (
+        now.resourceChanges > before.resourceChanges &&
+        now.kubeEvents > before.kubeEvents &&
+        now.objectStates >= before.objectStates + 2 // the two new pods
+      )
+        break
       await sleep(500)
     }
     expect(now.resourceChanges).toBeGreaterThan(before.resourceChanges)
     expect(now.kubeEvents).toBeGreaterThan(before.kubeEvents)
+    expect(now.objectStates).toBeGreaterThanOrEqual(before.objectStates + 2)
     expect(logs()).toContain('watching the cluster')
   })
 })

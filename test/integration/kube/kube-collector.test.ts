@@ -8,6 +8,7 @@ import {
   createMetricsRegistry,
   sleep,
   type KubeEvent,
+  type ObjectState,
   type ResourceChange,
 } from '../../../core/index.js'
 import { createRawIntake } from '../../../ingest/index.js'
@@ -29,6 +30,7 @@ const admin = kubeAdmin(inject('kubeStateDir'), 17443)
 const ns = `argus-${Date.now().toString(36)}`
 const changes: ResourceChange[] = []
 const events: KubeEvent[] = []
+const states: ObjectState[] = []
 let bus: Bus
 let collector: KubeCollector | undefined
 
@@ -95,6 +97,13 @@ beforeAll(async () => {
       events.push(...batch.messages.map((m) => m.value))
     },
   })
+  await bus.subscribe<ObjectState>({
+    group: 'test-states',
+    topics: [TOPICS.objectStates],
+    handler: async (batch) => {
+      states.push(...batch.messages.map((m) => m.value))
+    },
+  })
   await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
   collector = newCollector()
   await collector.start()
@@ -137,6 +146,104 @@ describe('kubernetes collector on a real API server', () => {
     )
     expect(scheduled.pod).toMatch(/^web-/)
     expect(scheduled.workload).toEqual({ kind: 'Deployment', name: 'web' })
+  })
+
+  it('reports pod states with their Deployment and service, and nodes', async () => {
+    const ourPods = () => states.filter((s) => s.resource.kind === 'Pod' && s.namespace === ns)
+    const running = await until(
+      () => ourPods().find((s) => s.phase === 'Running' && s.containers[0]?.state === 'running'),
+      'a running web pod',
+    )
+    expect(running.workload).toEqual({ kind: 'Deployment', name: 'web' })
+    expect(running.owners[0]?.kind).toBe('ReplicaSet')
+    expect(running.owners[1]).toEqual({ kind: 'Deployment', name: 'web' })
+    expect(running.node).toMatch(/^kwok-node-/)
+    expect(states.some((s) => s.resource.kind === 'Node' && s.phase === 'Ready')).toBe(true)
+
+    // A Service makes the endpointslice controller list the pods: their states now name it.
+    await admin.create(`/api/v1/namespaces/${ns}/services`, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web-svc', namespace: ns },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+    })
+    const served = await until(
+      () => ourPods().find((s) => s.services.includes('web-svc')),
+      'a pod state naming its service',
+    )
+    expect(served.service).toBe('web-svc')
+  })
+
+  it('reports a killed pod, its replacement and the controller Event', async () => {
+    const pods = await admin.get<{ items: Array<{ metadata: { name: string } }> }>(
+      `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`,
+    )
+    const victim = pods.items[0]?.metadata.name as string
+    const killedAt = Date.now()
+    await admin.remove(`/api/v1/namespaces/${ns}/pods/${victim}?gracePeriodSeconds=0`)
+    await until(
+      () => states.find((s) => s.namespace === ns && s.pod === victim && s.deleted),
+      'the deleted pod',
+    )
+    const replacement = await until(
+      () =>
+        states.find(
+          (s) =>
+            s.namespace === ns &&
+            s.pod !== victim &&
+            s.phase === 'Running' &&
+            s.ts >= killedAt - 1000 &&
+            !pods.items.some((p) => p.metadata.name === s.pod),
+        ),
+      'a replacement pod running',
+    )
+    expect(replacement.workload).toEqual({ kind: 'Deployment', name: 'web' })
+    const created = await until(
+      () =>
+        events.find(
+          (e) =>
+            e.namespace === ns &&
+            e.reason === 'SuccessfulCreate' &&
+            e.involvedObject.kind === 'ReplicaSet' &&
+            e.message.includes(replacement.pod ?? '?'),
+        ),
+      'SuccessfulCreate for the replacement',
+    )
+    expect(created.workload?.kind).toBe('ReplicaSet')
+  })
+
+  it('reports an OOM-killed container as the kubelet writes it to the pod status', async () => {
+    const pods = await admin.get<{
+      items: Array<{ metadata: { name: string }; status: { containerStatuses: unknown[] } }>
+    }>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)
+    const pod = pods.items[0] as {
+      metadata: { name: string }
+      status: { containerStatuses: Array<Record<string, unknown>> }
+    }
+    const container = pod.status.containerStatuses[0] as Record<string, unknown>
+    const finishedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000', '')
+    await admin.patch(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}/status`, {
+      status: {
+        containerStatuses: [
+          {
+            ...container,
+            restartCount: 1,
+            lastState: {
+              terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt, startedAt: finishedAt },
+            },
+          },
+        ],
+      },
+    })
+    const oom = await until(
+      () =>
+        states.find(
+          (s) =>
+            s.pod === pod.metadata.name && s.containers.some((c) => c.lastTerminationReason === 'OOMKilled'),
+        ),
+      'the OOM kill in the pod state',
+    )
+    expect(oom.containers[0]).toMatchObject({ restarts: 1, lastExitCode: 137 })
   })
 
   it('keeps watching across an API server restart', async () => {
