@@ -1,5 +1,5 @@
 import { FAULT_KINDS, createSimulator, type GroundTruth, type SimTick } from '../sim/index.js'
-import type { RawIntake } from '../ingest/index.js'
+import { ClusterTopology, StateReporter, podState, type RawIntake } from '../ingest/index.js'
 import { errorMessage, type ArgusConfig, type Component, type Logger } from '../core/index.js'
 
 /**
@@ -9,6 +9,8 @@ import { errorMessage, type ArgusConfig, type Component, type Logger } from '../
  */
 export function createDemoCluster(options: {
   config: ArgusConfig['sim']
+  /** The simulated cluster's name in Argus. */
+  cluster: string
   intake: RawIntake
   logger: Logger
 }): Component & { readonly faults: readonly GroundTruth[] } {
@@ -19,6 +21,23 @@ export function createDemoCluster(options: {
   let nextFault = 0
   let nextFaultTs = Number.POSITIVE_INFINITY
   let simulator: ReturnType<typeof createSimulator> | undefined
+  // Pod states go the collector's way: ownership and services from ReplicaSets and EndpointSlices.
+  const topology = new ClusterTopology()
+  const reporter = new StateReporter(options.intake)
+
+  function podStates(tick: SimTick): Promise<number> {
+    for (const replicaSet of tick.replicaSets) topology.setReplicaSet(replicaSet, false)
+    for (const slice of tick.endpointSlices) topology.setEndpointSlice(slice, false)
+    return reporter.report(
+      tick.pods.map(({ object, deleted }) =>
+        podState(object, topology.placementOf(object), {
+          cluster: options.cluster,
+          now: tick.ts,
+          deleted: deleted ?? false,
+        }),
+      ),
+    )
+  }
 
   async function feed(tick: SimTick): Promise<void> {
     const results = await Promise.all([
@@ -26,6 +45,7 @@ export function createDemoCluster(options: {
       options.intake.kubeEvents(tick.events),
       options.intake.objectUpdates(tick.objectUpdates),
       options.intake.calicoFlows(tick.flows),
+      podStates(tick).then(() => ({ accepted: 0, rejected: [] })),
       ...tick.scrapes.map((scrape) =>
         options.intake.prometheusText(scrape.text, { node: scrape.node, ts: tick.ts }),
       ),

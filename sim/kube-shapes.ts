@@ -143,3 +143,106 @@ export function networkPolicyObject(
     spec: { podSelector: { matchLabels: { app: target } }, policyTypes: ['Ingress'], ingress: [] },
   }
 }
+
+export interface PodSpec {
+  name: string
+  uid: string
+  namespace: string
+  service: string
+  /** The controller: a ReplicaSet for Deployment pods, the StatefulSet itself otherwise. */
+  owner: { kind: string; name: string; uid: string }
+  templateHash?: string
+  node: string
+  image: string
+  createdTs: number
+  restarts: number
+  /** Restarting (not serving) or crash looping: the container is waiting. */
+  waitingReason?: string
+  lastTermination?: { reason: string; exitCode: number; ts: number }
+}
+
+export function podObject(spec: PodSpec): KubeObject {
+  const labels: Record<string, string> = { app: spec.service, 'app.kubernetes.io/name': spec.service }
+  if (spec.templateHash) labels['pod-template-hash'] = spec.templateHash
+  const running = spec.waitingReason === undefined
+  const startedTs = spec.lastTermination && running ? spec.lastTermination.ts + 1000 : spec.createdTs + 2000
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      uid: spec.uid,
+      creationTimestamp: iso(spec.createdTs),
+      labels,
+      ownerReferences: [{ apiVersion: 'apps/v1', controller: true, ...spec.owner }],
+    },
+    spec: { nodeName: spec.node, containers: [{ name: spec.service, image: spec.image }] },
+    status: {
+      phase: 'Running',
+      startTime: iso(spec.createdTs),
+      conditions: [{ type: 'Ready', status: running ? 'True' : 'False', lastTransitionTime: iso(startedTs) }],
+      containerStatuses: [
+        {
+          name: spec.service,
+          image: spec.image,
+          ready: running,
+          restartCount: spec.restarts,
+          state: running
+            ? { running: { startedAt: iso(startedTs) } }
+            : { waiting: { reason: spec.waitingReason } },
+          ...(spec.lastTermination && {
+            lastState: {
+              terminated: {
+                reason: spec.lastTermination.reason,
+                exitCode: spec.lastTermination.exitCode,
+                finishedAt: iso(spec.lastTermination.ts),
+              },
+            },
+          }),
+        },
+      ],
+    },
+  }
+}
+
+export function replicaSetObject(spec: {
+  name: string
+  uid: string
+  namespace: string
+  deployment: { name: string; uid: string }
+}): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      uid: spec.uid,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', controller: true, ...spec.deployment }],
+    },
+  }
+}
+
+/** The EndpointSlice the endpointslice controller keeps for a Service: its ready pods. */
+export function endpointSliceObject(spec: {
+  service: string
+  namespace: string
+  uid: string
+  pods: string[]
+}): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${spec.service}-slice`,
+      namespace: spec.namespace,
+      uid: spec.uid,
+      labels: { 'kubernetes.io/service-name': spec.service },
+    },
+    endpoints: spec.pods.map((name) => ({
+      conditions: { ready: true },
+      targetRef: { kind: 'Pod', name, namespace: spec.namespace },
+    })),
+  }
+}

@@ -2,8 +2,11 @@ import type { EntityRef } from '../core/index.js'
 import { DEFAULT_TARGETS, type FaultKind, type GroundTruth } from './faults.js'
 import {
   configMapObject,
+  endpointSliceObject,
   eventObject,
   networkPolicyObject,
+  podObject,
+  replicaSetObject,
   workloadObject,
   type EventSpec,
   type KubeObject,
@@ -44,6 +47,11 @@ export interface SimTick {
   objectUpdates: Array<{ before?: KubeObject; after?: KubeObject; deleted?: boolean; observedAt: number }>
   /** Calico flow log records. */
   flows: Array<Record<string, unknown>>
+  /** Every pod as a watch sees it now, and the pods gone since the last step (deleted). */
+  pods: Array<{ object: KubeObject; deleted?: boolean }>
+  /** ReplicaSets and EndpointSlices: who owns each pod and which service routes to it. */
+  replicaSets: KubeObject[]
+  endpointSlices: KubeObject[]
 }
 
 export interface ServiceStats {
@@ -83,6 +91,8 @@ interface Pod {
   /** Not serving until this time (restarting). */
   downUntil: number
   crashLooping: boolean
+  /** How the container's previous run ended, as the pod status reports it. */
+  lastTermination?: { reason: string; exitCode: number; ts: number }
 }
 
 interface Service {
@@ -261,6 +271,49 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         stream,
       ),
     )
+  }
+
+  /** The pods, their ReplicaSets and the services' EndpointSlices as the API server holds them now. */
+  let lastPods = new Map<string, KubeObject>()
+  function describePods(tick: SimTick): void {
+    const current = new Map<string, KubeObject>()
+    for (const service of services.values()) {
+      const spec = service.spec
+      const replicaSet = { name: `${spec.name}-${service.hash}`, uid: `rs-${service.uid}-${service.hash}` }
+      if (spec.kind === 'Deployment')
+        tick.replicaSets.push(
+          replicaSetObject({ ...replicaSet, namespace, deployment: { name: spec.name, uid: service.uid } }),
+        )
+      const ready: string[] = []
+      for (const pod of service.pods) {
+        const up = !pod.crashLooping && pod.downUntil <= tick.ts
+        if (up) ready.push(pod.name)
+        const object = podObject({
+          name: pod.name,
+          uid: pod.uid,
+          namespace,
+          service: spec.name,
+          owner:
+            spec.kind === 'Deployment'
+              ? { kind: 'ReplicaSet', ...replicaSet }
+              : { kind: spec.kind, name: spec.name, uid: service.uid },
+          ...(spec.kind === 'Deployment' && { templateHash: service.hash }),
+          node: pod.node,
+          image: service.image,
+          createdTs: pod.createdTs,
+          restarts: pod.restarts,
+          ...(!up && { waitingReason: pod.crashLooping ? 'CrashLoopBackOff' : 'ContainerCreating' }),
+          ...(pod.lastTermination && { lastTermination: pod.lastTermination }),
+        })
+        current.set(pod.uid, object)
+        tick.pods.push({ object })
+      }
+      tick.endpointSlices.push(
+        endpointSliceObject({ service: spec.name, namespace, uid: `slice-${service.uid}`, pods: ready }),
+      )
+    }
+    for (const [uid, object] of lastPods) if (!current.has(uid)) tick.pods.push({ object, deleted: true })
+    lastPods = current
   }
 
   function workload(service: Service): KubeObject {
@@ -603,7 +656,17 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     now += stepMs
     stepsTaken++
     const ts = now
-    const tick: SimTick = { ts, scrapes: [], logs: [], events: [], objectUpdates: [], flows: [] }
+    const tick: SimTick = {
+      ts,
+      scrapes: [],
+      logs: [],
+      events: [],
+      objectUpdates: [],
+      flows: [],
+      pods: [],
+      replicaSets: [],
+      endpointSlices: [],
+    }
     const seconds = stepMs / 1000
 
     if (stepsTaken === 1) {
@@ -756,6 +819,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
           pod.restarts++
           pod.memoryMiB = spec.memoryBaseMiB
           pod.downUntil = ts + stepMs
+          pod.lastTermination = { reason: 'OOMKilled', exitCode: 137, ts }
           event(tick, {
             involved: { kind: 'Node', name: pod.node, uid: pod.node },
             reason: 'OOMKilling',
@@ -789,6 +853,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         }
         if (pod.crashLooping) {
           pod.restarts++
+          pod.lastTermination = { reason: 'Error', exitCode: 1, ts }
           log(
             tick,
             service,
@@ -887,6 +952,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       flowTotals.clear()
       lastFlowTs = ts
     }
+    describePods(tick)
     return tick
   }
 

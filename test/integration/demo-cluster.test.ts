@@ -15,7 +15,7 @@ afterAll(async () => {
 })
 
 describe('demo mode', () => {
-  it('says it runs on a simulated cluster and stores all five signal kinds within a minute', async () => {
+  it('says it runs on a simulated cluster and stores all six signal kinds within a minute', async () => {
     // No kubeconfig anywhere (HOME points at an empty folder), short steps and an early fault.
     argus = await startArgus({
       dataDir,
@@ -44,6 +44,7 @@ describe('demo mode', () => {
       metrics: expect.any(Number),
       kubeEvents: expect.any(Number),
       resourceChanges: expect.any(Number),
+      objectStates: expect.any(Number),
       flows: expect.any(Number),
     })
     for (const [kind, n] of Object.entries(counts)) expect(n, kind).toBeGreaterThan(0)

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import type { KubeEvent, LogRecord, MetricSample, NetworkFlow, ResourceChange } from '../../../core/index.js'
+import type {
+  KubeEvent,
+  LogRecord,
+  MetricSample,
+  NetworkFlow,
+  ObjectState,
+  ResourceChange,
+} from '../../../core/index.js'
 import {
+  ClusterTopology,
+  StateReporter,
+  podState,
   normaliseCalicoFlow,
   normaliseFluentRecord,
   normaliseKubeEvent,
@@ -26,11 +36,13 @@ interface Observed {
   changes: ResourceChange[]
   metrics: MetricSample[]
   flows: NetworkFlow[]
+  /** Pod states as the collector would report them: only changes. */
+  pods: ObjectState[]
   rejected: string[]
 }
 
 /** Runs a scenario (fault from minute 10 to 25 of 30) and parses everything as Argus's ingest would. */
-function observe(scenario: FaultKind | 'none', seed = 11): Observed {
+async function observe(scenario: FaultKind | 'none', seed = 11): Promise<Observed> {
   const run = createScenario({
     scenario,
     seed,
@@ -46,8 +58,16 @@ function observe(scenario: FaultKind | 'none', seed = 11): Observed {
     changes: [],
     metrics: [],
     flows: [],
+    pods: [],
     rejected: [],
   }
+  const topology = new ClusterTopology()
+  const reporter = new StateReporter({
+    objectStates: (states) => {
+      out.pods.push(...states)
+      return Promise.resolve({ accepted: states.length, rejected: [] })
+    },
+  })
   for (const tick of run.ticks()) {
     const context = { cluster: 'sim', now: tick.ts }
     for (const record of tick.logs) {
@@ -73,6 +93,13 @@ function observe(scenario: FaultKind | 'none', seed = 11): Observed {
       if (r.ok) out.flows.push(r.record)
       else out.rejected.push(r.reason)
     }
+    for (const replicaSet of tick.replicaSets) topology.setReplicaSet(replicaSet, false)
+    for (const slice of tick.endpointSlices) topology.setEndpointSlice(slice, false)
+    await reporter.report(
+      tick.pods.map(({ object, deleted }) =>
+        podState(object, topology.placementOf(object), { ...context, deleted: deleted ?? false }),
+      ),
+    )
   }
   return out
 }
@@ -133,7 +160,7 @@ const baseline = { from: START + 2 * MINUTE, to: START + 9 * MINUTE }
 const faulty = { from: START + 14 * MINUTE, to: START + 24 * MINUTE }
 
 describe('simulator', () => {
-  it('replays exactly from a seed, and differs with another seed', () => {
+  it('replays exactly from a seed, and differs with another seed', async () => {
     const run = (seed: number): string => {
       const sim = createSimulator({ seed, startTs: START })
       sim.inject('bad_release', { startTs: START + 2 * MINUTE })
@@ -143,10 +170,10 @@ describe('simulator', () => {
     expect(run(5)).not.toBe(run(6))
   })
 
-  it('emits every signal kind in formats the ingest parsers accept', () => {
-    const healthy = observe('none')
+  it('emits every signal kind in formats the ingest parsers accept', async () => {
+    const healthy = await observe('none')
     expect(healthy.rejected).toEqual([])
-    for (const kind of ['logs', 'events', 'changes', 'metrics', 'flows'] as const)
+    for (const kind of ['logs', 'events', 'changes', 'metrics', 'flows', 'pods'] as const)
       expect(healthy[kind].length, kind).toBeGreaterThan(0)
     expect(new Set(healthy.metrics.map((m) => m.name))).toEqual(
       new Set([
@@ -168,8 +195,8 @@ describe('simulator', () => {
     expect(new Set(healthy.metrics.map((m) => m.node)).size).toBe(4)
   })
 
-  it('makes a slow callee slow its callers (latency follows dependencies)', () => {
-    const run = observe('slow_database')
+  it('makes a slow callee slow its callers (latency follows dependencies)', async () => {
+    const run = await observe('slow_database')
     for (const service of ['database', 'catalog', 'frontend']) {
       expect(meanLatencyMs(run.metrics, service, faulty.from, faulty.to), service).toBeGreaterThan(
         1.5 * meanLatencyMs(run.metrics, service, baseline.from, baseline.to),
@@ -188,7 +215,7 @@ describe('simulator', () => {
 })
 
 describe('fault scenarios carry their fault', () => {
-  it('records ground truth for every scenario', () => {
+  it('records ground truth for every scenario', async () => {
     for (const kind of FAULT_KINDS) {
       const { truth } = createScenario({ scenario: kind, seed: 1, startTs: START, durationMs: 30 * MINUTE })
       expect(truth).toMatchObject({ fault: kind, startTs: START + 10 * MINUTE, endTs: START + 20 * MINUTE })
@@ -197,8 +224,8 @@ describe('fault scenarios carry their fault', () => {
     }
   })
 
-  it('memory leak: a rising memory series, then OOMKilled restarts', () => {
-    const run = observe('memory_leak')
+  it('memory leak: a rising memory series, then OOMKilled restarts', async () => {
+    const run = await observe('memory_leak')
     const cartMemory = run.metrics.filter(
       (m) => m.name === 'container_memory_working_set_bytes' && m.container === 'cart',
     )
@@ -217,10 +244,22 @@ describe('fault scenarios carry their fault', () => {
       (m) => m.name === 'kube_pod_container_status_restarts_total' && m.container === 'cart',
     )
     expect(Math.max(...restarts.map((m) => m.value))).toBeGreaterThan(0)
+    // The kubelet's own account: the pod status says the last run was OOMKilled.
+    const oomStates = run.pods.filter((p) =>
+      p.containers.some((c) => c.lastTerminationReason === 'OOMKilled' && c.lastExitCode === 137),
+    )
+    expect(oomStates.length).toBeGreaterThan(0)
+    expect(oomStates.every((p) => p.workload?.name === 'cart')).toBe(true)
+    // Restarting, the pod leaves the service's endpoints; running again, it is back.
+    expect(oomStates.some((p) => p.services.length === 0 && p.containers[0]?.state === 'waiting')).toBe(true)
+    expect(oomStates.some((p) => p.services.includes('cart') && p.containers[0]?.state === 'running')).toBe(
+      true,
+    )
+    expect(oomStates[0]?.owners.map((o) => o.kind)).toEqual(['ReplicaSet', 'Deployment'])
   })
 
-  it('bad release: a rollout with an image change, then errors and latency in the released service', () => {
-    const run = observe('bad_release')
+  it('bad release: a rollout with an image change, then errors and latency in the released service', async () => {
+    const run = await observe('bad_release')
     const rollouts = run.changes.filter((c) => c.changeKind === 'rollout' && c.resource.name === 'checkout')
     expect(rollouts[0]).toMatchObject({
       ts: run.truth?.startTs,
@@ -241,8 +280,8 @@ describe('fault scenarios carry their fault', () => {
     expect(rollouts.length).toBe(2)
   })
 
-  it('cpu hog: one pod pinned at its CPU limit and throttled; its service slows', () => {
-    const run = observe('cpu_hog')
+  it('cpu hog: one pod pinned at its CPU limit and throttled; its service slows', async () => {
+    const run = await observe('cpu_hog')
     const pod = run.truth?.rootCause.name as string
     const cpu = counterRate(
       run.metrics,
@@ -264,8 +303,8 @@ describe('fault scenarios carry their fault', () => {
     )
   })
 
-  it('network policy deny: a new NetworkPolicy, denied flows to the target, and timeouts in its callers', () => {
-    const run = observe('network_policy_deny')
+  it('network policy deny: a new NetworkPolicy, denied flows to the target, and timeouts in its callers', async () => {
+    const run = await observe('network_policy_deny')
     expect(
       run.changes.some(
         (c) =>
@@ -284,8 +323,8 @@ describe('fault scenarios carry their fault', () => {
     expect(errorRatio(run.metrics, 'checkout', faulty.from, faulty.to)).toBeGreaterThan(0.5)
   })
 
-  it('node pressure: the node reports it and its pods are evicted and rescheduled elsewhere', () => {
-    const run = observe('node_pressure')
+  it('node pressure: the node reports it and its pods are evicted and rescheduled elsewhere', async () => {
+    const run = await observe('node_pressure')
     expect(run.events.some((e) => e.reason === 'NodeHasInsufficientMemory' && e.node === 'node-2')).toBe(true)
     const evicted = run.events.filter((e) => e.reason === 'Evicted')
     expect(evicted.length).toBeGreaterThan(0)
@@ -298,10 +337,14 @@ describe('fault scenarios carry their fault', () => {
         m.workload?.kind === 'Deployment',
     )
     expect(lateDeploymentPods).toEqual([])
+    // Evicted pods are deleted; their replacements start on other nodes.
+    const deleted = run.pods.filter((p) => p.deleted && during(run.truth, p.ts))
+    expect(deleted.length).toBe(evicted.length)
+    expect(deleted.every((p) => p.node === 'node-2')).toBe(true)
   })
 
-  it('crash loop after a config change: the ConfigMap change, then BackOff and fatal logs from the new pod', () => {
-    const run = observe('crashloop_after_config')
+  it('crash loop after a config change: the ConfigMap change, then BackOff and fatal logs from the new pod', async () => {
+    const run = await observe('crashloop_after_config')
     const config = run.changes.find((c) => c.changeKind === 'config' && c.resource.name === 'catalog-config')
     expect(config?.diff).toEqual([{ path: 'data.POOL_SIZE', from: '20', to: '0' }])
     expect(run.changes.some((c) => c.changeKind === 'rollout' && c.resource.name === 'catalog')).toBe(true)
@@ -311,10 +354,16 @@ describe('fault scenarios carry their fault', () => {
     expect(
       run.logs.some((l) => l.service === 'catalog' && l.level === 'fatal' && l.message.includes('POOL_SIZE')),
     ).toBe(true)
+    const crashLooping = run.pods.find(
+      (p) => p.workload?.name === 'catalog' && p.containers[0]?.reason === 'CrashLoopBackOff',
+    )
+    expect(crashLooping?.containers[0]).toMatchObject({ state: 'waiting', lastTerminationReason: 'Error' })
+    // Not ready, so not in the service's endpoints.
+    expect(crashLooping?.services).toEqual([])
   })
 
-  it('traffic surge: three times the requests saturate the frontend', () => {
-    const run = observe('traffic_surge')
+  it('traffic surge: three times the requests saturate the frontend', async () => {
+    const run = await observe('traffic_surge')
     const rate = (from: number, to: number): number =>
       counterRate(run.metrics, (m) => m.name === 'http_requests_total' && m.service === 'frontend', from, to)
     expect(rate(faulty.from, faulty.to)).toBeGreaterThan(2.5 * rate(baseline.from, baseline.to))
