@@ -10,7 +10,12 @@ import {
 } from '../core/index.js'
 import { createInProcessBus, createKafkaBus, type Bus, type Subscription } from '../bus/index.js'
 import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
-import { createKubeCollector, createRawIntake, fluentHttpSource } from '../ingest/index.js'
+import {
+  createKubeCollector,
+  createKubeletScraper,
+  createRawIntake,
+  fluentHttpSource,
+} from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
@@ -84,7 +89,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
   const kubeConfig = findKubeConfig()
   const simulated =
     has('collector') && (config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined))
-  const demo = simulated ? createDemoCluster({ config: config.sim, intake, logger }) : undefined
+  const demo = simulated
+    ? createDemoCluster({ config: config.sim, cluster: config.cluster, intake, logger })
+    : undefined
   // A configured cluster is watched whenever this process collects (next to the demo if ARGUS_SIM=on).
   const kubeCollector =
     has('collector') && kubeConfig !== undefined
@@ -95,6 +102,18 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           logger,
           metrics,
           checkpointFile: join(config.dataDir, 'kube-checkpoints.json'),
+        })
+      : undefined
+  const kubeletScraper =
+    kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
+      ? createKubeletScraper({
+          config: loadKubeConfig(kubeConfig),
+          intake,
+          logger,
+          metrics,
+          nodes: () => kubeCollector.readyNodes(),
+          intervalMs: config.kube.metricsIntervalMs,
+          paths: config.kube.metricsPaths,
         })
       : undefined
   let server: FastifyInstance | undefined
@@ -183,12 +202,14 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         )
       }
       await kubeCollector?.start()
+      await kubeletScraper?.start()
     },
     async stop() {
       if (state !== 'started') return
       state = 'stopped'
       shuttingDown = true
       await demo?.stop()
+      await kubeletScraper?.stop()
       await kubeCollector?.stop()
       await server?.close() // stop intake; in-flight requests finish
       const drained = await bus.drain(30_000)

@@ -85,6 +85,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    kube: Type.Object(
+      {
+        /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
+        metricsIntervalMs: Type.Integer({ minimum: 0 }),
+        /** Kubelet paths to scrape per node; `{node}` is replaced by the node name (kwok serves per-node paths). */
+        metricsPaths: Type.Array(Type.String({ pattern: '^/' }), { minItems: 1 }),
+      },
+      { additionalProperties: false },
+    ),
     writer: Type.Object(
       {
         /** Kafka consumer group of the storage writers; two installs sharing a Kafka cluster need two. */
@@ -108,6 +117,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 * 1024, publishTimeoutMs: 5_000 },
   clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
   bus: { partitions: 4, partitionCapacity: 50_000 },
+  kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
     brokers: [],
@@ -138,6 +148,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_SIGNAL_RETENTION_DAYS', path: 'clickhouse.signalRetentionDays', type: 'integer' },
   { name: 'ARGUS_FINDING_RETENTION_DAYS', path: 'clickhouse.findingRetentionDays', type: 'integer' },
   { name: 'ARGUS_BUS_PARTITIONS', path: 'bus.partitions', type: 'integer' },
+  { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
+  { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },
   { name: 'ARGUS_WRITER_GROUP', path: 'writer.group', type: 'string' },
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },

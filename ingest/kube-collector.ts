@@ -9,7 +9,8 @@ import {
 import type { Component, Logger, ObjectState, Registry } from '../core/index.js'
 import { ClusterTopology } from './cluster-topology.js'
 import { CollectorMemory } from './collector-memory.js'
-import { nodeState, podState, stateSignature } from './object-state.js'
+import { nodeState, podState } from './object-state.js'
+import { StateReporter } from './state-reporter.js'
 import type { RawIntake } from './raw-intake.js'
 
 /**
@@ -61,6 +62,8 @@ export interface KubeCollector extends Component {
   readonly synced: Promise<void>
   /** The resources being watched, with the Events API chosen at start. */
   readonly watching: () => readonly WatchedResource[]
+  /** Nodes whose Ready condition is True: the kubelets worth scraping. */
+  readonly readyNodes: () => string[]
 }
 
 const podKey = (object: KubeObject): string =>
@@ -77,8 +80,7 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
   const logger = options.logger.child({ component: 'kube-collector' })
   const memory = new CollectorMemory(options.checkpointFile, logger)
   const topology = new ClusterTopology()
-  /** Last reported signature and time per pod or node, so heartbeats and relists report nothing new. */
-  const reportedStates = new Map<string, { signature: string; ts: number }>()
+  const reporter = new StateReporter(options.intake)
   const informers = new Map<string, Informer>()
   let resources: WatchedResource[] = []
   let stopped = false
@@ -86,30 +88,6 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
   const synced = new Promise<void>((resolve) => (markSynced = resolve))
 
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
-  const stateKey = (state: ObjectState): string =>
-    `${state.resource.kind}/${state.resource.namespace ?? ''}/${state.resource.name}`
-
-  /** Publishes states that differ from what was last reported for the same object. */
-  async function reportStates(states: Array<ObjectState | undefined>): Promise<void> {
-    const fresh: Array<{ state: ObjectState; key: string; signature: string }> = []
-    for (const state of states) {
-      if (!state) continue
-      const key = stateKey(state)
-      const signature = stateSignature(state)
-      const last = reportedStates.get(key)
-      if (last?.signature === signature) continue
-      // A change without a newer transition time (new service membership) is stamped now, so it
-      // does not replace the earlier row in storage.
-      if (last && state.ts <= last.ts) state.ts = Math.max(Date.now(), last.ts + 1)
-      fresh.push({ state, key, signature })
-    }
-    if (fresh.length === 0) return
-    await options.intake.objectStates(fresh.map((f) => f.state))
-    for (const { state, key, signature } of fresh) {
-      if (state.deleted) reportedStates.delete(key)
-      else reportedStates.set(key, { signature, ts: state.ts })
-    }
-  }
 
   function podStateOf(pod: KubeObject, deleted: boolean): ObjectState | undefined {
     return podState(pod, topology.placementOf(pod), { ...context(), deleted })
@@ -135,7 +113,7 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
         break
       }
       case 'states':
-        await reportStates(
+        await reporter.report(
           events.map((e) =>
             resource.kind === 'Pod'
               ? podStateOf(e.object, e.type === 'DELETED')
@@ -153,7 +131,7 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
         // A pod joining or leaving a service is a state change of the pod.
         const pods = informers.get('Pod')
         if (pods && changedPods.length > 0)
-          await reportStates(
+          await reporter.report(
             changedPods.map((key) => {
               const pod = pods.get(key)
               return pod ? podStateOf(pod, false) : undefined
@@ -201,6 +179,14 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
     name: 'kube-collector',
     synced,
     watching: () => resources,
+    readyNodes: () => {
+      const nodes = informers.get('Node')
+      if (!nodes) return []
+      return [...nodes.objects()].flatMap((node) => {
+        const state = nodeState(node, context())
+        return state?.phase === 'Ready' ? [state.resource.name] : []
+      })
+    },
     async start() {
       resources = [{ kind: 'Event', path: await eventsPath(), role: 'events' }, ...WATCHED_RESOURCES]
       const indexes = resources.filter((r) => r.role === 'index').map(informerFor)

@@ -78,7 +78,9 @@ function familyType(name: string, types: Map<string, PrometheusSample['type']>):
 
 /**
  * Parses the Prometheus text exposition format (version 0.0.4), as kubelet's `/metrics/cadvisor`
- * and `/metrics/resource` serve it. Histograms and summaries come out as their series (`_bucket`
+ * and `/metrics/resource` serve it. Why not the npm parser most use (parse-prometheus-text-format
+ * 1.1.1): it drops the labels, `_sum` and `_count` of labelled histograms and takes `x abc` as a
+ * sample, which the tests here catch. Histograms and summaries come out as their series (`_bucket`
  * with `le`, `_sum`, `_count`, quantiles) with every label kept. Errors name the line.
  */
 export function parsePrometheusText(text: string): PrometheusSample[] {

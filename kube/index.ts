@@ -1,6 +1,6 @@
 export { describeKubeConfig, findKubeConfig, loadKubeConfig } from './kube-config.js'
 export type { KubeConfigSource } from './kube-config.js'
-export { getJson, KubeApiError } from './kube-request.js'
+export { getJson, getText, KubeApiError } from './kube-request.js'
 export { createInformer } from './informer.js'
 export type { Informer, InformerEvent, InformerOptions, KubeObject } from './informer.js'
 export type { KubeConfig } from '@kubernetes/client-node'

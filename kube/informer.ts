@@ -60,6 +60,8 @@ export interface Informer extends Component {
   readonly handledThrough: string
   /** The object under this key (see `keyOf`) as last seen, answered from the informer's cache. */
   get(key: string): KubeObject | undefined
+  /** Every object in the cache. */
+  objects(): IterableIterator<KubeObject>
 }
 
 const RETRY: RetryOptions = {
@@ -282,6 +284,7 @@ export function createInformer<T extends KubeObject>(options: InformerOptions<T>
       return handledThrough
     },
     get: (key) => known.get(key),
+    objects: () => known.values(),
     start() {
       loop ??= run()
       return Promise.resolve()

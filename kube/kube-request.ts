@@ -23,15 +23,35 @@ export async function getJson<T>(
   query: Record<string, string | number | boolean | undefined> = {},
   timeoutMs = 30_000,
 ): Promise<T> {
+  const { status, body } = await get(config, path, query, timeoutMs, 'application/json')
+  try {
+    return JSON.parse(body) as T
+  } catch {
+    throw new KubeApiError(status, `GET ${path}: answer is not JSON`)
+  }
+}
+
+/** A GET answering text, e.g. kubelet metrics through the node proxy. */
+export async function getText(config: KubeConfig, path: string, timeoutMs = 30_000): Promise<string> {
+  return (await get(config, path, {}, timeoutMs, 'text/plain;version=0.0.4;q=1,*/*;q=0.1')).body
+}
+
+async function get(
+  config: KubeConfig,
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+  timeoutMs: number,
+  accept: string,
+): Promise<{ status: number; body: string }> {
   const cluster = config.getCurrentCluster()
   if (!cluster) throw new ArgusError('ARGUS_ERR_CONFIG', 'no current Kubernetes cluster')
   const url = new URL(cluster.server + path)
   for (const [key, value] of Object.entries(query))
     if (value !== undefined) url.searchParams.set(key, String(value))
-  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
+  const options: RequestOptions = { method: 'GET', headers: { accept } }
   await config.applyToHTTPSOptions(options)
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-  return new Promise<T>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const req = send(url, { ...options, timeout: timeoutMs }, (response) => {
       const chunks: Buffer[] = []
       response.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -40,11 +60,7 @@ export async function getJson<T>(
         const body = Buffer.concat(chunks).toString('utf8')
         const status = response.statusCode ?? 0
         if (status >= 200 && status < 300) {
-          try {
-            resolve(JSON.parse(body) as T)
-          } catch {
-            reject(new KubeApiError(status, `GET ${path}: answer is not JSON`))
-          }
+          resolve({ status, body })
           return
         }
         let message = body.slice(0, 300)

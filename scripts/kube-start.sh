@@ -19,6 +19,12 @@ etcd_port="${KUBE_ETCD_PORT:-12379}"
 etcd_peer_port="$((etcd_port + 1))"
 kcm_port="${KUBE_KCM_PORT:-20257}"
 scheduler_port="${KUBE_SCHEDULER_PORT:-20259}"
+# kwok serves the fake kubelets' endpoints (metrics) here; the API server's node proxy reaches it.
+kubelet_port="${KUBE_KUBELET_PORT:-20250}"
+# The API server refuses to proxy to loopback addresses, so the fake nodes get this machine's
+# first non-loopback IPv4 address (without one, everything but kubelet metrics still works).
+node_ip="$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | grep -v '^127\.' | head -1 || true)"
+node_ip="${node_ip:-127.0.0.1}"
 nodes="${KUBE_FAKE_NODES:-2}"
 
 if [ ! -f "$bin/.complete" ]; then
@@ -74,6 +80,11 @@ if [ ! -f "$pki/.complete" ]; then
     -out "$pki/apiserver.crt" 2>/dev/null
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  # kwok's kubelet endpoint (the API server's node proxy does not verify it, as with real kubelets
+  # unless --kubelet-certificate-authority is set).
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$pki/kubelet.key" -subj "/CN=kwok-kubelet" -out "$pki/kubelet.csr" 2>/dev/null
+  openssl x509 -req -in "$pki/kubelet.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 365 \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth') -out "$pki/kubelet.crt" 2>/dev/null
   client_cert admin argus-test-admin system:masters
   client_cert controller-manager system:kube-controller-manager
   client_cert scheduler system:kube-scheduler
@@ -150,9 +161,12 @@ wait_for kube-scheduler 60 curl -sfk "https://127.0.0.1:$scheduler_port/healthz"
 
 if ! running kwok; then
   launch kwok "$bin/kwok" --kubeconfig "$state/kwok.kubeconfig" \
-    --config "$here/kube/stages/kwok-stages.yaml" \
+    --config "$here/kube/stages/kwok-stages.yaml" --config "$here/kube/stages/kwok-metrics-resource.yaml" \
+    --config "$here/kube/stages/kwok-metrics-cadvisor.yaml" --config "$here/kube/stages/kwok-usage-from-annotation.yaml" \
+    --node-port "$kubelet_port" --server-address "$node_ip:$kubelet_port" \
+    --tls-cert-file "$pki/kubelet.crt" --tls-private-key-file "$pki/kubelet.key" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-lease-duration-seconds 40
+    --cidr 10.244.0.0/16 --node-ip "$node_ip" --node-lease-duration-seconds 40
 fi
 
 # Fake nodes, managed by kwok; the scheduler places pods on them.

@@ -18,7 +18,8 @@ import { TABLES, type TableName } from './tables.js'
 
 /**
  * Rows are value arrays in column order, inserted as JSONCompactEachRow: no key names to
- * serialise or parse. This is the ingest hot path: each row is built in one array.
+ * serialise or parse. This is the ingest hot path: each row is built in one array. Named tuples
+ * are the exception: ClickHouse reads them from JSON objects keyed by the tuple's field names.
  */
 type Row = unknown[]
 
@@ -164,8 +165,8 @@ const changeRow = mapper<ResourceChange>(
     r.revision ?? '',
     r.fromReplicas ?? null,
     r.toReplicas ?? null,
-    (r.images ?? []).map((i) => [i.container, i.from ?? '', i.to ?? '']),
-    (r.diff ?? []).map((d) => [d.path, d.from ?? '', d.to ?? '']),
+    (r.images ?? []).map((i) => ({ container: i.container, from: i.from ?? '', to: i.to ?? '' })),
+    (r.diff ?? []).map((d) => ({ path: d.path, from: d.from ?? '', to: d.to ?? '' })),
     r.actor ?? '',
   ],
 )
@@ -192,19 +193,19 @@ const objectStateRow = mapper<ObjectState>(
     r.reason ?? '',
     r.message ?? '',
     r.deleted,
-    r.conditions.map((c) => [c.type, c.status, c.reason ?? '']),
-    r.containers.map((c) => [
-      c.name,
-      c.state,
-      c.ready,
-      c.restarts,
-      c.reason ?? '',
-      c.exitCode ?? null,
-      c.lastTerminationReason ?? '',
-      c.lastExitCode ?? null,
-      c.lastTerminatedTs ?? null,
-    ]),
-    r.owners.map((o) => [o.kind, o.name]),
+    r.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason ?? '' })),
+    r.containers.map((c) => ({
+      name: c.name,
+      state: c.state,
+      ready: c.ready,
+      restarts: c.restarts,
+      reason: c.reason ?? '',
+      exit_code: c.exitCode ?? null,
+      last_termination_reason: c.lastTerminationReason ?? '',
+      last_exit_code: c.lastExitCode ?? null,
+      last_terminated_at: c.lastTerminatedTs ?? null,
+    })),
+    r.owners.map((o) => ({ kind: o.kind, name: o.name })),
     r.services,
   ],
 )

@@ -9,6 +9,8 @@ import {
   type LogRecord,
   type MetricSample,
   type NetworkFlow,
+  type ObjectState,
+  type ResourceChange,
 } from '../../core/index.js'
 import { createStorage, type Storage } from '../../storage/index.js'
 import { quietLogger } from '../helpers/quiet-logger.js'
@@ -282,6 +284,72 @@ describe('storage on embedded ClickHouse', () => {
     })
     expect([Number(rows[0]?.partition), Number(rows[0]?.offset)]).toEqual([2, 41])
     expect(JSON.parse(rows[0]?.payload as string)).toEqual({ ts: base, weird: true })
+  })
+
+  it('stores rollouts with their image diff, and pod states with containers, owners and services', async () => {
+    const rollout: ResourceChange = {
+      ts: base,
+      cluster: 'prod',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name: 'cart' },
+      changeKind: 'rollout',
+      resource: { kind: 'Deployment', name: 'cart', namespace: 'shop', uid: 'd1' },
+      revision: '4',
+      images: [{ container: 'cart', from: 'cart:1', to: 'cart:2' }],
+      diff: [{ path: 'data.level', from: 'info', to: 'debug' }],
+    }
+    const pod: ObjectState = {
+      ts: base + 1000,
+      cluster: 'prod',
+      namespace: 'shop',
+      pod: 'cart-6d8f7b9c4d-x7k2p',
+      workload: { kind: 'Deployment', name: 'cart' },
+      resource: { kind: 'Pod', name: 'cart-6d8f7b9c4d-x7k2p', namespace: 'shop', uid: 'p1' },
+      phase: 'Running',
+      deleted: false,
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containers: [
+        {
+          name: 'cart',
+          state: 'running',
+          ready: true,
+          restarts: 2,
+          lastTerminationReason: 'OOMKilled',
+          lastExitCode: 137,
+          lastTerminatedTs: base,
+        },
+      ],
+      owners: [
+        { kind: 'ReplicaSet', name: 'cart-6d8f7b9c4d' },
+        { kind: 'Deployment', name: 'cart' },
+      ],
+      services: ['cart'],
+    }
+    await write(TOPICS.resourceChanges, [rollout], 'nested-changes-1')
+    await write(TOPICS.objectStates, [pod], 'nested-states-1')
+    const changes = await queryRows<{ images: unknown; diff: unknown; revision: string }>(
+      "SELECT images, diff, revision FROM argus.resource_changes WHERE resource_uid = 'd1'",
+    )
+    expect(changes).toEqual([
+      {
+        images: [{ container: 'cart', from: 'cart:1', to: 'cart:2' }],
+        diff: [{ path: 'data.level', from: 'info', to: 'debug' }],
+        revision: '4',
+      },
+    ])
+    const states = await queryRows<Record<string, unknown>>(
+      "SELECT phase, deleted, containers.last_termination_reason AS reasons, containers.restarts AS restarts, owners.kind AS owner_kinds, services FROM argus.object_states WHERE resource_uid = 'p1'",
+    )
+    expect(states).toEqual([
+      {
+        phase: 'Running',
+        deleted: false,
+        reasons: ['OOMKilled'],
+        restarts: [2],
+        owner_kinds: ['ReplicaSet', 'Deployment'],
+        services: ['cart'],
+      },
+    ])
   })
 
   it('sets table TTL from the configured retention', async () => {

@@ -15,17 +15,24 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-type Counts = { kubeEvents: number; resourceChanges: number; objectStates: number }
+type Counts = { kubeEvents: number; resourceChanges: number; objectStates: number; metrics: number }
 async function counts(): Promise<Counts> {
   const response = await fetch(`${argus?.url}/api/v1/signals/counts?from=-1h&to=${Date.now() + 3_600_000}`)
   return ((await response.json()) as { counts: Counts }).counts
 }
 
 describe('argus start on a real cluster', () => {
-  it('turns the demo off, watches the cluster, and stores its changes, events and pod states', async () => {
+  it('turns the demo off, watches the cluster, and stores its changes, events, pod states and kubelet metrics', async () => {
     argus = await startArgus({
       dataDir,
-      env: { KUBECONFIG: inject('kubeconfig'), ARGUS_WRITER_MAX_WAIT_MS: '100' },
+      env: {
+        KUBECONFIG: inject('kubeconfig'),
+        ARGUS_WRITER_MAX_WAIT_MS: '100',
+        ARGUS_KUBE_METRICS_INTERVAL_MS: '1000',
+        // kwok serves each fake kubelet's endpoints under a per-node path.
+        ARGUS_KUBE_METRICS_PATHS:
+          '/metrics/nodes/{node}/metrics/resource,/metrics/nodes/{node}/metrics/cadvisor',
+      },
     })
     const logs = () => argus?.logs.join('\n') ?? ''
     expect(logs()).toContain('the simulated cluster is off')
@@ -54,7 +61,8 @@ describe('argus start on a real cluster', () => {
       if (
         now.resourceChanges > before.resourceChanges &&
         now.kubeEvents > before.kubeEvents &&
-        now.objectStates >= before.objectStates + 2 // the two new pods
+        now.objectStates >= before.objectStates + 2 && // the two new pods
+        now.metrics > before.metrics
       )
         break
       await sleep(500)
@@ -62,6 +70,7 @@ describe('argus start on a real cluster', () => {
     expect(now.resourceChanges).toBeGreaterThan(before.resourceChanges)
     expect(now.kubeEvents).toBeGreaterThan(before.kubeEvents)
     expect(now.objectStates).toBeGreaterThanOrEqual(before.objectStates + 2)
+    expect(now.metrics).toBeGreaterThan(before.metrics)
     expect(logs()).toContain('watching the cluster')
   })
 })

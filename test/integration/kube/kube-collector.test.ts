@@ -25,6 +25,7 @@ const ports = {
   KUBE_ETCD_PORT: '13379',
   KUBE_KCM_PORT: '21257',
   KUBE_SCHEDULER_PORT: '21259',
+  KUBE_KUBELET_PORT: '21250',
 }
 const admin = kubeAdmin(inject('kubeStateDir'), 17443)
 const ns = `argus-${Date.now().toString(36)}`
