@@ -30,7 +30,7 @@ interface WatchedResource {
 const CORE_EVENTS = '/api/v1/events'
 const NEW_EVENTS_GROUP = '/apis/events.k8s.io/v1'
 
-/** What the collector watches, besides Events. deploy/collector-rbac.yaml grants exactly these. */
+/** What the collector watches, besides Events. deploy/kubernetes/collector-rbac.yaml grants exactly these. */
 export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'ReplicaSet', path: '/apis/apps/v1/replicasets', role: 'index' },
   { kind: 'EndpointSlice', path: '/apis/discovery.k8s.io/v1/endpointslices', role: 'index' },
