@@ -257,14 +257,18 @@ describe('kubernetes collector on a real API server', () => {
     expect(scaled.fromReplicas).toBe(4)
   })
 
-  it('resumes after its own restart without repeating what it reported or missing what happened meanwhile', async () => {
+  it('resumes after its own restart without repeating what it reported or missing what happened meanwhile, rollouts included', async () => {
     await sleep(1500) // let the last events settle before the stop
     await collector?.stop()
     const eventKeys = (list: KubeEvent[]) => list.map((e) => `${e.uid}/${e.count}`)
     const before = new Set(eventKeys(events))
     const reportedBefore = events.length
 
-    await admin.patch(deploymentPath, { spec: { replicas: 1 } }) // while no collector runs
+    const changesBefore = changes.length
+    // While no collector runs: a scale-down and a rollout.
+    await admin.patch(deploymentPath, {
+      spec: { replicas: 1, template: { spec: { containers: [{ name: 'web', image: 'nginx:1.28' }] } } },
+    })
     await sleep(1000)
     collector = newCollector()
     await collector.start()
@@ -278,5 +282,11 @@ describe('kubernetes collector on a real API server', () => {
     await sleep(1000)
     const repeated = eventKeys(events.slice(reportedBefore)).filter((key) => before.has(key))
     expect(repeated).toEqual([])
+    // The watch resumes with no previous state; the saved snapshot makes it a rollout, not a create.
+    const meanwhile = changes.slice(changesBefore).filter(ours)
+    expect(meanwhile.map((c) => c.changeKind).sort()).toEqual(['rollout', 'scale'])
+    expect(meanwhile.find((c) => c.changeKind === 'rollout')?.images).toEqual([
+      { container: 'web', from: 'nginx:1.27', to: 'nginx:1.28' },
+    ])
   })
 })
