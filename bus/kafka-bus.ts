@@ -36,6 +36,7 @@ import {
 import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
 import { createKafkaSendQueue, type KafkaSendQueue } from './kafka-send-queue.js'
+import { packMessages, unpackMessage } from './kafka-packing.js'
 
 export interface KafkaBusOptions {
   brokers: readonly string[]
@@ -50,7 +51,7 @@ export interface KafkaBusOptions {
 /** Bytes one coalesced produce request carries at most; topics accept record batches up to twice that. */
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024
 /** Messages queued for Kafka beyond this are refused (retriable): the producer cannot keep up. */
-const MAX_WAITING_MESSAGES = 200_000
+const MAX_WAITING_RECORDS = 200_000
 
 /** How often a consumer in a long retry loop tells the group it is alive. */
 const HEARTBEAT_EVERY_MS = 3_000
@@ -143,19 +144,14 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     if (messages.length === 0) return
     await ensureTopics([topic])
     const timeoutMs = publishOptions.timeoutMs ?? options.defaultPublishTimeoutMs ?? 30_000
-    if (queue.waitingMessages + messages.length > MAX_WAITING_MESSAGES)
+    if (queue.waitingRecords + messages.length > MAX_WAITING_RECORDS)
       throw new ArgusError(
         'ARGUS_ERR_OVERLOADED',
-        `${queue.waitingMessages} messages already wait for Kafka; retry later`,
+        `${queue.waitingRecords} records already wait for Kafka; retry later`,
         { retriable: true },
       )
-    let bytes = 0
-    const encoded = messages.map((m) => {
-      const value = JSON.stringify(m.value)
-      bytes += value.length + m.key.length
-      return { key: m.key, value, ...(m.headers && { headers: { ...m.headers } }) }
-    })
-    const send = queue.enqueue(topic, encoded, bytes)
+    const packed = packMessages(messages)
+    const send = queue.enqueue(topic, packed.messages, packed.bytes, messages.length)
     // kafkajs keeps retrying after we stop waiting, so a late send may still land: say so.
     const landed = send.then(
       () => true as const,
@@ -185,24 +181,6 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       clearTimeout(timer)
     }
     published.inc({ topic }, messages.length)
-  }
-
-  function decode<T>(topic: string, partition: number, message: KafkaMessage): DeliveredMessage<T> {
-    const headers: Record<string, string> = {}
-    for (const [key, value] of Object.entries(message.headers ?? {})) {
-      if (value !== undefined)
-        headers[key] = Array.isArray(value) ? value.map(String).join(',') : String(value)
-    }
-    const delivered: DeliveredMessage<T> = {
-      key: message.key?.toString() ?? '',
-      value: JSON.parse(message.value?.toString() ?? 'null') as T,
-      topic,
-      partition,
-      offset: Number(message.offset),
-      publishedAt: Number(message.timestamp),
-    }
-    if (Object.keys(headers).length > 0) delivered.headers = headers
-    return delivered
   }
 
   async function deadLetter(
@@ -277,6 +255,48 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     })
     let stopping = false
     let paused = false
+
+    /**
+     * A batch that kept failing may hold one poison record among good ones (a pack holds up to a
+     * thousand records of one workload): halves are handled on their own, once each, until the
+     * records that fail alone are found; only those go to the dead-letter topic. The halves carry
+     * no durable offsets (their records share offsets with the rest of their pack) and a dedup
+     * token of their own, so a sink stores each exactly once even if isolation runs again.
+     */
+    async function isolatePoison(
+      at: { topic: string; partition: number; dedupToken: string; generation: number },
+      records: ReadonlyArray<DeliveredMessage<T>>,
+      error: unknown,
+      attempts: number,
+      from = 0,
+    ): Promise<void> {
+      if (records.length === 1 || stopping) {
+        await deadLetter(group, at.topic, records, error, attempts)
+        return
+      }
+      const half = Math.ceil(records.length / 2)
+      for (const [offset, part] of [
+        [0, records.slice(0, half)],
+        [half, records.slice(half)],
+      ] as const) {
+        const start = from + offset
+        try {
+          await subscribeOptions.handler({
+            topic: at.topic,
+            partition: at.partition,
+            messages: part,
+            firstOffset: part[0]?.offset ?? 0,
+            lastOffset: part[part.length - 1]?.offset ?? 0,
+            attempt: attempts + 1,
+            dedupToken: `${at.dedupToken}#${start}-${start + part.length - 1}`,
+            assignmentGeneration: at.generation,
+          })
+        } catch (partError) {
+          failures.inc({ topic: at.topic, group })
+          await isolatePoison(at, part, partError, attempts, start)
+        }
+      }
+    }
     const everyTopic = subscribeOptions.topics.map((topic) => ({ topic }))
 
     await consumer.run({
@@ -286,21 +306,23 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       eachBatch: async (payload) => {
         const { batch } = payload
         const { topic, partition } = batch
-        for (let start = 0; start < batch.messages.length; start += maxBatch) {
+        let next = 0
+        while (next < batch.messages.length) {
           // Paused mid-batch: hold the rest (uncommitted) while staying in the group.
           while (paused && payload.isRunning() && !payload.isStale() && !stopping) {
             await sleep(200)
             await payload.heartbeat()
           }
           if (!payload.isRunning() || payload.isStale() || stopping) return
-          const raw = batch.messages.slice(start, start + maxBatch)
-          const first = Number(raw[0]?.offset)
-          const last = Number(raw[raw.length - 1]?.offset)
+          // Whole Kafka messages (a pack holds many records) until the batch holds maxBatch records.
+          const raw: KafkaMessage[] = []
           const messages: DeliveredMessage<T>[] = []
           const undecodable: Array<{ key: string; value: unknown; offset: number; partition: number }> = []
-          for (const message of raw) {
+          while (next < batch.messages.length && (raw.length === 0 || messages.length < maxBatch)) {
+            const message = batch.messages[next++] as KafkaMessage
+            raw.push(message)
             try {
-              messages.push(decode<T>(topic, partition, message))
+              for (const record of unpackMessage<T>(topic, partition, message)) messages.push(record)
             } catch {
               undecodable.push({
                 key: message.key?.toString() ?? '',
@@ -310,6 +332,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
               })
             }
           }
+          const first = Number(raw[0]?.offset)
+          const last = Number(raw[raw.length - 1]?.offset)
           if (undecodable.length > 0) {
             await deadLetter(
               group,
@@ -341,7 +365,12 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
               failures.inc({ topic, group })
               const retriable = (retryOptions.shouldRetry ?? isRetriable)(error)
               if (!retriable || attempt >= retryOptions.maxAttempts) {
-                await deadLetter(group, topic, messages, error, attempt)
+                await isolatePoison(
+                  { topic, partition, dedupToken: `${topic}:${partition}:${first}-${last}`, generation },
+                  messages,
+                  error,
+                  attempt,
+                )
                 break
               }
               const delayMs = backoffDelay(attempt, retryOptions)
@@ -359,7 +388,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           }
           payload.resolveOffset(String(last))
           await consumer.commitOffsets([{ topic, partition, offset: String(last + 1) }])
-          consumed.inc({ topic, group }, raw.length)
+          consumed.inc({ topic, group }, messages.length + undecodable.length)
           lag.set(
             { topic, group, partition: String(partition) },
             Math.max(0, Number(batch.highWatermark) - (last + 1)),

@@ -1,16 +1,20 @@
 import type { Message, TopicMessages } from 'kafkajs'
 
 export interface KafkaSendQueue {
-  /** Resolves when Kafka acknowledged these messages, rejects when their request failed. */
-  enqueue(topic: string, messages: Message[], bytes: number): Promise<void>
-  /** Messages waiting for a request (not yet sent); the caller bounds it. */
-  readonly waitingMessages: number
+  /**
+   * Resolves when Kafka acknowledged these messages, rejects when their request failed. `records`
+   * is what they carry (a packed message holds many); the bound is on records.
+   */
+  enqueue(topic: string, messages: Message[], bytes: number, records?: number): Promise<void>
+  /** Records waiting for a request (not yet sent); the caller bounds it. */
+  readonly waitingRecords: number
 }
 
 interface Waiting {
   topic: string
   messages: Message[]
   bytes: number
+  records: number
   settle: (error?: Error) => void
 }
 
@@ -25,7 +29,7 @@ export function createKafkaSendQueue(
   maxRequestBytes: number,
 ): KafkaSendQueue {
   const queue: Waiting[] = []
-  let waitingMessages = 0
+  let waitingRecords = 0
   let sending = false
 
   function takeRequest(): Waiting[] {
@@ -37,7 +41,7 @@ export function createKafkaSendQueue(
       if (taken.length > 0 && bytes + next.bytes > maxRequestBytes) break
       taken.push(next)
       bytes += next.bytes
-      waitingMessages -= next.messages.length
+      waitingRecords -= next.records
       queue.shift()
     }
     return taken
@@ -68,20 +72,21 @@ export function createKafkaSendQueue(
   }
 
   return {
-    enqueue(topic, messages, bytes) {
+    enqueue(topic, messages, bytes, records = messages.length) {
       return new Promise<void>((resolve, reject) => {
         queue.push({
           topic,
           messages,
           bytes,
+          records,
           settle: (error) => (error === undefined ? resolve() : reject(error)),
         })
-        waitingMessages += messages.length
+        waitingRecords += records
         if (!sending) void drain()
       })
     },
-    get waitingMessages() {
-      return waitingMessages
+    get waitingRecords() {
+      return waitingRecords
     },
   }
 }

@@ -27,7 +27,7 @@ describe('kafka send queue', () => {
     expect(requests).toHaveLength(1)
     const second = queue.enqueue('logs', [message('b')], 1)
     const third = queue.enqueue('metrics', [message('c')], 1)
-    expect(queue.waitingMessages).toBe(2)
+    expect(queue.waitingRecords).toBe(2)
     await finish(0)
     await first
     expect(requests).toHaveLength(2)
@@ -35,7 +35,7 @@ describe('kafka send queue', () => {
       { topic: 'logs', messages: [message('b')] },
       { topic: 'metrics', messages: [message('c')] },
     ])
-    expect(queue.waitingMessages).toBe(0)
+    expect(queue.waitingRecords).toBe(0)
     await finish(1)
     await Promise.all([second, third])
   })
