@@ -72,7 +72,7 @@ async function start(flags: StartFlags): Promise<void> {
     config.kafka.brokers.length > 0 ? `Kafka at ${config.kafka.brokers.join(',')}` : 'in-process bus'
   const roles = config.roles.join(', ')
   logger.info(
-    { url: runtime.url, roles, storage, bus, config: redactConfig(config) },
+    { url: runtime.url, forwardPort: runtime.forwardPort, roles, storage, bus, config: redactConfig(config) },
     `Argus is up on ${runtime.url} (roles: ${roles}; ${storage}; ${bus})`,
   )
 }

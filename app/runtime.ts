@@ -12,6 +12,7 @@ import { createInProcessBus, createKafkaBus, type Bus, type Subscription } from 
 import { createStorage, PERSISTED_TOPICS, type Storage } from '../storage/index.js'
 import {
   createKubeCollector,
+  createFluentForwardServer,
   createKubeletScraper,
   createRawIntake,
   fluentHttpSource,
@@ -30,6 +31,8 @@ export interface Runtime extends Component {
   readonly simulated: boolean
   /** The address the API listens on, once started. */
   readonly url: string
+  /** The Forward protocol port, when this process receives it. */
+  readonly forwardPort: number | undefined
 }
 
 /**
@@ -104,6 +107,17 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           checkpointFile: join(config.dataDir, 'kube-checkpoints.json'),
         })
       : undefined
+  const forwardServer =
+    has('collector') && config.forward.port >= 0
+      ? createFluentForwardServer({
+          intake,
+          logger,
+          metrics,
+          host: config.forward.host,
+          port: config.forward.port,
+          ...(config.forward.sharedKey && { sharedKey: config.forward.sharedKey }),
+        })
+      : undefined
   const kubeletScraper =
     kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
@@ -135,6 +149,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     storage,
     metrics,
     simulated,
+    get forwardPort() {
+      return forwardServer?.port
+    },
     get url() {
       return url
     },
@@ -201,6 +218,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           'Kubernetes configuration found; the simulated cluster is off (ARGUS_SIM=on runs it anyway)',
         )
       }
+      await forwardServer?.start()
       await kubeCollector?.start()
       await kubeletScraper?.start()
     },
@@ -209,6 +227,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       state = 'stopped'
       shuttingDown = true
       await demo?.stop()
+      await forwardServer?.stop()
       await kubeletScraper?.stop()
       await kubeCollector?.stop()
       await server?.close() // stop intake; in-flight requests finish

@@ -85,6 +85,16 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    forward: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        /** Fluentd Forward protocol port (TCP); -1 turns the receiver off, 0 takes any free port. */
+        port: Type.Integer({ minimum: -1, maximum: 65535 }),
+        /** Shared key for fluentd's `<security>` handshake; unset accepts clients without one. */
+        sharedKey: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
     kube: Type.Object(
       {
         /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
@@ -117,6 +127,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 * 1024, publishTimeoutMs: 5_000 },
   clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
   bus: { partitions: 4, partitionCapacity: 50_000 },
+  forward: { host: '127.0.0.1', port: 24224 },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -148,6 +159,9 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_SIGNAL_RETENTION_DAYS', path: 'clickhouse.signalRetentionDays', type: 'integer' },
   { name: 'ARGUS_FINDING_RETENTION_DAYS', path: 'clickhouse.findingRetentionDays', type: 'integer' },
   { name: 'ARGUS_BUS_PARTITIONS', path: 'bus.partitions', type: 'integer' },
+  { name: 'ARGUS_FORWARD_HOST', path: 'forward.host', type: 'string' },
+  { name: 'ARGUS_FORWARD_PORT', path: 'forward.port', type: 'integer' },
+  { name: 'ARGUS_FORWARD_SHARED_KEY', path: 'forward.sharedKey', type: 'string', secret: true },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },
@@ -306,5 +320,6 @@ export function loadConfig(
 export function redactConfig(config: ArgusConfig): ArgusConfig {
   const copy = structuredClone(config)
   if (copy.clickhouse.password) copy.clickhouse.password = '[redacted]'
+  if (copy.forward.sharedKey) copy.forward.sharedKey = '[redacted]'
   return copy
 }

@@ -10,6 +10,8 @@ export interface NormaliseContext {
   /** Receive time, used when the record carries no timestamp. */
   now: number
   source: string
+  /** The shipper's event time (Forward protocol), which takes precedence over the record's fields. */
+  eventTs?: number
 }
 
 const MESSAGE_FIELDS = ['log', 'message', 'msg', 'MESSAGE'] as const
@@ -79,7 +81,7 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   for (const field of TIME_FIELDS) {
     if (raw[field] === undefined) continue
     ts = parseTimestamp(raw[field])
-    if (ts === undefined)
+    if (ts === undefined && context.eventTs === undefined)
       return { ok: false, reason: `${field} is not a timestamp: ${JSON.stringify(raw[field]).slice(0, 80)}` }
     break
   }
@@ -128,7 +130,7 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   for (const [key, value] of Object.entries(labels)) attributes[`label.${key}`] = value
 
   const record: LogRecord = {
-    ts: ts ?? context.now,
+    ts: context.eventTs ?? ts ?? context.now,
     cluster: context.cluster,
     message: message.endsWith('\n') ? message.slice(0, -1) : message,
     level,

@@ -9,7 +9,7 @@ import {
 } from '../core/index.js'
 import { UnconfirmedPublish, type Bus, type OutgoingMessage } from '../bus/index.js'
 import { normaliseCalicoFlow } from './calico-flow.js'
-import { normaliseFluentRecord } from './fluent-record.js'
+import { normaliseFluentRecord, type NormaliseContext } from './fluent-record.js'
 import type { Normalised } from './json-object.js'
 import { normaliseKubeEvent } from './kube-event.js'
 import { toMetricSamples } from './metric-samples.js'
@@ -42,6 +42,8 @@ export interface RawIntake {
     records: readonly unknown[],
     source: string,
     attributes?: Record<string, string>,
+    /** Per-record event times (epoch ms) when the protocol carries them beside the record. */
+    eventTimes?: readonly number[],
   ): Promise<IntakeResult>
   kubeEvents(events: readonly unknown[]): Promise<IntakeResult>
   objectUpdates(updates: readonly ObjectUpdate[]): Promise<IntakeResult>
@@ -103,13 +105,17 @@ export function createRawIntake(options: {
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {
-    fluentRecords: (records, source, attributes) => {
-      const logContext = { ...context(), source }
+    fluentRecords: (records, source, attributes, eventTimes) => {
+      const logContext: NormaliseContext = { ...context(), source }
       return publish(
         TOPICS.logs,
         'log',
-        records.map((r) => {
-          const result = normaliseFluentRecord(r, logContext)
+        records.map((r, i) => {
+          const eventTs = eventTimes?.[i]
+          const result = normaliseFluentRecord(
+            r,
+            eventTs === undefined ? logContext : { ...logContext, eventTs },
+          )
           if (result.ok && attributes)
             result.record.attributes = { ...result.record.attributes, ...attributes }
           return result

@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline'
 
 export interface ArgusProcess {
   url: string
+  /** The Forward protocol port it listens on (collector role). */
+  forwardPort: number | undefined
   child: ChildProcess
   /** Milliseconds from spawn until the API answered. */
   startupMs: number
@@ -26,12 +28,14 @@ export async function startArgus(options: {
     process.execPath,
     ['bin/argus.js', 'start', '--port', '0', '--data-dir', options.dataDir],
     {
-      env: { ...process.env, ARGUS_LOG_LEVEL: 'info', ...options.env },
+      // Any free Forward port, so test processes do not contend for fluentd's 24224.
+      env: { ...process.env, ARGUS_LOG_LEVEL: 'info', ARGUS_FORWARD_PORT: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
   const logs: string[] = []
   child.stderr?.on('data', (chunk: Buffer) => logs.push(chunk.toString()))
+  let forwardPort: number | undefined
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`argus did not start in time:\n${logs.join('')}`)),
@@ -43,8 +47,9 @@ export async function startArgus(options: {
     })
     createInterface({ input: child.stdout }).on('line', (line) => {
       logs.push(line)
-      const parsed = JSON.parse(line) as { url?: string }
+      const parsed = JSON.parse(line) as { url?: string; forwardPort?: number }
       if (parsed.url) {
+        forwardPort = parsed.forwardPort
         clearTimeout(timer)
         resolve(parsed.url)
       }
@@ -54,6 +59,7 @@ export async function startArgus(options: {
   if (!health.ok) throw new Error(`healthz answered ${health.status}`)
   return {
     url,
+    forwardPort,
     child,
     startupMs: Date.now() - started,
     logs,
