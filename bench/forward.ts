@@ -1,0 +1,108 @@
+/**
+ * Forward protocol benchmark: fluent-bit-style PackedForward chunks (with acks) over TCP into a
+ * separate `argus start` process, until every row is in ClickHouse. Prints sustained events/s.
+ *
+ *   npm run bench:forward -- [--records 1000000] [--chunk 2000] [--connections 4] [--gzip]
+ *
+ * Chunks are encoded before the clock starts, so the figures are the server's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { gzipSync } from 'node:zlib'
+import { Decoder, encode } from '@msgpack/msgpack'
+import { startArgus } from '../test/helpers/argus-process.js'
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    chunk: { type: 'string', default: '2000' },
+    connections: { type: 'string', default: '4' },
+    gzip: { type: 'boolean', default: false },
+  },
+})
+const totalRecords = Number(values.records)
+const chunkSize = Number(values.chunk)
+const connections = Number(values.connections)
+const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
+const levels = ['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG']
+
+/** One chunk as fluent-bit's forward output sends it: [tag, entries, {chunk, size, compressed}]. */
+function buildChunk(id: number): Buffer {
+  const base = Math.floor(Date.now() / 1000)
+  const entries = Buffer.concat(
+    Array.from({ length: chunkSize }, (_, i) => {
+      const n = id * chunkSize + i
+      const service = services[n % services.length] as string
+      return encode([
+        base,
+        {
+          log: `${levels[n % levels.length]} [req ${n.toString(16)}] ${service} handled GET /api/${service}/${n % 977} in ${n % 250}ms\n`,
+          stream: n % 7 === 0 ? 'stderr' : 'stdout',
+          kubernetes: {
+            namespace_name: 'shop',
+            pod_name: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+            container_name: service,
+            host: `node-${n % 6}`,
+            labels: { app: service, 'pod-template-hash': '6d4cf56db6' },
+          },
+        },
+      ])
+    }),
+  )
+  const body = values.gzip ? gzipSync(entries) : entries
+  return Buffer.from(
+    encode([
+      'kube.var.log.containers',
+      body,
+      { chunk: `c${id}`, size: chunkSize, ...(values.gzip && { compressed: 'gzip' }) },
+    ]),
+  )
+}
+
+async function rowsStored(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return Number(/argus_storage_rows_written_total\{table="logs"\} (\d+)/.exec(text)?.[1] ?? 0)
+}
+
+/** Sends chunks one after another on one connection, each after the previous one's ack. */
+async function sender(port: number, chunks: Buffer[], take: () => number | undefined): Promise<void> {
+  const socket: Socket = connect(port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  const acks = new Decoder().decodeStream(socket)[Symbol.asyncIterator]()
+  for (let next = take(); next !== undefined; next = take()) {
+    socket.write(chunks[next % chunks.length] as Buffer)
+    const ack = await acks.next()
+    if (ack.done) throw new Error('connection closed before the ack')
+  }
+  socket.end()
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-forward-'))
+const server = await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+try {
+  const port = server.forwardPort
+  if (!port) throw new Error('the server has no Forward port')
+  const chunks = Array.from({ length: 20 }, (_, i) => buildChunk(i))
+  const total = Math.ceil(totalRecords / chunkSize)
+  let sent = 0
+  const take = (): number | undefined => (sent < total ? sent++ : undefined)
+  const started = performance.now()
+  await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
+  const acked = performance.now()
+  const expected = total * chunkSize
+  while ((await rowsStored(server.url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  const stored = performance.now()
+  const seconds = (stored - started) / 1000
+  console.log(`records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}`)
+  console.log(`connections         ${connections}`)
+  console.log(`acknowledged        ${Math.round(expected / ((acked - started) / 1000))} events/s`)
+  console.log(
+    `sustained           ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s)`,
+  )
+} finally {
+  await server.stop('SIGTERM')
+  rmSync(dataDir, { recursive: true, force: true })
+}
