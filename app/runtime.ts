@@ -16,6 +16,7 @@ import {
   createKubeletScraper,
   createRawIntake,
   fluentHttpSource,
+  remoteWriteSource,
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
@@ -202,6 +203,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
                 bodyLimitBytes: config.http.bodyLimitBytes,
                 resendWaitMs: config.http.publishTimeoutMs,
               }),
+              remoteWriteSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes }),
             ]
           : [],
       })

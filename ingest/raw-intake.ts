@@ -14,7 +14,7 @@ import type { Normalised } from './json-object.js'
 import { normaliseKubeEvent } from './kube-event.js'
 import { toMetricSamples } from './metric-samples.js'
 import { objectChanges } from './object-change.js'
-import { parsePrometheusText } from './prometheus-text.js'
+import { parsePrometheusText, type PrometheusSample } from './prometheus-text.js'
 
 export interface IntakeResult {
   accepted: number
@@ -50,6 +50,8 @@ export interface RawIntake {
   /** Pod and node states, built by the collector (they need its view of ownership and services). */
   objectStates(states: readonly ObjectState[]): Promise<IntakeResult>
   prometheusText(text: string, scrape: { node?: string; ts?: number }): Promise<IntakeResult>
+  /** Samples already parsed (remote_write); each carries its own time. */
+  prometheusSamples(samples: readonly PrometheusSample[]): Promise<IntakeResult>
   calicoFlows(records: readonly unknown[]): Promise<IntakeResult>
 }
 
@@ -155,6 +157,15 @@ export function createRawIntake(options: {
           now: scrape.ts ?? Date.now(),
           node: scrape.node,
         }).map((record) => ({
+          ok: true as const,
+          record,
+        })),
+      ),
+    prometheusSamples: (samples) =>
+      publish(
+        TOPICS.metrics,
+        'metric',
+        toMetricSamples(samples, { cluster: options.cluster, now: Date.now() }).map((record) => ({
           ok: true as const,
           record,
         })),

@@ -1,0 +1,176 @@
+import { compressSync } from 'snappy'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApiServer } from '../../api/index.js'
+import { createInProcessBus, type Bus } from '../../bus/index.js'
+import { TOPICS, createMetricsRegistry, sleep, type MetricSample, type Registry } from '../../core/index.js'
+import { REMOTE_WRITE_PROTO, createRawIntake, remoteWriteSource } from '../../ingest/index.js'
+import { quietLogger } from '../helpers/quiet-logger.js'
+
+// remote_write requests built with protobufjs (the encoder Prometheus-compatible JS senders use)
+// and compressed with snappy, as Prometheus sends them, into the real intake and bus.
+const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
+const samples: MetricSample[] = []
+let bus: Bus
+let metrics: Registry
+let app: Awaited<ReturnType<typeof createApiServer>>
+
+function writeRequest(message: object): Buffer {
+  const error = WriteRequest.verify(message)
+  if (error) throw new Error(error)
+  return compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject(message)).finish()))
+}
+
+const post = (payload: Buffer) =>
+  app.inject({
+    method: 'POST',
+    url: '/api/v1/write',
+    payload,
+    headers: {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+      'x-prometheus-remote-write-version': '0.1.0',
+    },
+  })
+
+beforeAll(async () => {
+  metrics = createMetricsRegistry({ defaultMetrics: false })
+  bus = createInProcessBus({ logger: quietLogger(), metrics, partitions: 2, partitionCapacity: 100_000 })
+  await bus.subscribe<MetricSample>({
+    group: 'test',
+    topics: [TOPICS.metrics],
+    handler: async (batch) => {
+      samples.push(...batch.messages.map((m) => m.value))
+    },
+  })
+  const intake = createRawIntake({
+    bus,
+    logger: quietLogger(),
+    metrics,
+    cluster: 'c1',
+    publishTimeoutMs: 5_000,
+  })
+  app = await createApiServer({
+    logger: quietLogger(),
+    metrics,
+    bodyLimitBytes: 1 << 20,
+    readiness: [],
+    isShuttingDown: () => false,
+    plugins: [remoteWriteSource({ intake, metrics, bodyLimitBytes: 1 << 20 })],
+  })
+})
+
+afterAll(async () => {
+  await app?.close()
+  await bus?.stop()
+})
+
+describe('Prometheus remote_write', () => {
+  it('stores every sample with its labels, time and the type from metadata', async () => {
+    const ts = Date.parse('2026-11-24T10:00:00Z')
+    const response = await post(
+      writeRequest({
+        timeseries: [
+          {
+            labels: [
+              { name: '__name__', value: 'http_requests_total' },
+              { name: 'namespace', value: 'shop' },
+              { name: 'pod', value: 'cart-6d4cf56db6-x7k2p' },
+              { name: 'code', value: '500' },
+            ],
+            samples: [
+              { value: 10, timestamp: ts },
+              { value: 12, timestamp: ts + 15_000 },
+            ],
+          },
+          {
+            labels: [
+              { name: '__name__', value: 'container_memory_working_set_bytes' },
+              { name: 'namespace', value: 'shop' },
+              { name: 'pod', value: 'cart-6d4cf56db6-x7k2p' },
+              { name: 'container', value: 'cart' },
+            ],
+            samples: [{ value: 1.5e8, timestamp: ts }],
+          },
+        ],
+        metadata: [
+          { type: 1, metric_family_name: 'http_requests_total', help: 'requests' },
+          { type: 2, metric_family_name: 'container_memory_working_set_bytes', help: 'memory' },
+        ],
+      }),
+    )
+    expect(response.statusCode).toBe(204)
+    while (samples.length < 3) await sleep(10)
+    const requests = samples.filter((s) => s.name === 'http_requests_total')
+    expect(requests.map((s) => [s.ts, s.value])).toEqual([
+      [ts, 10],
+      [ts + 15_000, 12],
+    ])
+    expect(requests[0]).toMatchObject({
+      cluster: 'c1',
+      type: 'counter',
+      namespace: 'shop',
+      pod: 'cart-6d4cf56db6-x7k2p',
+      workload: { kind: 'Deployment', name: 'cart' },
+      labels: { code: '500', namespace: 'shop', pod: 'cart-6d4cf56db6-x7k2p' },
+    })
+    expect(samples.find((s) => s.name === 'container_memory_working_set_bytes')).toMatchObject({
+      type: 'gauge',
+      container: 'cart',
+      value: 1.5e8,
+    })
+  })
+
+  it('answers 400 with a reason to 10,000 malformed or truncated bodies, counts them, and keeps serving', async () => {
+    const good = writeRequest({
+      timeseries: [
+        {
+          labels: [{ name: '__name__', value: 'up' }],
+          samples: [{ value: 1, timestamp: Date.now() }],
+        },
+      ],
+    })
+    const raw = Buffer.from(
+      WriteRequest.encode(
+        WriteRequest.fromObject({
+          timeseries: [
+            { labels: [{ name: '__name__', value: 'up' }], samples: [{ value: 1, timestamp: 5 }] },
+          ],
+        }),
+      ).finish(),
+    )
+    let seed = 11
+    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const shapes: Array<() => Buffer> = [
+      () =>
+        Buffer.from(Array.from({ length: 1 + Math.floor(random() * 80) }, () => Math.floor(random() * 256))),
+      () => good.subarray(0, Math.max(1, Math.floor(random() * good.length))),
+      () => compressSync(raw.subarray(0, Math.max(1, Math.floor(random() * raw.length)))),
+      () => raw, // protobuf without snappy
+      () => compressSync(Buffer.from('not a protobuf message at all \xff\xff')),
+      () =>
+        writeRequest({
+          timeseries: [{ labels: [{ name: 'job', value: 'x' }], samples: [{ value: 1, timestamp: 1 }] }],
+        }),
+      () =>
+        writeRequest({
+          timeseries: [{ labels: [{ name: '__name__', value: 'up' }], samples: [{ value: 1 }] }],
+        }),
+      () => Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f]), // claims 34 GB uncompressed
+    ]
+    const before = samples.length
+    let bad = 0
+    for (let i = 0; i < 10_000; i++) {
+      const response = await post((shapes[i % shapes.length] as () => Buffer)())
+      if (response.statusCode === 204) continue // random bytes can form a valid empty request
+      expect([400, 413]).toContain(response.statusCode)
+      expect(response.json()).toMatchObject({ error: { code: 'ARGUS_ERR_BAD_INPUT' } })
+      bad++
+    }
+    expect(bad).toBeGreaterThan(9_000)
+    const counted = /argus_remote_write_rejected_total (\d+)/.exec(await metrics.metrics())?.[1]
+    expect(Number(counted)).toBe(bad)
+    expect((await post(good)).statusCode).toBe(204)
+    while (samples.length === before) await sleep(10)
+    expect(samples.slice(before).map((s) => s.name)).toContain('up')
+  }, 120_000)
+})
