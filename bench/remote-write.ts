@@ -1,0 +1,100 @@
+/**
+ * remote_write benchmark: snappy-compressed protobuf WriteRequests, as Prometheus sends them, into a
+ * separate `argus start` process, until every sample is in ClickHouse. Prints sustained samples/s.
+ *
+ *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4]
+ *
+ * Requests are encoded before the clock starts (Prometheus sends up to 2,000 samples per request).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { compressSync } from 'snappy'
+import { REMOTE_WRITE_PROTO } from '../ingest/index.js'
+import { startArgus } from '../test/helpers/argus-process.js'
+
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '1000000' },
+    series: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '4' },
+  },
+})
+const total = Number(values.samples)
+const perRequest = Number(values.series)
+const concurrency = Number(values.concurrency)
+const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
+const metricNames = [
+  'container_cpu_usage_seconds_total',
+  'container_memory_working_set_bytes',
+  'http_requests_total',
+  'http_request_duration_seconds_sum',
+]
+
+function request(index: number): Buffer {
+  const ts = Date.now() - 60_000 + index
+  const timeseries = Array.from({ length: perRequest }, (_, i) => {
+    const n = index * perRequest + i
+    const service = `svc-${n % 50}`
+    return {
+      labels: [
+        { name: '__name__', value: metricNames[n % metricNames.length] as string },
+        { name: 'namespace', value: `ns-${n % 5}` },
+        { name: 'pod', value: `${service}-6d4cf56db6-${(n % 7).toString().padStart(5, 'q')}` },
+        { name: 'container', value: service },
+        { name: 'instance', value: `10.0.${n % 20}.${n % 200}:9100` },
+      ],
+      samples: [{ value: n % 1000, timestamp: ts }],
+    }
+  })
+  return compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish()))
+}
+
+async function rowsStored(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  return Number(/argus_storage_rows_written_total\{table="metric_samples"\} (\d+)/.exec(text)?.[1] ?? 0)
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-rw-'))
+const server = await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+try {
+  const bodies = Array.from({ length: 20 }, (_, i) => request(i))
+  const requests = Math.ceil(total / perRequest)
+  let next = 0
+  let retries = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        const body = bodies[next++ % bodies.length] as Buffer
+        for (;;) {
+          const response = await fetch(`${server.url}/api/v1/write`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+          })
+          await response.arrayBuffer()
+          if (response.status === 204) break
+          if (response.status !== 503) throw new Error(`remote_write answered ${response.status}`)
+          retries++
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+    }),
+  )
+  const accepted = performance.now()
+  const expected = requests * perRequest
+  while ((await rowsStored(server.url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  const stored = performance.now()
+  const seconds = (stored - started) / 1000
+  console.log(`samples            ${expected} in requests of ${perRequest}`)
+  console.log(`accepted           ${Math.round(expected / ((accepted - started) / 1000))} samples/s`)
+  console.log(
+    `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
+  )
+  console.log(`503 retries        ${retries}`)
+} finally {
+  await server.stop('SIGTERM')
+  rmSync(dataDir, { recursive: true, force: true })
+}
