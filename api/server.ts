@@ -6,11 +6,12 @@ import Fastify, {
 } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Logger, Registry } from '../core/index.js'
-import type { LogRepository, SignalCounts } from '../storage/index.js'
+import type { LogRepository, SignalCounts, TopologyRepository } from '../storage/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type ReadinessCheck } from './routes/health.js'
 import { logRoutes } from './routes/logs.js'
 import { signalRoutes } from './routes/signals.js'
+import { topologyRoutes } from './routes/topology.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -21,6 +22,7 @@ export interface ApiServerOptions {
   /** Query routes; absent in a process without the api role. */
   logs?: () => LogRepository
   countSignals?: (range: { fromTs: number; toTs: number }) => Promise<SignalCounts>
+  topology?: () => TopologyRepository
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -60,6 +62,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   )
   if (options.logs) await app.register(logRoutes({ logs: options.logs }))
   if (options.countSignals) await app.register(signalRoutes({ countSignals: options.countSignals }))
+  if (options.topology) await app.register(topologyRoutes({ topology: options.topology }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }

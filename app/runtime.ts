@@ -17,6 +17,8 @@ import {
   createRawIntake,
   fluentHttpSource,
   remoteWriteSource,
+  calicoHttpSource,
+  createFlowLogTailer,
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
@@ -119,6 +121,16 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           ...(config.forward.sharedKey && { sharedKey: config.forward.sharedKey }),
         })
       : undefined
+  const flowLogTailer =
+    has('collector') && config.calico.flowLogFiles.length > 0
+      ? createFlowLogTailer({
+          intake,
+          logger,
+          metrics,
+          files: config.calico.flowLogFiles,
+          positionsFile: join(config.dataDir, 'flow-log-positions.json'),
+        })
+      : undefined
   const kubeletScraper =
     kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
@@ -194,7 +206,11 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         bodyLimitBytes: config.http.bodyLimitBytes,
         isShuttingDown: () => shuttingDown,
         readiness: usesStorage ? [{ name: 'storage', check: () => storage.ping() }] : [],
-        ...(has('api') && { logs: () => storage.logs, countSignals: (range) => storage.countSignals(range) }),
+        ...(has('api') && {
+          logs: () => storage.logs,
+          countSignals: (range) => storage.countSignals(range),
+          topology: () => storage.topology,
+        }),
         plugins: has('collector')
           ? [
               fluentHttpSource({
@@ -204,6 +220,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
                 resendWaitMs: config.http.publishTimeoutMs,
               }),
               remoteWriteSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes }),
+              calicoHttpSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes }),
             ]
           : [],
       })
@@ -221,6 +238,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         )
       }
       await forwardServer?.start()
+      await flowLogTailer?.start()
       await kubeCollector?.start()
       await kubeletScraper?.start()
     },
@@ -230,6 +248,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       shuttingDown = true
       await demo?.stop()
       await forwardServer?.stop()
+      await flowLogTailer?.stop()
       await kubeletScraper?.stop()
       await kubeCollector?.stop()
       await server?.close() // stop intake; in-flight requests finish

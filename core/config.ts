@@ -95,6 +95,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    calico: Type.Object(
+      {
+        /** Calico flow log files to tail (JSON lines), e.g. /var/log/calico/flowlogs/flows.log. */
+        flowLogFiles: Type.Array(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
     kube: Type.Object(
       {
         /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
@@ -128,6 +135,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
   bus: { partitions: 4, partitionCapacity: 50_000 },
   forward: { host: '127.0.0.1', port: 24224 },
+  calico: { flowLogFiles: [] },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -162,6 +170,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_FORWARD_HOST', path: 'forward.host', type: 'string' },
   { name: 'ARGUS_FORWARD_PORT', path: 'forward.port', type: 'integer' },
   { name: 'ARGUS_FORWARD_SHARED_KEY', path: 'forward.sharedKey', type: 'string', secret: true },
+  { name: 'ARGUS_CALICO_FLOW_LOG_FILES', path: 'calico.flowLogFiles', type: 'list' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },

@@ -29,3 +29,7 @@ export { EventTimeValue, FORWARD_CODEC, ForwardProtocolError, readForwardMessage
 export { decodeRemoteWrite, REMOTE_WRITE_PROTO } from './remote-write.js'
 export { remoteWriteSource } from './remote-write-source.js'
 export type { RemoteWriteSourceOptions } from './remote-write-source.js'
+export { calicoHttpSource } from './calico-http-source.js'
+export type { CalicoHttpSourceOptions } from './calico-http-source.js'
+export { createFlowLogTailer } from './flow-log-tailer.js'
+export type { FlowLogTailerOptions } from './flow-log-tailer.js'

@@ -1,6 +1,7 @@
 import { ArgusError, retry, type Component, type Logger, type Registry } from '../core/index.js'
 import { openClickHouse, type ClickHouseTarget, type StorageClientHandle } from './clickhouse-client.js'
 import { createLogRepository, type LogRepository } from './log-repository.js'
+import { createTopologyRepository, type TopologyRepository } from './topology-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -18,6 +19,7 @@ export interface Storage extends Component {
   readonly embedded: boolean
   readonly writer: TopicWriter
   readonly logs: LogRepository
+  readonly topology: TopologyRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -29,6 +31,7 @@ export function createStorage(options: StorageOptions): Storage {
   let handle: StorageClientHandle | undefined
   let writer: TopicWriter | undefined
   let logs: LogRepository | undefined
+  let topology: TopologyRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -47,6 +50,9 @@ export function createStorage(options: StorageOptions): Storage {
     },
     get logs() {
       return started(logs)
+    },
+    get topology() {
+      return started(topology)
     },
     start() {
       starting ??= (async () => {
@@ -69,6 +75,7 @@ export function createStorage(options: StorageOptions): Storage {
           maxInFlight: options.maxInFlightInserts,
         })
         logs = createLogRepository(client, options.database)
+        topology = createTopologyRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -93,6 +100,7 @@ export function createStorage(options: StorageOptions): Storage {
       handle = undefined
       writer = undefined
       logs = undefined
+      topology = undefined
     },
   }
 }

@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { ArgusError, counter, type Registry } from '../core/index.js'
+import { decodeBody, parseFluentBody } from './fluent-http-body.js'
+import type { RawIntake } from './raw-intake.js'
+
+export interface CalicoHttpSourceOptions {
+  intake: RawIntake
+  metrics: Registry
+  bodyLimitBytes: number
+}
+
+const MAX_REPORTED_PROBLEMS = 100
+
+/**
+ * Calico flow logs over HTTP (`POST /ingest/flows`): a JSON array or JSON lines (one flow log
+ * record each, as Calico writes them to `flows.log`), optionally gzipped; what a fluent-bit tailing
+ * `/var/log/calico/flowlogs/flows.log` with an http output sends. Valid records are kept; the
+ * rejected ones come back with their positions in a 400.
+ */
+export function calicoHttpSource(options: CalicoHttpSourceOptions): FastifyPluginAsync {
+  const malformed = counter(
+    options.metrics,
+    'argus_flow_requests_rejected_total',
+    'Flow log requests that were not JSON',
+  )
+  return async (app) => {
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
+      (_request, body, done) => done(null, body),
+    )
+    app.post('/ingest/flows', async (request, reply) => {
+      const body = request.body
+      if (!Buffer.isBuffer(body) || body.length === 0) {
+        malformed.inc()
+        throw new ArgusError('ARGUS_ERR_BAD_INPUT', 'request body is empty')
+      }
+      let parsed: ReturnType<typeof parseFluentBody>
+      try {
+        parsed = parseFluentBody(
+          decodeBody(body, request.headers['content-encoding'], options.bodyLimitBytes),
+        )
+      } catch (error) {
+        malformed.inc()
+        throw error
+      }
+      const result = await options.intake.calicoFlows(parsed.records.map((r) => r.value))
+      const problems = [
+        ...parsed.problems,
+        ...result.rejected.map((r) => ({
+          index: parsed.records[r.index]?.index ?? r.index,
+          reason: r.reason,
+        })),
+      ].sort((a, b) => a.index - b.index)
+      if (problems.length === 0) return reply.code(202).send({ accepted: result.accepted })
+      return reply.code(400).send({
+        accepted: result.accepted,
+        rejected: problems.slice(0, MAX_REPORTED_PROBLEMS),
+        error: {
+          code: 'ARGUS_ERR_BAD_INPUT',
+          message: `${problems.length} of ${problems.length + result.accepted} flow records rejected (valid ones were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
+        },
+      })
+    })
+  }
+}
