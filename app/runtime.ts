@@ -18,6 +18,7 @@ import {
   fluentHttpSource,
   remoteWriteSource,
   calicoHttpSource,
+  alertmanagerSource,
   createFlowLogTailer,
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
@@ -221,6 +222,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
               }),
               remoteWriteSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes }),
               calicoHttpSource({ intake, metrics, bodyLimitBytes: config.http.bodyLimitBytes }),
+              alertmanagerSource({ intake, metrics }),
             ]
           : [],
       })

@@ -31,6 +31,7 @@ export type { TopicName } from './topics.js'
 export { Attributes, EntityRef, Envelope, WorkloadRef } from './schemas/envelope.js'
 export {
   ChangeKind,
+  ExternalAlert,
   KubeEvent,
   LogLevel,
   LogRecord,

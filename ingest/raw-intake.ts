@@ -8,6 +8,7 @@ import {
   type Registry,
 } from '../core/index.js'
 import { UnconfirmedPublish, type Bus, type OutgoingMessage } from '../bus/index.js'
+import { normaliseAlertmanagerAlert, type AlertmanagerGroup } from './alertmanager-alert.js'
 import { normaliseCalicoFlow } from './calico-flow.js'
 import { normaliseFluentRecord, type NormaliseContext } from './fluent-record.js'
 import type { Normalised } from './json-object.js'
@@ -53,6 +54,8 @@ export interface RawIntake {
   /** Samples already parsed (remote_write); each carries its own time. */
   prometheusSamples(samples: readonly PrometheusSample[]): Promise<IntakeResult>
   calicoFlows(records: readonly unknown[]): Promise<IntakeResult>
+  /** The alerts of one Alertmanager webhook call. */
+  alertmanagerAlerts(group: AlertmanagerGroup): Promise<IntakeResult>
 }
 
 export function createRawIntake(options: {
@@ -169,6 +172,12 @@ export function createRawIntake(options: {
           ok: true as const,
           record,
         })),
+      ),
+    alertmanagerAlerts: (group) =>
+      publish(
+        TOPICS.externalAlerts,
+        'external_alert',
+        group.alerts.map((alert) => normaliseAlertmanagerAlert(alert, group, context())),
       ),
     calicoFlows: (records) =>
       publish(

@@ -322,4 +322,28 @@ export const MIGRATIONS: readonly Migration[] = [
       busOffsetView(db, TABLES.objectStates),
     ],
   },
+  {
+    version: 8,
+    name: 'alerts from other systems',
+    // Alertmanager resends firing alerts every repeat_interval: the same (fingerprint, start, status) folds.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.externalAlerts} (${ENVELOPE},
+        source LowCardinality(String),
+        receiver LowCardinality(String),
+        status LowCardinality(String),
+        fingerprint String,
+        alertname LowCardinality(String),
+        severity LowCardinality(String),
+        labels Map(LowCardinality(String), String),
+        annotations Map(LowCardinality(String), String),
+        starts_at DateTime64(3),
+        ends_at Nullable(DateTime64(3)),
+        generator_url String,
+        group_key String,
+        ${BUS_COLUMNS}
+      ) ENGINE = ReplacingMergeTree ${DAILY}
+        ORDER BY (cluster, fingerprint, starts_at, status) ${SETTINGS}`,
+      busOffsetView(db, TABLES.externalAlerts),
+    ],
+  },
 ]

@@ -5,6 +5,7 @@ import {
   type Alert,
   type Anomaly,
   type Envelope,
+  type ExternalAlert,
   type Incident,
   type KubeEvent,
   type LogRecord,
@@ -207,6 +208,37 @@ const objectStateRow = mapper<ObjectState>(
     })),
     r.owners.map((o) => ({ kind: o.kind, name: o.name })),
     r.services,
+  ],
+)
+
+const externalAlertRow = mapper<ExternalAlert>(
+  [
+    'source',
+    'receiver',
+    'status',
+    'fingerprint',
+    'alertname',
+    'severity',
+    'labels',
+    'annotations',
+    'starts_at',
+    'ends_at',
+    'generator_url',
+    'group_key',
+  ],
+  (r) => [
+    r.source,
+    r.receiver,
+    r.status,
+    r.fingerprint,
+    r.alertname,
+    r.severity,
+    r.labels,
+    r.annotations,
+    r.startsAt,
+    r.endsAt ?? null,
+    r.generatorURL ?? '',
+    r.groupKey ?? '',
   ],
 )
 
@@ -414,6 +446,7 @@ export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, ...kubeEventRow },
   [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, ...changeRow },
   [TOPICS.objectStates]: { table: TABLES.objectStates, ...objectStateRow },
+  [TOPICS.externalAlerts]: { table: TABLES.externalAlerts, ...externalAlertRow },
   [TOPICS.flows]: { table: TABLES.flows, ...flowRow },
   [TOPICS.anomalies]: { table: TABLES.anomalies, ...anomalyRow },
   [TOPICS.incidents]: { table: TABLES.incidents, ...incidentRow },

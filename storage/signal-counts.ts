@@ -8,6 +8,7 @@ export interface SignalCounts {
   kubeEvents: number
   resourceChanges: number
   objectStates: number
+  externalAlerts: number
   flows: number
 }
 
@@ -17,6 +18,7 @@ const COUNTED: Array<[keyof SignalCounts, string]> = [
   ['kubeEvents', TABLES.kubeEvents],
   ['resourceChanges', TABLES.resourceChanges],
   ['objectStates', TABLES.objectStates],
+  ['externalAlerts', TABLES.externalAlerts],
   ['flows', TABLES.flows],
 ]
 
@@ -38,6 +40,7 @@ export async function countSignals(
       kubeEvents: 0,
       resourceChanges: 0,
       objectStates: 0,
+      externalAlerts: 0,
       flows: 0,
     }
     for (const row of await result.json<{ kind: keyof SignalCounts; n: number | string }>())

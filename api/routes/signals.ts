@@ -20,6 +20,7 @@ const CountsResponse = Type.Object({
     kubeEvents: Type.Integer(),
     resourceChanges: Type.Integer(),
     objectStates: Type.Integer(),
+    externalAlerts: Type.Integer(),
     flows: Type.Integer(),
   }),
 })

@@ -208,3 +208,27 @@ export const ObjectState = Type.Object(
   { additionalProperties: false },
 )
 export type ObjectState = Static<typeof ObjectState>
+
+/**
+ * An alert another system raised (Alertmanager's webhook, version 4), kept as a signal so Argus
+ * correlates it with what it sees itself. One record per alert and status change.
+ */
+export const ExternalAlert = Type.Object(
+  {
+    ...envelopeProperties,
+    source: Type.String({ description: 'alertmanager' }),
+    receiver: Type.String(),
+    status: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
+    fingerprint: Type.String(),
+    alertname: Type.String(),
+    severity: Type.String({ description: 'the severity label, or empty' }),
+    labels: Attributes,
+    annotations: Attributes,
+    startsAt: Type.Integer({ minimum: 0 }),
+    endsAt: Type.Optional(Type.Integer({ minimum: 0 })),
+    generatorURL: Type.Optional(Type.String()),
+    groupKey: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type ExternalAlert = Static<typeof ExternalAlert>

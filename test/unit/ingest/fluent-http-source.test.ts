@@ -30,6 +30,7 @@ function scriptedIntake(script: Array<(records: readonly unknown[]) => Promise<I
       prometheusText: unused,
       prometheusSamples: unused,
       calicoFlows: unused,
+      alertmanagerAlerts: unused,
     },
     calls: () => calls,
   }
