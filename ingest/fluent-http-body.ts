@@ -1,5 +1,7 @@
 import { gunzipSync } from 'node:zlib'
+import { decodeMulti } from '@msgpack/msgpack'
 import { ArgusError, errorMessage } from '../core/index.js'
+import { FORWARD_DECODE_LIMITS, textified } from './forward-message.js'
 
 export interface RecordProblem {
   /** Position of the record: array index, or line number (from 1) for NDJSON. */
@@ -10,20 +12,25 @@ export interface RecordProblem {
 export interface ParsedBody {
   records: Array<{ index: number; value: unknown }>
   problems: RecordProblem[]
-  format: 'json-array' | 'json-object' | 'ndjson'
+  format: 'json-array' | 'json-object' | 'ndjson' | 'msgpack'
 }
 
-/** Decompresses gzip bodies (fluentd and fluent-bit `compress gzip`), never past the body limit. */
+/** Decompresses gzip bodies (fluentd and fluent-bit `compress gzip`) as text, never past the body limit. */
 export function decodeBody(body: Buffer, contentEncoding: string | undefined, limitBytes: number): string {
+  return inflateBody(body, contentEncoding, limitBytes).toString('utf8')
+}
+
+/** Decompresses gzip bodies, never past the body limit. */
+export function inflateBody(body: Buffer, contentEncoding: string | undefined, limitBytes: number): Buffer {
   const encoding = (contentEncoding ?? 'identity').trim().toLowerCase()
-  if (encoding === 'identity' || encoding === '') return body.toString('utf8')
+  if (encoding === 'identity' || encoding === '') return body
   if (encoding !== 'gzip')
     throw new ArgusError(
       'ARGUS_ERR_BAD_INPUT',
       `unsupported Content-Encoding "${encoding}"; use gzip or none`,
     )
   try {
-    return gunzipSync(body, { maxOutputLength: limitBytes }).toString('utf8')
+    return gunzipSync(body, { maxOutputLength: limitBytes })
   } catch (error) {
     const tooLarge =
       (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ||
@@ -35,6 +42,22 @@ export function decodeBody(body: Buffer, contentEncoding: string | undefined, li
       )
     throw new ArgusError('ARGUS_ERR_BAD_INPUT', `body is not valid gzip: ${errorMessage(error)}`)
   }
+}
+
+/**
+ * Parses fluentd `out_http` with `<format> @type msgpack`: records as concatenated msgpack maps.
+ * A broken item ends the body (msgpack cannot resynchronise); the records before it are kept.
+ */
+export function parseFluentMsgpack(bytes: Buffer): ParsedBody {
+  const records: ParsedBody['records'] = []
+  const problems: RecordProblem[] = []
+  try {
+    for (const value of decodeMulti(bytes, FORWARD_DECODE_LIMITS))
+      records.push({ index: records.length, value: textified(value) })
+  } catch (error) {
+    problems.push({ index: records.length, reason: `not msgpack from here on: ${errorMessage(error)}` })
+  }
+  return { records, problems, format: 'msgpack' }
 }
 
 /**

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { ArgusError, counter, type Registry } from '../core/index.js'
 import { UnconfirmedPublish } from '../bus/index.js'
-import { decodeBody, parseFluentBody, type ParsedBody, type RecordProblem } from './fluent-http-body.js'
+import {
+  decodeBody,
+  inflateBody,
+  parseFluentBody,
+  parseFluentMsgpack,
+  type ParsedBody,
+  type RecordProblem,
+} from './fluent-http-body.js'
 import type { IntakeResult, RawIntake } from './raw-intake.js'
 import { ResendMemory } from './resend-memory.js'
 
@@ -93,15 +100,6 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
       request: FastifyRequest<{ Params: { tag?: string } }>,
     ): Promise<IngestResponse> => {
       const contentType = String(request.headers['content-type'] ?? '')
-      if (/msgpack/i.test(contentType)) {
-        throw new ArgusError(
-          'ARGUS_ERR_BAD_INPUT',
-          'application/msgpack is not accepted on this endpoint; send json or ndjson',
-          {
-            details: { status: 415 },
-          },
-        )
-      }
       const body = request.body
       if (!Buffer.isBuffer(body)) throw new ArgusError('ARGUS_ERR_BAD_INPUT', 'request body is empty')
       const encoding = request.headers['content-encoding']
@@ -127,7 +125,9 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
           )
       }
 
-      const parsed = parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
+      const parsed = /msgpack/i.test(contentType)
+        ? parseFluentMsgpack(inflateBody(body, encoding, options.bodyLimitBytes))
+        : parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
       const tag = request.params.tag
       let result: IntakeResult
       try {

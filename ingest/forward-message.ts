@@ -94,7 +94,7 @@ const utf8 = new TextDecoder()
  * Shippers may pack strings as msgpack `bin` (fluentd's older msgpack, some plugins): read them as
  * UTF-8. The decoded value is ours, so it is changed in place (no copy on the hot path).
  */
-function textified(value: unknown, depth = 0): unknown {
+export function textified(value: unknown, depth = 0): unknown {
   if (value instanceof Uint8Array) return utf8.decode(value)
   if (depth > 16 || value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) {

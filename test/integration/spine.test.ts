@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { encode } from '@msgpack/msgpack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sleep } from '../../core/index.js'
 import { startArgus, type ArgusProcess } from '../helpers/argus-process.js'
@@ -170,10 +171,22 @@ describe('the spine on the embedded default', () => {
     }))
     if (raw.status !== 413) expect(['EPIPE', 'ECONNRESET']).toContain((raw as { error?: string }).error)
 
-    const msgpack = await post('/ingest/logs', Buffer.from([0x91, 0x01]), {
+    // fluentd out_http with `<format> @type msgpack`: concatenated maps; strings may come as bin.
+    const msgpack = await post(
+      '/ingest/logs',
+      Buffer.concat([
+        encode({ log: 'msgpack one', kubernetes: { namespace_name: 'ns-msgpack', pod_name: 'p' } }),
+        encode({ message: Buffer.from('msgpack two, a bin string') }),
+      ]),
+      { 'content-type': 'application/msgpack' },
+    )
+    expect(msgpack.status).toBe(202)
+    expect(msgpack.json).toEqual({ accepted: 2 })
+    const brokenMsgpack = await post('/ingest/logs', Buffer.from([0x91, 0x01, 0xc1]), {
       'content-type': 'application/msgpack',
     })
-    expect(msgpack.status).toBe(415)
+    expect(brokenMsgpack.status).toBe(400)
+    expect(JSON.stringify(brokenMsgpack.json)).toContain('not msgpack from here on')
 
     const unknownParameter = await search({ namespace: 'ns-1', colour: 'blue' })
     expect(unknownParameter.status).toBe(400)
