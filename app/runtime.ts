@@ -20,6 +20,7 @@ import {
   calicoHttpSource,
   alertmanagerSource,
   createFlowLogTailer,
+  createPrometheusScraper,
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
@@ -132,6 +133,16 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           positionsFile: join(config.dataDir, 'flow-log-positions.json'),
         })
       : undefined
+  const prometheusScraper =
+    has('collector') && config.prometheus.targets.length > 0
+      ? createPrometheusScraper({
+          intake,
+          logger,
+          metrics,
+          targets: config.prometheus.targets.map((url) => ({ url })),
+          intervalMs: config.prometheus.scrapeIntervalMs,
+        })
+      : undefined
   const kubeletScraper =
     kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
@@ -241,6 +252,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       }
       await forwardServer?.start()
       await flowLogTailer?.start()
+      await prometheusScraper?.start()
       await kubeCollector?.start()
       await kubeletScraper?.start()
     },
@@ -251,6 +263,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       await demo?.stop()
       await forwardServer?.stop()
       await flowLogTailer?.stop()
+      await prometheusScraper?.stop()
       await kubeletScraper?.stop()
       await kubeCollector?.stop()
       await server?.close() // stop intake; in-flight requests finish

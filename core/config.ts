@@ -102,6 +102,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    prometheus: Type.Object(
+      {
+        /** Text-format endpoints to scrape, e.g. http://node-exporter:9100/metrics. */
+        targets: Type.Array(Type.String({ pattern: '^https?://' })),
+        scrapeIntervalMs: Type.Integer({ minimum: 1000 }),
+      },
+      { additionalProperties: false },
+    ),
     kube: Type.Object(
       {
         /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
@@ -136,6 +144,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   bus: { partitions: 4, partitionCapacity: 50_000 },
   forward: { host: '127.0.0.1', port: 24224 },
   calico: { flowLogFiles: [] },
+  prometheus: { targets: [], scrapeIntervalMs: 15_000 },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -171,6 +180,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_FORWARD_PORT', path: 'forward.port', type: 'integer' },
   { name: 'ARGUS_FORWARD_SHARED_KEY', path: 'forward.sharedKey', type: 'string', secret: true },
   { name: 'ARGUS_CALICO_FLOW_LOG_FILES', path: 'calico.flowLogFiles', type: 'list' },
+  { name: 'ARGUS_PROMETHEUS_TARGETS', path: 'prometheus.targets', type: 'list' },
+  { name: 'ARGUS_PROMETHEUS_SCRAPE_INTERVAL_MS', path: 'prometheus.scrapeIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },

@@ -37,3 +37,5 @@ export { normaliseAlertmanagerAlert, readAlertmanagerGroup } from './alertmanage
 export type { AlertmanagerGroup } from './alertmanager-alert.js'
 export { alertmanagerSource } from './alertmanager-source.js'
 export type { AlertmanagerSourceOptions } from './alertmanager-source.js'
+export { createPrometheusScraper } from './prometheus-scraper.js'
+export type { PrometheusScraperOptions, ScrapeTarget } from './prometheus-scraper.js'

@@ -50,12 +50,25 @@ export interface RawIntake {
   objectUpdates(updates: readonly ObjectUpdate[]): Promise<IntakeResult>
   /** Pod and node states, built by the collector (they need its view of ownership and services). */
   objectStates(states: readonly ObjectState[]): Promise<IntakeResult>
-  prometheusText(text: string, scrape: { node?: string; ts?: number }): Promise<IntakeResult>
+  /** `labels` are the target's (job, instance): added to series that lack them, as Prometheus does. */
+  prometheusText(
+    text: string,
+    scrape: { node?: string; ts?: number; labels?: Record<string, string> },
+  ): Promise<IntakeResult>
   /** Samples already parsed (remote_write); each carries its own time. */
   prometheusSamples(samples: readonly PrometheusSample[]): Promise<IntakeResult>
   calicoFlows(records: readonly unknown[]): Promise<IntakeResult>
   /** The alerts of one Alertmanager webhook call. */
   alertmanagerAlerts(group: AlertmanagerGroup): Promise<IntakeResult>
+}
+
+function withTargetLabels(
+  samples: PrometheusSample[],
+  labels: Record<string, string> | undefined,
+): PrometheusSample[] {
+  if (!labels) return samples
+  for (const sample of samples) sample.labels = { ...labels, ...sample.labels }
+  return samples
 }
 
 export function createRawIntake(options: {
@@ -155,7 +168,7 @@ export function createRawIntake(options: {
       publish(
         TOPICS.metrics,
         'metric',
-        toMetricSamples(parsePrometheusText(text), {
+        toMetricSamples(withTargetLabels(parsePrometheusText(text), scrape.labels), {
           cluster: options.cluster,
           now: scrape.ts ?? Date.now(),
           node: scrape.node,
