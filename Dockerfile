@@ -5,9 +5,10 @@ COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
 ENV ARGUS_HTTP_HOST=0.0.0.0 \
+    ARGUS_FORWARD_HOST=0.0.0.0 \
     ARGUS_DATA_DIR=/var/lib/argus \
     NODE_ENV=production
 USER node
-EXPOSE 8080
+EXPOSE 8080 24224
 ENTRYPOINT ["node", "bin/argus.js"]
 CMD ["start"]
