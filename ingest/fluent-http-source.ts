@@ -82,6 +82,12 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
     'argus_ingest_repeated_requests_total',
     'Resent requests answered from memory: partly rejected ones, and ones whose unconfirmed publish landed',
   )
+  const malformed = counter(
+    options.metrics,
+    'argus_ingest_malformed_total',
+    'Log request bodies that could not be read at all, and records cut out of readable ones',
+    ['what'],
+  )
   const memory = new ResendMemory<IngestResponse>(1024)
   const path = options.path ?? '/ingest/logs'
 
@@ -125,9 +131,16 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
           )
       }
 
-      const parsed = /msgpack/i.test(contentType)
-        ? parseFluentMsgpack(inflateBody(body, encoding, options.bodyLimitBytes))
-        : parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
+      let parsed: ParsedBody
+      try {
+        parsed = /msgpack/i.test(contentType)
+          ? parseFluentMsgpack(inflateBody(body, encoding, options.bodyLimitBytes))
+          : parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
+      } catch (error) {
+        malformed.inc({ what: 'body' })
+        throw error
+      }
+      if (parsed.problems.length > 0) malformed.inc({ what: 'record' }, parsed.problems.length)
       const tag = request.params.tag
       let result: IntakeResult
       try {
