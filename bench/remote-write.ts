@@ -2,7 +2,9 @@
  * remote_write benchmark: snappy-compressed protobuf WriteRequests, as Prometheus sends them, into a
  * separate `argus start` process, until every sample is in ClickHouse. Prints sustained samples/s.
  *
- *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4]
+ *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4] [--url URL]
+ *
+ * With --url it drives a server that is already running (for profiling it).
  *
  * Requests are encoded before the clock starts (Prometheus sends up to 2,000 samples per request).
  */
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '1000000' },
     series: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '4' },
+    url: { type: 'string' },
   },
 })
 const total = Number(values.samples)
@@ -57,7 +60,8 @@ async function rowsStored(url: string): Promise<number> {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-rw-'))
-const server = await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+const url = values.url ?? server?.url ?? ''
 try {
   const bodies = Array.from({ length: 20 }, (_, i) => request(i))
   const requests = Math.ceil(total / perRequest)
@@ -69,7 +73,7 @@ try {
       while (next < requests) {
         const body = bodies[next++ % bodies.length] as Buffer
         for (;;) {
-          const response = await fetch(`${server.url}/api/v1/write`, {
+          const response = await fetch(`${url}/api/v1/write`, {
             method: 'POST',
             body,
             headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
@@ -85,7 +89,7 @@ try {
   )
   const accepted = performance.now()
   const expected = requests * perRequest
-  while ((await rowsStored(server.url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  while ((await rowsStored(url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
   const stored = performance.now()
   const seconds = (stored - started) / 1000
   console.log(`samples            ${expected} in requests of ${perRequest}`)
@@ -95,6 +99,6 @@ try {
   )
   console.log(`503 retries        ${retries}`)
 } finally {
-  await server.stop('SIGTERM')
+  await server?.stop('SIGTERM')
   rmSync(dataDir, { recursive: true, force: true })
 }
