@@ -8,6 +8,7 @@ import {
   type ArgusConfig,
 } from '../core/index.js'
 import { createRuntime } from './runtime.js'
+import { runLogsMine } from './logs-mine-command.js'
 import { runSimCommand, type SimFlags } from './sim-command.js'
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
@@ -115,6 +116,15 @@ export function buildCli(): Command {
     .option('--target <name>', 'service or node the fault hits (default: per scenario)')
     .option('-o, --output <file>', 'where to write the NDJSON, "-" for stdout', '-')
     .action((flags: SimFlags) => runSimCommand(flags))
+  program
+    .command('logs')
+    .description('log tools')
+    .command('mine')
+    .description(
+      'mine log templates online: one message per line on stdin, "groupId<TAB>template" per line on stdout',
+    )
+    .option('--similarity <x>', 'share of tokens that must agree to join a template (0 to 1)')
+    .action((flags: { similarity?: string }) => runLogsMine(flags))
   program
     .command('config')
     .description('print the effective configuration (secrets redacted) and exit; fails on an invalid one')
