@@ -8,6 +8,7 @@ import {
   type ArgusConfig,
 } from '../core/index.js'
 import { createRuntime } from './runtime.js'
+import { runDetect } from './detect-command.js'
 import { runLogsMine } from './logs-mine-command.js'
 import { runSimCommand, type SimFlags } from './sim-command.js'
 
@@ -116,6 +117,15 @@ export function buildCli(): Command {
     .option('--target <name>', 'service or node the fault hits (default: per scenario)')
     .option('-o, --output <file>', 'where to write the NDJSON, "-" for stdout', '-')
     .action((flags: SimFlags) => runSimCommand(flags))
+  program
+    .command('detect')
+    .description(
+      'score a metric series for anomalies: reads timestamp,value CSV, writes timestamp,value,anomaly_score (online, one row per input row)',
+    )
+    .requiredOption('-i, --input <file>', 'CSV with timestamp and value columns')
+    .requiredOption('-o, --output <file>', 'where to write the scored CSV')
+    .option('--direction <d>', 'which way is bad: up, down or both', 'both')
+    .action((flags: { input: string; output: string; direction?: string }) => runDetect(flags))
   program
     .command('logs')
     .description('log tools')

@@ -1,0 +1,177 @@
+/**
+ * A streaming anomaly detector for one metric series: online (each score uses only the points up
+ * to it), constant work and memory per point.
+ *
+ * Three views of the series, each a deviation in units of the series' own spread:
+ * - spike: the point against a slow exponentially weighted baseline (mean and deviation);
+ * - level shift: a fast moving average against the slow one (a new level, not a single point);
+ * - variance change: recent absolute changes against their long-run size.
+ * The largest deviation is the raw score; its surprise is judged against how raw scores of this
+ * series usually look (an anomaly likelihood, as Numenta's detectors do), so a noisy series does
+ * not alarm all the time and a quiet one alarms on a small move. After an alarm the detector holds
+ * back for a while: one incident, one alarm.
+ */
+
+export type AnomalyKind = 'spike' | 'level_shift' | 'variance'
+/** Which way is bad: latency and errors going up, throughput going down, or either. */
+export type Direction = 'up' | 'down' | 'both'
+
+export interface DetectorOptions {
+  direction?: Direction
+  /** Points before any score above zero: the baselines need data. */
+  warmup?: number
+  /** Points after an alarm during which further alarms are damped. */
+  refractory?: number
+}
+
+export interface DetectorResult {
+  /** Calibrated to [0, 1]: the probability that this is not ordinary for this series. */
+  score: number
+  kind: AnomalyKind
+  observed: number
+  expected: number
+  /** Deviation in units of the series' usual spread. */
+  deviation: number
+}
+
+/** Exponentially weighted mean and mean absolute deviation. */
+class EwStats {
+  mean = 0
+  deviation = 0
+  n = 0
+  constructor(private readonly alpha: number) {}
+  update(x: number): void {
+    if (this.n === 0) this.mean = x
+    const a = Math.max(this.alpha, 1 / (this.n + 1))
+    this.deviation += a * (Math.abs(x - this.mean) - this.deviation)
+    this.mean += a * (x - this.mean)
+    this.n++
+  }
+}
+
+/** Standard normal upper tail. */
+function tail(z: number): number {
+  // Abramowitz-Stegun 7.1.26 erfc approximation; plenty for a score.
+  const x = Math.abs(z) / Math.SQRT2
+  const t = 1 / (1 + 0.3275911 * x)
+  const erfc =
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+    Math.exp(-x * x)
+  return z >= 0 ? erfc / 2 : 1 - erfc / 2
+}
+
+/**
+ * How much a level shift and a variance change weigh against a spike of the same size: a shift of
+ * the fast average is smoother than a point, so it counts less (one global choice made on the NAB
+ * development split, not per series).
+ */
+const LEVEL_SHIFT_WEIGHT = 0.8
+const VARIANCE_WEIGHT = 0.5
+const DAY_MS = 86_400_000
+/** Seasonal profiles are kept for daily cycles of up to this many points (1-minute data). */
+const MAX_SEASON_POINTS = 1440
+
+/**
+ * A daily profile: per time-of-day slot, the usual value and spread (exponentially weighted over
+ * days). Says how much of the series' variation the time of day explains, so it is used only
+ * where there is a daily cycle.
+ */
+class DailyProfile {
+  private readonly slots: EwStats[]
+  /** How wrong the profile's expectation is, against how wrong a flat baseline is. */
+  readonly residual = new EwStats(0.01)
+  readonly flat = new EwStats(0.01)
+  constructor(
+    readonly intervalMs: number,
+    readonly slotCount: number,
+  ) {
+    this.slots = Array.from({ length: slotCount }, () => new EwStats(0.3))
+  }
+  slot(ts: number): EwStats {
+    return this.slots[Math.floor((ts % DAY_MS) / this.intervalMs) % this.slotCount] as EwStats
+  }
+  /** The profile explains the series when its errors are well below a flat baseline's. */
+  get explains(): boolean {
+    return this.residual.n > 2 * this.slotCount && this.residual.mean < 0.6 * this.flat.mean
+  }
+}
+
+export class StreamingDetector {
+  private profile: DailyProfile | undefined
+  private firstTs: number | undefined
+  private readonly slow = new EwStats(0.005)
+  private readonly fast = new EwStats(0.1)
+  private readonly changes = new EwStats(0.005)
+  private readonly recentChanges = new EwStats(0.1)
+  /** How raw scores usually look, for the likelihood. */
+  private readonly rawLongRun = new EwStats(0.002)
+  private readonly rawRecent = new EwStats(0.3)
+  private previous: number | undefined
+  private seen = 0
+  private quietUntil = 0
+  private readonly direction: Direction
+  private readonly warmup: number
+  private readonly refractory: number
+
+  constructor(options: DetectorOptions = {}) {
+    this.direction = options.direction ?? 'both'
+    this.warmup = options.warmup ?? 50
+    this.refractory = options.refractory ?? 100
+  }
+
+  update(value: number, ts?: number): DetectorResult {
+    this.seen++
+    const spread = (s: EwStats): number => Math.max(s.deviation, Math.abs(s.mean) * 1e-3, 1e-9)
+    if (ts !== undefined && this.profile === undefined) {
+      if (this.firstTs === undefined) this.firstTs = ts
+      else if (this.seen === 3) {
+        const interval = (ts - this.firstTs) / 2
+        const slots = Math.round(DAY_MS / Math.max(interval, 1))
+        if (interval > 0 && slots >= 4 && slots <= MAX_SEASON_POINTS)
+          this.profile = new DailyProfile(interval, slots)
+      }
+    }
+    const slot = ts !== undefined ? this.profile?.slot(ts) : undefined
+    const seasonal = this.profile?.explains === true && slot !== undefined && slot.n > 0
+    const expected = seasonal ? slot.mean : this.slow.mean
+    const signed = seasonal
+      ? (value - slot.mean) / Math.max(this.profile?.residual.mean ?? 0, Math.abs(slot.mean) * 1e-3, 1e-9)
+      : this.slow.n > 0
+        ? (value - this.slow.mean) / spread(this.slow)
+        : 0
+    const shift = this.slow.n > 0 ? (this.fast.mean - this.slow.mean) / spread(this.slow) : 0
+    const change = this.previous === undefined ? 0 : Math.abs(value - this.previous)
+    const varianceRatio = this.changes.n > 0 ? this.recentChanges.mean / Math.max(this.changes.mean, 1e-9) : 1
+
+    const oriented = (d: number): number =>
+      this.direction === 'up' ? Math.max(0, d) : this.direction === 'down' ? Math.max(0, -d) : Math.abs(d)
+    const candidates: Array<[AnomalyKind, number]> = [
+      ['spike', oriented(signed)],
+      ['level_shift', oriented(shift) * LEVEL_SHIFT_WEIGHT],
+      ['variance', Math.max(0, Math.log2(Math.max(varianceRatio, 1e-9))) * VARIANCE_WEIGHT],
+    ]
+    const [kind, raw] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a))
+
+    // Likelihood: is the recent raw score unusual for this series?
+    this.rawRecent.update(raw)
+    const z = (this.rawRecent.mean - this.rawLongRun.mean) / Math.max(this.rawLongRun.deviation * 1.25, 1e-3)
+    let score = this.seen > this.warmup && this.rawLongRun.n > this.warmup ? 1 - tail(z) : 0
+    this.rawLongRun.update(raw)
+
+    if (this.seen < this.quietUntil) score *= 0.5
+    else if (score > 0.999) this.quietUntil = this.seen + this.refractory
+
+    if (slot && this.profile) {
+      if (slot.n > 0) this.profile.residual.update(Math.abs(value - slot.mean))
+      if (this.slow.n > 0) this.profile.flat.update(Math.abs(value - this.slow.mean))
+      slot.update(value)
+    }
+    this.slow.update(value)
+    this.fast.update(value)
+    this.changes.update(change)
+    this.recentChanges.update(change)
+    this.previous = value
+    return { score, kind, observed: value, expected, deviation: raw }
+  }
+}

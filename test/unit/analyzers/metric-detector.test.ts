@@ -1,0 +1,95 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { StreamingDetector } from '../../../analyzers/metric-detector.js'
+
+// Synthetic series of our own: noise with a known anomaly at a known point.
+let seed = 1
+const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+const noise = (): number => (random() + random() + random() - 1.5) * 2
+
+function scores(values: number[], options = {}): Array<{ score: number; kind: string }> {
+  const detector = new StreamingDetector(options)
+  return values.map((v, i) => detector.update(v, Date.parse('2026-01-01T00:00:00Z') + i * 300_000))
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'argus-detect-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('streaming metric detector', () => {
+  it('scores a spike high and ordinary noise low', () => {
+    const values = Array.from({ length: 1500 }, () => 100 + noise())
+    values[1200] = 160
+    const result = scores(values)
+    expect(result[1200]?.score).toBeGreaterThan(0.99)
+    expect(result[1200]?.kind).toBe('spike')
+    const ordinary = result.slice(400, 1190).filter((r) => r.score > 0.99)
+    expect(ordinary.length).toBeLessThan(4)
+  })
+
+  it('notices a level shift soon after it starts', () => {
+    const values = Array.from({ length: 1500 }, (_, i) => (i < 1000 ? 50 : 62) + noise())
+    const result = scores(values)
+    const first = result.findIndex((r, i) => i >= 1000 && r.score > 0.99)
+    expect(first).toBeGreaterThanOrEqual(1000)
+    expect(first).toBeLessThan(1020)
+  })
+
+  it('learns a daily cycle: the usual peak is not an anomaly, a peak at night is', () => {
+    const day = 288 // 5-minute points
+    const values = Array.from(
+      { length: day * 8 },
+      (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / day) + noise(),
+    )
+    const night = day * 7 + Math.round(day * 0.75) // the trough
+    values[night] = 140 // a daytime value at night
+    const result = scores(values)
+    const peaks = result.slice(day * 5, day * 7).filter((r) => r.score > 0.99)
+    expect(peaks.length).toBeLessThan(4)
+    expect(result[night]?.score).toBeGreaterThan(0.99)
+  })
+
+  it('is direction-aware: a drop does not alarm when only rises are bad', () => {
+    const values = Array.from({ length: 1500 }, () => 100 + noise())
+    values[1200] = 40
+    expect(scores(values, { direction: 'up' })[1200]?.score).toBeLessThan(0.5)
+    expect(scores(values, { direction: 'down' })[1200]?.score).toBeGreaterThan(0.99)
+  })
+
+  it('is online: a score does not change with what comes after it', () => {
+    const values = Array.from({ length: 800 }, () => 10 + noise())
+    const full = scores(values).map((r) => r.score)
+    const prefix = scores(values.slice(0, 500)).map((r) => r.score)
+    expect(full.slice(0, 500)).toEqual(prefix)
+  })
+
+  it('argus detect writes one scored row per input row, and refuses a row that is not a number', () => {
+    const input = join(dir, 'series.csv')
+    const rows = Array.from(
+      { length: 300 },
+      (_, i) => `2026-01-01 00:${String(i % 60).padStart(2, '0')}:00,${i === 250 ? 500 : 10 + noise()}`,
+    )
+    writeFileSync(input, `timestamp,value\n${rows.join('\n')}\n`)
+    const output = join(dir, 'scored.csv')
+    execFileSync(process.execPath, ['bin/argus.js', 'detect', '--input', input, '--output', output])
+    const lines = readFileSync(output, 'utf8').trimEnd().split('\n')
+    expect(lines[0]).toBe('timestamp,value,anomaly_score')
+    expect(lines).toHaveLength(301)
+    const scored = lines.slice(1).map((l) => Number(l.split(',')[2]))
+    expect(scored.every((s) => s >= 0 && s <= 1)).toBe(true)
+    expect(scored[250]).toBeGreaterThan(0.99)
+
+    writeFileSync(input, 'timestamp,value\n2026-01-01 00:00:00,1\n2026-01-01 00:05:00,lots\n')
+    const failed = spawnSync(
+      process.execPath,
+      ['bin/argus.js', 'detect', '--input', input, '--output', output],
+      {
+        encoding: 'utf8',
+      },
+    )
+    expect(failed.status).not.toBe(0)
+    expect(failed.stderr).toContain('line 3: value "lots" is not a number')
+  })
+})
