@@ -145,10 +145,17 @@ describe('workload actions on a real API server', () => {
   })
 
   it('deletes exactly the pod meant, and a pod already gone is not an error', async () => {
-    const pods = await admin.get<{ items: Array<{ metadata: { name: string; uid: string } }> }>(
-      `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dapi`,
+    // A pod of its own: the Deployment's pods may be terminating after the earlier rollouts.
+    const created = await admin.create<{ metadata: { name: string; uid: string } }>(
+      `/api/v1/namespaces/${ns}/pods`,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'victim', namespace: ns },
+        spec: { containers: [{ name: 'main', image: 'busybox:1' }] },
+      },
     )
-    const pod = pods.items[0]?.metadata as { name: string; uid: string }
+    const pod = { name: created.metadata.name, uid: created.metadata.uid }
     expect((await deletePod(config, { namespace: ns, name: pod.name, uid: 'some-other-uid' })).changed).toBe(
       false,
     )
