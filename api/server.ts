@@ -6,12 +6,13 @@ import Fastify, {
 } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Logger, Registry } from '../core/index.js'
-import type { LogRepository, SignalCounts, TopologyRepository } from '../storage/index.js'
+import type { AnomalyRepository, LogRepository, SignalCounts, TopologyRepository } from '../storage/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type ReadinessCheck } from './routes/health.js'
 import { logRoutes } from './routes/logs.js'
 import { signalRoutes } from './routes/signals.js'
 import { topologyRoutes } from './routes/topology.js'
+import { anomalyRoutes } from './routes/anomalies.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -23,6 +24,7 @@ export interface ApiServerOptions {
   logs?: () => LogRepository
   countSignals?: (range: { fromTs: number; toTs: number }) => Promise<SignalCounts>
   topology?: () => TopologyRepository
+  anomalies?: () => AnomalyRepository
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -63,6 +65,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   if (options.logs) await app.register(logRoutes({ logs: options.logs }))
   if (options.countSignals) await app.register(signalRoutes({ countSignals: options.countSignals }))
   if (options.topology) await app.register(topologyRoutes({ topology: options.topology }))
+  if (options.anomalies) await app.register(anomalyRoutes({ anomalies: options.anomalies }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }

@@ -95,7 +95,7 @@ export function buildCli(): Command {
     .option('-d, --data-dir <dir>', 'data directory (also ARGUS_DATA_DIR)')
     .option(
       '-r, --roles <list>',
-      'comma-separated: collector (ingest), writer (bus to storage), api (queries); default all. A subset needs Kafka (also ARGUS_ROLES)',
+      'comma-separated: collector (ingest), writer (bus to storage), analyzer (anomalies), api (queries); default all. A subset needs Kafka (also ARGUS_ROLES)',
     )
     .action(start)
   program

@@ -24,6 +24,7 @@ import {
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
+import { createKubeAnalyzer } from '../analyzers/index.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -143,6 +144,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           intervalMs: config.prometheus.scrapeIntervalMs,
         })
       : undefined
+  const kubeAnalyzer = has('analyzer') ? createKubeAnalyzer({ bus, logger, metrics }) : undefined
   const kubeletScraper =
     kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
@@ -222,6 +224,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           logs: () => storage.logs,
           countSignals: (range) => storage.countSignals(range),
           topology: () => storage.topology,
+          anomalies: () => storage.anomalies,
         }),
         plugins: has('collector')
           ? [
@@ -250,6 +253,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           'Kubernetes configuration found; the simulated cluster is off (ARGUS_SIM=on runs it anyway)',
         )
       }
+      await kubeAnalyzer?.start()
       await forwardServer?.start()
       await flowLogTailer?.start()
       await prometheusScraper?.start()
@@ -269,6 +273,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       await server?.close() // stop intake; in-flight requests finish
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
+      // The analyzer's last anomalies are on the bus now; let the writer take them too.
+      await kubeAnalyzer?.stop()
+      if (kubeAnalyzer) await bus.drain(5_000)
       outageGuard.stop()
       await writerSubscription?.stop()
       await bus.stop()

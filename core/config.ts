@@ -8,15 +8,23 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const PositiveInt = Type.Integer({ minimum: 1 })
 
 /** The parts of the pipeline a process runs; several processes joined by Kafka split them. */
-export const ROLES = ['collector', 'writer', 'api'] as const
+export const ROLES = ['collector', 'writer', 'analyzer', 'api'] as const
 export type Role = (typeof ROLES)[number]
 
 export const ConfigSchema = Type.Object(
   {
-    roles: Type.Array(Type.Union([Type.Literal('collector'), Type.Literal('writer'), Type.Literal('api')]), {
-      minItems: 1,
-      uniqueItems: true,
-    }),
+    roles: Type.Array(
+      Type.Union([
+        Type.Literal('collector'),
+        Type.Literal('writer'),
+        Type.Literal('analyzer'),
+        Type.Literal('api'),
+      ]),
+      {
+        minItems: 1,
+        uniqueItems: true,
+      },
+    ),
     cluster: Type.String({ minLength: 1, description: 'name of the cluster this Argus watches' }),
     dataDir: Type.String({ minLength: 1, description: 'embedded ClickHouse data and other state' }),
     log: Type.Object(

@@ -2,6 +2,7 @@ import { ArgusError, retry, type Component, type Logger, type Registry } from '.
 import { openClickHouse, type ClickHouseTarget, type StorageClientHandle } from './clickhouse-client.js'
 import { createLogRepository, type LogRepository } from './log-repository.js'
 import { createTopologyRepository, type TopologyRepository } from './topology-repository.js'
+import { createAnomalyRepository, type AnomalyRepository } from './anomaly-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -20,6 +21,7 @@ export interface Storage extends Component {
   readonly writer: TopicWriter
   readonly logs: LogRepository
   readonly topology: TopologyRepository
+  readonly anomalies: AnomalyRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -32,6 +34,7 @@ export function createStorage(options: StorageOptions): Storage {
   let writer: TopicWriter | undefined
   let logs: LogRepository | undefined
   let topology: TopologyRepository | undefined
+  let anomalies: AnomalyRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -53,6 +56,9 @@ export function createStorage(options: StorageOptions): Storage {
     },
     get topology() {
       return started(topology)
+    },
+    get anomalies() {
+      return started(anomalies)
     },
     start() {
       starting ??= (async () => {
@@ -76,6 +82,7 @@ export function createStorage(options: StorageOptions): Storage {
         })
         logs = createLogRepository(client, options.database)
         topology = createTopologyRepository(client, options.database)
+        anomalies = createAnomalyRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -101,6 +108,7 @@ export function createStorage(options: StorageOptions): Storage {
       writer = undefined
       logs = undefined
       topology = undefined
+      anomalies = undefined
     },
   }
 }

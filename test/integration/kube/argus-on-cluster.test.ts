@@ -73,4 +73,35 @@ describe('argus start on a real cluster', () => {
     expect(now.metrics).toBeGreaterThan(before.metrics)
     expect(logs()).toContain('watching the cluster')
   })
+
+  it('turns a pod that cannot be scheduled into an anomaly, served by the anomalies API', async () => {
+    const ns = `anomaly-${Date.now().toString(36)}`
+    const admin = kubeAdmin(inject('kubeStateDir'), 17443)
+    await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+    await admin.create(`/api/v1/namespaces/${ns}/pods`, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'stuck', namespace: ns },
+      spec: {
+        nodeSelector: { 'disk-type': 'does-not-exist' },
+        containers: [{ name: 'main', image: 'app:1' }],
+      },
+    })
+    type Found = {
+      anomalies: Array<{ kind: string; severity: string; entity: { name: string }; summary: string }>
+    }
+    let found: Found['anomalies'] = []
+    for (
+      const deadline = Date.now() + 60_000;
+      Date.now() < deadline && found.length === 0;
+      await sleep(500)
+    ) {
+      const response = await fetch(
+        `${argus?.url}/api/v1/anomalies?from=-1h&to=${Date.now() + 60_000}&namespace=${ns}`,
+      )
+      found = ((await response.json()) as Found).anomalies
+    }
+    expect(found[0]).toMatchObject({ kind: 'unschedulable', severity: 'warning', entity: { name: 'stuck' } })
+    expect(found[0]?.summary).toContain('FailedScheduling')
+  })
 })

@@ -1,0 +1,7 @@
+export { LogTemplateMiner, maskVariables, tokenize } from './log-template-miner.js'
+export type { LogTemplateMinerOptions, MinedTemplate } from './log-template-miner.js'
+export { StreamingDetector } from './metric-detector.js'
+export type { AnomalyKind, DetectorOptions, DetectorResult, Direction } from './metric-detector.js'
+export { eventAnomaly, stateAnomalies } from './kube-rules.js'
+export { createKubeAnalyzer } from './kube-analyzer.js'
+export type { KubeAnalyzerOptions } from './kube-analyzer.js'
