@@ -20,8 +20,18 @@ export function alertmanagerSource(options: AlertmanagerSourceOptions): FastifyP
     'Alertmanager webhook payloads refused',
   )
   return async (app) => {
+    // Bodies are parsed here, so a payload that is not JSON is refused and counted like any other.
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
     app.post('/ingest/alertmanager', async (request, reply) => {
-      const group = readAlertmanagerGroup(request.body)
+      let body: unknown
+      try {
+        body = JSON.parse(typeof request.body === 'string' ? request.body : '')
+      } catch (error) {
+        rejected.inc()
+        throw new ArgusError('ARGUS_ERR_BAD_INPUT', `payload is not JSON: ${(error as Error).message}`)
+      }
+      const group = readAlertmanagerGroup(body)
       if (!group.ok) {
         rejected.inc()
         throw new ArgusError('ARGUS_ERR_BAD_INPUT', group.reason)

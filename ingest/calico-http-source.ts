@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { ArgusError, counter, type Registry } from '../core/index.js'
 import { decodeBody, parseFluentBody } from './fluent-http-body.js'
+import { partialAnswer, takeRawBodies } from './http-answers.js'
 import type { RawIntake } from './raw-intake.js'
 
 export interface CalicoHttpSourceOptions {
@@ -8,8 +9,6 @@ export interface CalicoHttpSourceOptions {
   metrics: Registry
   bodyLimitBytes: number
 }
-
-const MAX_REPORTED_PROBLEMS = 100
 
 /**
  * Calico flow logs over HTTP (`POST /ingest/flows`): a JSON array or JSON lines (one flow log
@@ -24,12 +23,7 @@ export function calicoHttpSource(options: CalicoHttpSourceOptions): FastifyPlugi
     'Flow log requests that were not JSON',
   )
   return async (app) => {
-    app.removeAllContentTypeParsers()
-    app.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
-      (_request, body, done) => done(null, body),
-    )
+    takeRawBodies(app, options.bodyLimitBytes)
     app.post('/ingest/flows', async (request, reply) => {
       const body = request.body
       if (!Buffer.isBuffer(body) || body.length === 0) {
@@ -46,22 +40,8 @@ export function calicoHttpSource(options: CalicoHttpSourceOptions): FastifyPlugi
         throw error
       }
       const result = await options.intake.calicoFlows(parsed.records.map((r) => r.value))
-      const problems = [
-        ...parsed.problems,
-        ...result.rejected.map((r) => ({
-          index: parsed.records[r.index]?.index ?? r.index,
-          reason: r.reason,
-        })),
-      ].sort((a, b) => a.index - b.index)
-      if (problems.length === 0) return reply.code(202).send({ accepted: result.accepted })
-      return reply.code(400).send({
-        accepted: result.accepted,
-        rejected: problems.slice(0, MAX_REPORTED_PROBLEMS),
-        error: {
-          code: 'ARGUS_ERR_BAD_INPUT',
-          message: `${problems.length} of ${problems.length + result.accepted} flow records rejected (valid ones were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
-        },
-      })
+      const response = partialAnswer(parsed, result, 'flow records')
+      return reply.code(response.status).send(response.body)
     })
   }
 }

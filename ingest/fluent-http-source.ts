@@ -8,10 +8,10 @@ import {
   parseFluentBody,
   parseFluentMsgpack,
   type ParsedBody,
-  type RecordProblem,
 } from './fluent-http-body.js'
 import type { IntakeResult, RawIntake } from './raw-intake.js'
 import { ResendMemory } from './resend-memory.js'
+import { partialAnswer, takeRawBodies, type IngestResponse } from './http-answers.js'
 
 export interface FluentHttpSourceOptions {
   /** Normalises and publishes; it waits for bus room and fails with a 503 the shippers retry. */
@@ -22,37 +22,6 @@ export interface FluentHttpSourceOptions {
   resendWaitMs: number
   /** Route prefix; fluentd's `endpoint` and fluent-bit's `uri` point here. */
   path?: string
-}
-
-interface IngestResponse {
-  status: number
-  body: { accepted: number; rejected?: RecordProblem[]; error?: { code: string; message: string } }
-}
-
-const MAX_REPORTED_PROBLEMS = 100
-
-/** Valid records are kept; rejected ones are reported by their position in the body (array index or NDJSON line). */
-function answer(parsed: ParsedBody, result: IntakeResult): IngestResponse {
-  const accepted = result.accepted
-  const problems = [
-    ...parsed.problems,
-    ...result.rejected.map((r) => ({
-      index: parsed.records[r.index]?.index ?? r.index,
-      reason: r.reason,
-    })),
-  ].sort((a, b) => a.index - b.index)
-  if (problems.length === 0) return { status: 202, body: { accepted } }
-  return {
-    status: 400,
-    body: {
-      accepted,
-      rejected: problems.slice(0, MAX_REPORTED_PROBLEMS),
-      error: {
-        code: 'ARGUS_ERR_BAD_INPUT',
-        message: `${problems.length} of ${problems.length + accepted} records rejected (valid records were stored); first: #${problems[0]?.index}: ${problems[0]?.reason}`,
-      },
-    },
-  }
 }
 
 function sourceName(request: FastifyRequest): string {
@@ -93,14 +62,7 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
 
   return async (app) => {
     // This plugin's context parses bodies itself: NDJSON needs per-line handling and gzip needs a size cap.
-    app.removeAllContentTypeParsers()
-    app.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
-      (_request, body, done) => {
-        done(null, body)
-      },
-    )
+    takeRawBodies(app, options.bodyLimitBytes)
 
     const handler = async (
       request: FastifyRequest<{ Params: { tag?: string } }>,
@@ -155,12 +117,12 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
           const outcome = (error as UnconfirmedPublish<IntakeResult>).outcome // the intake's contract
           memory.rememberPending(
             digest(),
-            outcome.then((late) => late && answer(parsed, late)),
+            outcome.then((late) => late && partialAnswer(parsed, late, 'records')),
           )
         }
         throw error
       }
-      const response = answer(parsed, result)
+      const response = partialAnswer(parsed, result, 'records')
       if (response.status !== 202) memory.remember(digest(), response)
       return response
     }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { ArgusError, counter, type Registry } from '../core/index.js'
+import { takeRawBodies } from './http-answers.js'
 import type { RawIntake } from './raw-intake.js'
 import { decodeRemoteWrite } from './remote-write.js'
 
@@ -27,12 +28,7 @@ export function remoteWriteSource(options: RemoteWriteSourceOptions): FastifyPlu
     'remote_write native histograms skipped (not supported yet)',
   )
   return async (app) => {
-    app.removeAllContentTypeParsers()
-    app.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
-      (_request, body, done) => done(null, body),
-    )
+    takeRawBodies(app, options.bodyLimitBytes)
     app.post('/api/v1/write', async (request, reply) => {
       const body = request.body
       if (!Buffer.isBuffer(body) || body.length === 0) {

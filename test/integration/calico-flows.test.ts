@@ -2,12 +2,11 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createApiServer } from '../../api/index.js'
-import { createInProcessBus } from '../../bus/index.js'
-import { createMetricsRegistry, sleep } from '../../core/index.js'
-import { calicoHttpSource, createRawIntake } from '../../ingest/index.js'
+import { sleep } from '../../core/index.js'
+import { calicoHttpSource } from '../../ingest/index.js'
 import { startArgus, type ArgusProcess } from '../helpers/argus-process.js'
-import { quietLogger } from '../helpers/quiet-logger.js'
+import { intakeHarness } from '../helpers/intake-harness.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 // Calico flow logs over HTTP and from a tailed (and rotated) flows.log into ClickHouse, read back
 // as the service dependency graph; and the flow parser against 10,000 broken bodies.
@@ -118,28 +117,10 @@ describe('Calico flow logs', () => {
   })
 
   it('reports each rejected record, counts bodies that are not JSON, and survives 10,000 broken bodies', async () => {
-    const metrics = createMetricsRegistry({ defaultMetrics: false })
-    const bus = createInProcessBus({
-      logger: quietLogger(),
-      metrics,
-      partitions: 1,
-      partitionCapacity: 100_000,
-    })
-    const intake = createRawIntake({
-      bus,
-      logger: quietLogger(),
-      metrics,
-      cluster: 'c',
-      publishTimeoutMs: 1_000,
-    })
-    const app = await createApiServer({
-      logger: quietLogger(),
-      metrics,
-      bodyLimitBytes: 1 << 20,
-      readiness: [],
-      isShuttingDown: () => false,
-      plugins: [calicoHttpSource({ intake, metrics, bodyLimitBytes: 1 << 20 })],
-    })
+    const harness = intakeHarness()
+    const app = await harness.server([
+      calicoHttpSource({ intake: harness.intake, metrics: harness.metrics, bodyLimitBytes: 1 << 20 }),
+    ])
     const post = (payload: string | Buffer, encoding?: string) =>
       app.inject({
         method: 'POST',
@@ -156,12 +137,10 @@ describe('Calico flow logs', () => {
       rejected: [{ index: 1, reason: 'action must be allow or deny' }],
     })
 
-    let seed = 3
-    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const { next: random, bytes } = seededRandom(3)
     const good = JSON.stringify(flow('x', 'y', 'allow', 1))
     const shapes: Array<() => string | Buffer> = [
-      () =>
-        Buffer.from(Array.from({ length: 1 + Math.floor(random() * 80) }, () => Math.floor(random() * 256))),
+      () => bytes(1 + Math.floor(random() * 80)),
       () => good.slice(0, Math.floor(random() * good.length)),
       () => '{"start_time": "yesterday", "end_time": 1, "action": "allow", "reporter": "dst"}',
       () => JSON.stringify({ ...flow('x', 'y', 'allow', 1), reporter: 'both' }),
@@ -174,10 +153,10 @@ describe('Calico flow logs', () => {
       expect(response.json()).toMatchObject({ error: { code: 'ARGUS_ERR_BAD_INPUT' } })
     }
     expect((await post(good)).statusCode).toBe(202)
-    const text = await metrics.metrics()
-    expect(text).toMatch(/argus_ingest_signals_total\{kind="flow",outcome="rejected"\} [1-9]\d{3}/)
-    expect(text).toMatch(/argus_flow_requests_rejected_total [1-9]\d{2}/)
-    await app.close()
-    await bus.stop()
+    expect(
+      await harness.metricTotal(/^argus_ingest_signals_total\{kind="flow",outcome="rejected"\}/),
+    ).toBeGreaterThan(1000)
+    expect(await harness.metricTotal(/^argus_flow_requests_rejected_total /)).toBeGreaterThan(100)
+    await harness.stop()
   }, 120_000)
 })

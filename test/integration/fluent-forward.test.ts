@@ -4,31 +4,31 @@ import { gzipSync } from 'node:zlib'
 import { encode } from '@msgpack/msgpack'
 import { createFluentSender, type FluentSender } from 'fluent-logger'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createInProcessBus, type Bus } from '../../bus/index.js'
-import { TOPICS, createMetricsRegistry, sleep, type LogRecord, type Registry } from '../../core/index.js'
+import { TOPICS, sleep, type LogRecord } from '../../core/index.js'
 import {
   EventTimeValue,
   FORWARD_CODEC,
   createFluentForwardServer,
-  createRawIntake,
   type FluentForwardServer,
 } from '../../ingest/index.js'
+import { intakeHarness } from '../helpers/intake-harness.js'
 import { quietLogger } from '../helpers/quiet-logger.js'
+import { seededRandom } from '../helpers/seeded-random.js'
+import { until } from '../helpers/until.js'
 
 // The Forward protocol server with real clients: fluent-logger (the Fluentd project's Node client)
 // in its three modes with acks and the shared-key handshake, hand-built Forward mode, and a fuzz of
 // broken streams next to a good client.
-const logs: LogRecord[] = []
-let bus: Bus
-let metrics: Registry
+const harness = intakeHarness()
+let logs: LogRecord[] = []
 let open: FluentForwardServer
 let secured: FluentForwardServer
 
 function newServer(sharedKey?: string): FluentForwardServer {
   return createFluentForwardServer({
-    intake: createRawIntake({ bus, logger: quietLogger(), metrics, cluster: 'c1', publishTimeoutMs: 5_000 }),
+    intake: harness.intake,
     logger: quietLogger(),
-    metrics,
+    metrics: harness.metrics,
     host: '127.0.0.1',
     port: 0,
     ...(sharedKey && { sharedKey, hostname: 'argus-test' }),
@@ -42,16 +42,6 @@ const kubernetes = (pod: string) => ({
   host: 'node-1',
   labels: { app: 'cart', 'pod-template-hash': '6d4cf56db6' },
 })
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const found = find()
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`)
-    await sleep(20)
-  }
-}
 
 /** fluent-logger's typings lack the no-argument end(); it flushes and closes the socket. */
 const close = (sender: FluentSender<unknown>): void => (sender as unknown as { end(): void }).end()
@@ -75,22 +65,8 @@ function emitAll(
   ).then(() => undefined)
 }
 
-async function metricValue(name: string, labels: string): Promise<number> {
-  const text = await metrics.metrics()
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`))
-  return Number(line?.split(' ').pop() ?? 0)
-}
-
 beforeAll(async () => {
-  metrics = createMetricsRegistry({ defaultMetrics: false })
-  bus = createInProcessBus({ logger: quietLogger(), metrics, partitions: 2, partitionCapacity: 100_000 })
-  await bus.subscribe<LogRecord>({
-    group: 'test',
-    topics: [TOPICS.logs],
-    handler: async (batch) => {
-      logs.push(...batch.messages.map((m) => m.value))
-    },
-  })
+  logs = await harness.collect<LogRecord>(TOPICS.logs)
   open = newServer()
   secured = newServer('s3cret')
   await open.start()
@@ -100,7 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await open?.stop()
   await secured?.stop()
-  await bus?.stop()
+  await harness.stop()
 })
 
 describe('Forward protocol server', () => {
@@ -185,7 +161,7 @@ describe('Forward protocol server', () => {
     close(good)
     await until(() => logs.find((l) => l.message === 'with the right key'), 'the authenticated record')
 
-    const before = await metricValue('argus_forward_dropped_connections_total', 'reason="handshake"')
+    const before = await harness.metricTotal(/^argus_forward_dropped_connections_total\{reason="handshake"\}/)
     const bad = createFluentSender('secure', {
       host: '127.0.0.1',
       port: secured.port,
@@ -201,10 +177,12 @@ describe('Forward protocol server', () => {
     expect((await refused).message).toMatch(/Authentication failed|shared key|Sharedkey|timeout/i)
     close(bad)
     const deadline = Date.now() + 5_000
-    while ((await metricValue('argus_forward_dropped_connections_total', 'reason="handshake"')) === before)
+    while (
+      (await harness.metricTotal(/^argus_forward_dropped_connections_total\{reason="handshake"\}/)) === before
+    )
       if (Date.now() > deadline) break
       else await sleep(20)
-    expect(await metricValue('argus_forward_dropped_connections_total', 'reason="handshake"')).toBe(
+    expect(await harness.metricTotal(/^argus_forward_dropped_connections_total\{reason="handshake"\}/)).toBe(
       before + 1,
     )
     expect(logs.some((l) => l.message === 'with a wrong key')).toBe(false)
@@ -247,13 +225,7 @@ describe('Forward protocol server', () => {
   }, 120_000)
 })
 
-async function droppedTotal(): Promise<number> {
-  const text = await metrics.metrics()
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('argus_forward_dropped_connections_total{'))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
-}
+const droppedTotal = (): Promise<number> => harness.metricTotal(/^argus_forward_dropped_connections_total\{/)
 
 /** Writes a payload, ends the connection, and waits until the server closed its side. */
 function sendAndClose(port: number, payload: Buffer): Promise<void> {
@@ -267,16 +239,14 @@ function sendAndClose(port: number, payload: Buffer): Promise<void> {
 
 /** Deterministic garbage: random bytes, truncated valid messages, wrong shapes, gzip that is not. */
 function brokenPayloads(count: number): Buffer[] {
-  let seed = 7
-  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+  const { next: random, bytes } = seededRandom(7)
   const valid = Buffer.from(
     encode(['app', [[1_700_000_000, { message: 'x'.repeat(40) }]], { chunk: 'abc' }], {
       extensionCodec: FORWARD_CODEC,
     }),
   )
   const shapes: Array<() => Buffer> = [
-    () =>
-      Buffer.from(Array.from({ length: 1 + Math.floor(random() * 64) }, () => Math.floor(random() * 256))),
+    () => bytes(1 + Math.floor(random() * 64)),
     () => valid.subarray(0, 1 + Math.floor(random() * (valid.length - 1))),
     () => Buffer.from(encode(['app'])),
     () => Buffer.from(encode([42, 1_700_000_000, { message: 'tag is a number' }])),

@@ -1,51 +1,31 @@
 import { gzipSync } from 'node:zlib'
 import { encode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
-import { createApiServer } from '../../api/index.js'
-import { createInProcessBus } from '../../bus/index.js'
-import { TOPICS, createMetricsRegistry, sleep, type LogRecord } from '../../core/index.js'
-import { createRawIntake, fluentHttpSource } from '../../ingest/index.js'
-import { quietLogger } from '../helpers/quiet-logger.js'
+import { TOPICS, sleep, type LogRecord } from '../../core/index.js'
+import { fluentHttpSource } from '../../ingest/index.js'
+import { intakeHarness } from '../helpers/intake-harness.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 // The HTTP log intake (JSON, NDJSON, msgpack, gzip) against 10,000 malformed or truncated bodies,
 // with good requests in between: every bad one gets a 4xx with a reason and is counted, and every
 // good record is kept.
 describe('log intake under malformed input', () => {
   it('answers 4xx to each broken body, counts it, and loses no good record', async () => {
-    const metrics = createMetricsRegistry({ defaultMetrics: false })
-    const bus = createInProcessBus({
-      logger: quietLogger(),
-      metrics,
-      partitions: 2,
-      partitionCapacity: 100_000,
-    })
-    const stored: LogRecord[] = []
-    await bus.subscribe<LogRecord>({
-      group: 't',
-      topics: [TOPICS.logs],
-      handler: async (batch) => {
-        stored.push(...batch.messages.map((m) => m.value))
-      },
-    })
-    const intake = createRawIntake({
-      bus,
-      logger: quietLogger(),
-      metrics,
-      cluster: 'c',
-      publishTimeoutMs: 1_000,
-    })
-    const app = await createApiServer({
-      logger: quietLogger(),
-      metrics,
-      bodyLimitBytes: 64 * 1024,
-      readiness: [],
-      isShuttingDown: () => false,
-      plugins: [fluentHttpSource({ intake, metrics, bodyLimitBytes: 64 * 1024, resendWaitMs: 100 })],
-    })
-    let seed = 17
-    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const harness = intakeHarness()
+    const stored = await harness.collect<LogRecord>(TOPICS.logs)
+    const app = await harness.server(
+      [
+        fluentHttpSource({
+          intake: harness.intake,
+          metrics: harness.metrics,
+          bodyLimitBytes: 64 * 1024,
+          resendWaitMs: 100,
+        }),
+      ],
+      64 * 1024,
+    )
+    const { next: random, bytes } = seededRandom(17)
     const record = JSON.stringify({ log: 'fine', kubernetes: { namespace_name: 'ns', pod_name: 'p' } })
-    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)))
     const shapes: Array<() => { payload: Buffer | string; type: string; encoding?: string }> = [
       () => ({ payload: bytes(1 + Math.floor(random() * 100)), type: 'application/json' }),
       () => ({
@@ -87,18 +67,14 @@ describe('log intake under malformed input', () => {
         goodSent += 2
       }
     }
-    const text = await metrics.metrics()
-    const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((n, m) => n + Number(m[1]), 0)
     const counted =
-      sum(/argus_ingest_malformed_total\{what="body"\} (\d+)/g) +
-      sum(/argus_ingest_malformed_total\{what="record"\} (\d+)/g) +
-      sum(/argus_ingest_signals_total\{kind="log",outcome="rejected"\} (\d+)/g) +
+      (await harness.metricTotal(/^argus_ingest_malformed_total\{/)) +
+      (await harness.metricTotal(/^argus_ingest_signals_total\{kind="log",outcome="rejected"\}/)) +
       // An identical broken body sent again is answered from memory, and counted as a repeat.
-      sum(/argus_ingest_repeated_requests_total (\d+)/g)
+      (await harness.metricTotal(/^argus_ingest_repeated_requests_total /))
     expect(counted).toBeGreaterThanOrEqual(10_000)
     // The good records, and the valid records inside partly broken NDJSON bodies, are all there.
     while (stored.filter((r) => r.message === 'fine').length < goodSent) await sleep(10)
-    await app.close()
-    await bus.stop()
+    await harness.stop()
   }, 120_000)
 })

@@ -1,18 +1,16 @@
 import { compressSync } from 'snappy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApiServer } from '../../api/index.js'
-import { createInProcessBus, type Bus } from '../../bus/index.js'
-import { TOPICS, createMetricsRegistry, sleep, type MetricSample, type Registry } from '../../core/index.js'
-import { REMOTE_WRITE_PROTO, createRawIntake, remoteWriteSource } from '../../ingest/index.js'
-import { quietLogger } from '../helpers/quiet-logger.js'
+import { TOPICS, sleep, type MetricSample } from '../../core/index.js'
+import { REMOTE_WRITE_PROTO, remoteWriteSource } from '../../ingest/index.js'
+import { intakeHarness } from '../helpers/intake-harness.js'
+import { seededRandom } from '../helpers/seeded-random.js'
 
 // remote_write requests built with protobufjs (the encoder Prometheus-compatible JS senders use)
 // and compressed with snappy, as Prometheus sends them, into the real intake and bus.
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
-const samples: MetricSample[] = []
-let bus: Bus
-let metrics: Registry
-let app: Awaited<ReturnType<typeof createApiServer>>
+const harness = intakeHarness()
+let samples: MetricSample[] = []
+let app: Awaited<ReturnType<typeof harness.server>>
 
 function writeRequest(message: object): Buffer {
   const error = WriteRequest.verify(message)
@@ -33,36 +31,13 @@ const post = (payload: Buffer) =>
   })
 
 beforeAll(async () => {
-  metrics = createMetricsRegistry({ defaultMetrics: false })
-  bus = createInProcessBus({ logger: quietLogger(), metrics, partitions: 2, partitionCapacity: 100_000 })
-  await bus.subscribe<MetricSample>({
-    group: 'test',
-    topics: [TOPICS.metrics],
-    handler: async (batch) => {
-      samples.push(...batch.messages.map((m) => m.value))
-    },
-  })
-  const intake = createRawIntake({
-    bus,
-    logger: quietLogger(),
-    metrics,
-    cluster: 'c1',
-    publishTimeoutMs: 5_000,
-  })
-  app = await createApiServer({
-    logger: quietLogger(),
-    metrics,
-    bodyLimitBytes: 1 << 20,
-    readiness: [],
-    isShuttingDown: () => false,
-    plugins: [remoteWriteSource({ intake, metrics, bodyLimitBytes: 1 << 20 })],
-  })
+  samples = await harness.collect<MetricSample>(TOPICS.metrics)
+  app = await harness.server([
+    remoteWriteSource({ intake: harness.intake, metrics: harness.metrics, bodyLimitBytes: 1 << 20 }),
+  ])
 })
 
-afterAll(async () => {
-  await app?.close()
-  await bus?.stop()
-})
+afterAll(() => harness.stop())
 
 describe('Prometheus remote_write', () => {
   it('stores every sample with its labels, time and the type from metadata', async () => {
@@ -138,11 +113,9 @@ describe('Prometheus remote_write', () => {
         }),
       ).finish(),
     )
-    let seed = 11
-    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+    const { next: random, bytes } = seededRandom(11)
     const shapes: Array<() => Buffer> = [
-      () =>
-        Buffer.from(Array.from({ length: 1 + Math.floor(random() * 80) }, () => Math.floor(random() * 256))),
+      () => bytes(1 + Math.floor(random() * 80)),
       () => good.subarray(0, Math.max(1, Math.floor(random() * good.length))),
       () => compressSync(raw.subarray(0, Math.max(1, Math.floor(random() * raw.length)))),
       () => raw, // protobuf without snappy
@@ -167,8 +140,7 @@ describe('Prometheus remote_write', () => {
       bad++
     }
     expect(bad).toBeGreaterThan(9_000)
-    const counted = /argus_remote_write_rejected_total (\d+)/.exec(await metrics.metrics())?.[1]
-    expect(Number(counted)).toBe(bad)
+    expect(await harness.metricTotal(/^argus_remote_write_rejected_total /)).toBe(bad)
     expect((await post(good)).statusCode).toBe(204)
     while (samples.length === before) await sleep(10)
     expect(samples.slice(before).map((s) => s.name)).toContain('up')

@@ -21,6 +21,7 @@ import {
 } from '../../../ingest/index.js'
 import { getJson, KubeApiError, loadKubeConfig } from '../../../kube/index.js'
 import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { until } from '../../helpers/until.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 import type { Component } from '../../../core/index.js'
 
@@ -81,16 +82,6 @@ function asCollector(method: string, path: string, body?: unknown): Promise<numb
     if (body !== undefined) req.write(JSON.stringify(body))
     req.end()
   })
-}
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const found = find()
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`)
-    await sleep(200)
-  }
 }
 
 beforeAll(async () => {

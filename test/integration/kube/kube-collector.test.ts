@@ -15,6 +15,7 @@ import { createRawIntake } from '../../../ingest/index.js'
 import { createKubeCollector, type KubeCollector } from '../../../ingest/kube-collector.js'
 import { loadKubeConfig } from '../../../kube/index.js'
 import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { until } from '../../helpers/until.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 
 // The collector against a real API server (global-setup.ts): Deployment changes and Events arrive
@@ -52,16 +53,6 @@ function newCollector(): KubeCollector {
     metrics,
     checkpointFile: join(dir, 'kube-checkpoints.json'),
   })
-}
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const found = find()
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`)
-    await sleep(100)
-  }
 }
 
 const deployment = (replicas: number, image: string) => ({

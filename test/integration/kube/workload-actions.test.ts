@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { sleep } from '../../../core/index.js'
 import {
   deletePod,
   KubeApiError,
@@ -11,6 +10,7 @@ import {
   setHpaBounds,
 } from '../../../kube/index.js'
 import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { until } from '../../helpers/until.js'
 
 // The typed actions remediation uses, against the real API server: each does what kubectl would,
 // is idempotent, honours server-side dry run, and leaves its name in managedFields.
@@ -38,16 +38,6 @@ interface Deployment {
   status: { observedGeneration?: number; updatedReplicas?: number }
 }
 const read = () => admin.get<Deployment>(deploymentPath)
-
-async function until<T>(find: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const found = await find()
-    if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`)
-    await sleep(200)
-  }
-}
 
 /** Waits until the Deployment controller has created the ReplicaSet of the current template. */
 const settled = (revision: string) =>
