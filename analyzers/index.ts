@@ -5,3 +5,7 @@ export type { AnomalyKind, DetectorOptions, DetectorResult, Direction } from './
 export { eventAnomaly, stateAnomalies } from './kube-rules.js'
 export { createKubeAnalyzer } from './kube-analyzer.js'
 export type { KubeAnalyzerOptions } from './kube-analyzer.js'
+export { LogPatternTracker } from './log-pattern-tracker.js'
+export type { LogPatternTrackerOptions } from './log-pattern-tracker.js'
+export { createLogAnalyzer } from './log-analyzer.js'
+export type { LogAnalyzerOptions } from './log-analyzer.js'

@@ -10,7 +10,10 @@
  */
 
 export interface MinedTemplate {
-  /** Stable for the template's life, also as it generalises. */
+  /**
+   * Stable for the template's life, also as it generalises: a hash of the template as first seen,
+   * so processes and restarts that meet the same event first in the same form agree on its id.
+   */
   id: string
   template: string
   /** Messages matched so far. */
@@ -78,6 +81,19 @@ interface TreeNode {
 }
 
 const hasDigit = (token: string): boolean => /\d/.test(token)
+
+/** Two FNV-1a passes with different seeds: 16 hex characters, collisions out of practical reach. */
+function templateId(tokens: readonly string[]): string {
+  const text = tokens.join(' ')
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ 0x5bd1e995
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x5bd1e995)
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
+}
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] })
 
 export class LogTemplateMiner {
@@ -87,7 +103,6 @@ export class LogTemplateMiner {
   private readonly prefixDepth: number
   private readonly maxChildren: number
   private readonly maxTemplates: number
-  private nextId = 1
   private clock = 0
 
   constructor(options: LogTemplateMinerOptions = {}) {
@@ -114,7 +129,7 @@ export class LogTemplateMiner {
       return { id: match.id, template: match.tokens.join(' '), count: match.count, isNew: false }
     }
     if (this.clusters.size >= this.maxTemplates) this.forgetOldest()
-    const cluster: Cluster = { id: `T${this.nextId++}`, tokens: [...tokens], count: 1, lastSeen: this.clock }
+    const cluster: Cluster = { id: templateId(tokens), tokens: [...tokens], count: 1, lastSeen: this.clock }
     leaf.clusters.push(cluster)
     this.clusters.set(cluster.id, cluster)
     return { id: cluster.id, template: cluster.tokens.join(' '), count: 1, isNew: true }

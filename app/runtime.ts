@@ -24,7 +24,7 @@ import {
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
-import { createKubeAnalyzer } from '../analyzers/index.js'
+import { LogTemplateMiner, createKubeAnalyzer, createLogAnalyzer } from '../analyzers/index.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -88,12 +88,17 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
   })
   const has = (role: Role): boolean => config.roles.includes(role)
   const usesStorage = has('writer') || has('api')
+  // Every log record gets its template id before it is published, so it is stored with it.
+  const miner = new LogTemplateMiner()
   const intake = createRawIntake({
     bus,
     logger,
     metrics,
     cluster: config.cluster,
     publishTimeoutMs: config.http.publishTimeoutMs,
+    annotateLogs: (records) => {
+      for (const record of records) record.templateId = miner.add(record.message).id
+    },
   })
   const kubeConfig = findKubeConfig()
   const simulated =
@@ -145,6 +150,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         })
       : undefined
   const kubeAnalyzer = has('analyzer') ? createKubeAnalyzer({ bus, logger, metrics }) : undefined
+  const logAnalyzer = has('analyzer')
+    ? createLogAnalyzer({ bus, logger, metrics, warmupRecords: config.analyzer.logWarmupRecords })
+    : undefined
   const kubeletScraper =
     kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
@@ -254,6 +262,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         )
       }
       await kubeAnalyzer?.start()
+      await logAnalyzer?.start()
       await forwardServer?.start()
       await flowLogTailer?.start()
       await prometheusScraper?.start()
@@ -275,7 +284,8 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
       // The analyzer's last anomalies are on the bus now; let the writer take them too.
       await kubeAnalyzer?.stop()
-      if (kubeAnalyzer) await bus.drain(5_000)
+      await logAnalyzer?.stop()
+      if (kubeAnalyzer || logAnalyzer) await bus.drain(5_000)
       outageGuard.stop()
       await writerSubscription?.stop()
       await bus.stop()

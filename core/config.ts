@@ -118,6 +118,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    analyzer: Type.Object(
+      {
+        /** Log records a workload sends before a template it has never used counts as new. */
+        logWarmupRecords: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
     kube: Type.Object(
       {
         /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
@@ -153,6 +160,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   forward: { host: '127.0.0.1', port: 24224 },
   calico: { flowLogFiles: [] },
   prometheus: { targets: [], scrapeIntervalMs: 15_000 },
+  analyzer: { logWarmupRecords: 1_000 },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -190,6 +198,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_CALICO_FLOW_LOG_FILES', path: 'calico.flowLogFiles', type: 'list' },
   { name: 'ARGUS_PROMETHEUS_TARGETS', path: 'prometheus.targets', type: 'list' },
   { name: 'ARGUS_PROMETHEUS_SCRAPE_INTERVAL_MS', path: 'prometheus.scrapeIntervalMs', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_LOG_WARMUP_RECORDS', path: 'analyzer.logWarmupRecords', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },

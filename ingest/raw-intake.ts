@@ -4,6 +4,7 @@ import {
   partitionKey,
   type Envelope,
   type Logger,
+  type LogRecord,
   type ObjectState,
   type Registry,
 } from '../core/index.js'
@@ -77,6 +78,8 @@ export function createRawIntake(options: {
   metrics: Registry
   cluster: string
   publishTimeoutMs: number
+  /** Called on each batch of valid log records before they are published (the app sets template ids). */
+  annotateLogs?: (records: LogRecord[]) => void
 }): RawIntake {
   const received = counter(
     options.metrics,
@@ -125,20 +128,17 @@ export function createRawIntake(options: {
   return {
     fluentRecords: (records, source, attributes, eventTimes) => {
       const logContext: NormaliseContext = { ...context(), source }
-      return publish(
-        TOPICS.logs,
-        'log',
-        records.map((r, i) => {
-          const eventTs = eventTimes?.[i]
-          const result = normaliseFluentRecord(
-            r,
-            eventTs === undefined ? logContext : { ...logContext, eventTs },
-          )
-          if (result.ok && attributes)
-            result.record.attributes = { ...result.record.attributes, ...attributes }
-          return result
-        }),
-      )
+      const results = records.map((r, i) => {
+        const eventTs = eventTimes?.[i]
+        const result = normaliseFluentRecord(
+          r,
+          eventTs === undefined ? logContext : { ...logContext, eventTs },
+        )
+        if (result.ok && attributes) result.record.attributes = { ...result.record.attributes, ...attributes }
+        return result
+      })
+      options.annotateLogs?.(results.flatMap((r) => (r.ok ? [r.record] : [])))
+      return publish(TOPICS.logs, 'log', results)
     },
     kubeEvents: (events) =>
       publish(
