@@ -24,7 +24,12 @@ import {
 } from '../ingest/index.js'
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
-import { LogTemplateMiner, createKubeAnalyzer, createLogAnalyzer } from '../analyzers/index.js'
+import {
+  LogTemplateMiner,
+  createFlowAnalyzer,
+  createKubeAnalyzer,
+  createLogAnalyzer,
+} from '../analyzers/index.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -149,10 +154,13 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           intervalMs: config.prometheus.scrapeIntervalMs,
         })
       : undefined
-  const kubeAnalyzer = has('analyzer') ? createKubeAnalyzer({ bus, logger, metrics }) : undefined
-  const logAnalyzer = has('analyzer')
-    ? createLogAnalyzer({ bus, logger, metrics, warmupRecords: config.analyzer.logWarmupRecords })
-    : undefined
+  const analyzers = has('analyzer')
+    ? [
+        createKubeAnalyzer({ bus, logger, metrics }),
+        createLogAnalyzer({ bus, logger, metrics, warmupRecords: config.analyzer.logWarmupRecords }),
+        createFlowAnalyzer({ bus, logger, metrics }),
+      ]
+    : []
   const kubeletScraper =
     kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
@@ -261,8 +269,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           'Kubernetes configuration found; the simulated cluster is off (ARGUS_SIM=on runs it anyway)',
         )
       }
-      await kubeAnalyzer?.start()
-      await logAnalyzer?.start()
+      for (const analyzer of analyzers) await analyzer.start()
       await forwardServer?.start()
       await flowLogTailer?.start()
       await prometheusScraper?.start()
@@ -283,9 +290,8 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
       // The analyzer's last anomalies are on the bus now; let the writer take them too.
-      await kubeAnalyzer?.stop()
-      await logAnalyzer?.stop()
-      if (kubeAnalyzer || logAnalyzer) await bus.drain(5_000)
+      for (const analyzer of analyzers) await analyzer.stop()
+      if (analyzers.length > 0) await bus.drain(5_000)
       outageGuard.stop()
       await writerSubscription?.stop()
       await bus.stop()

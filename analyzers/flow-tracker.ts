@@ -1,0 +1,200 @@
+import type { Anomaly, NetworkFlow } from '../core/index.js'
+import { StreamingDetector } from './metric-detector.js'
+
+export interface FlowTrackerOptions {
+  /** Minutes of flows seen before an edge never seen counts as new. */
+  warmupMinutes?: number
+  /** Edges tracked at most (least recently active forgotten first). */
+  maxEdges?: number
+}
+
+interface Edge {
+  key: string
+  source: { namespace: string; name: string }
+  destination: { namespace: string; name: string; service?: string | undefined }
+  flows: number
+  denied: number
+  /** Consecutive closed minutes with traffic, and with none since. */
+  activeStreak: number
+  silentMinutes: number
+  deniedRate: StreamingDetector
+}
+
+const MINUTE = 60_000
+/** An edge busy for this many minutes in a row that then carries nothing for two is a dependency gone quiet. */
+const STEADY_MINUTES = 10
+
+/**
+ * Flow anomalies on the service graph Calico reports: a surge of denied flows on an edge (against
+ * that edge's own denied rate), an edge never seen before (after a warm-up), and a steady
+ * dependency whose traffic drops to zero. Minutes close on the flows' own time, so a replay gives
+ * the same answers.
+ */
+export class FlowTracker {
+  private readonly edges = new Map<string, Edge>()
+  private readonly warmupMinutes: number
+  private readonly maxEdges: number
+  private currentMinute: number | undefined
+  private firstMinute: number | undefined
+
+  constructor(options: FlowTrackerOptions = {}) {
+    this.warmupMinutes = options.warmupMinutes ?? 30
+    this.maxEdges = options.maxEdges ?? 50_000
+  }
+
+  observe(flow: NetworkFlow): Anomaly[] {
+    const found: Anomaly[] = []
+    const minute = Math.floor(flow.endTs / MINUTE)
+    this.firstMinute ??= minute
+    this.currentMinute ??= minute
+    if (minute > this.currentMinute) {
+      for (let m = this.currentMinute; m < minute && m < this.currentMinute + 60; m++)
+        found.push(...this.closeMinute(m, flow))
+      this.currentMinute = minute
+    }
+    const key = `${flow.cluster}|${flow.source.namespace}/${flow.source.aggregatedName}>${flow.destination.namespace}/${flow.destination.aggregatedName}`
+    let edge = this.edges.get(key)
+    if (edge) {
+      this.edges.delete(key)
+      this.edges.set(key, edge)
+    } else {
+      if (minute - this.firstMinute >= this.warmupMinutes)
+        found.push(
+          this.anomaly(
+            flow,
+            `new-edge:${key}`,
+            'new_edge',
+            flow.action === 'deny' ? 'warning' : 'info',
+            0.6,
+            {
+              summary: `first traffic from ${flow.source.aggregatedName} (${flow.action === 'deny' ? 'denied' : 'allowed'})`,
+              ts: flow.endTs,
+            },
+          ),
+        )
+      if (this.edges.size >= this.maxEdges) this.edges.delete(this.edges.keys().next().value as string)
+      edge = {
+        key,
+        source: { namespace: flow.source.namespace, name: flow.source.aggregatedName },
+        destination: {
+          namespace: flow.destination.namespace,
+          name: flow.destination.aggregatedName,
+          service: flow.destServiceName,
+        },
+        flows: 0,
+        denied: 0,
+        activeStreak: 0,
+        silentMinutes: 0,
+        deniedRate: new StreamingDetector({ direction: 'up', warmup: 10, refractory: 15 }),
+      }
+      this.edges.set(key, edge)
+    }
+    edge.flows += flow.flowCount
+    if (flow.action === 'deny') edge.denied += flow.flowCount
+    return found
+  }
+
+  private closeMinute(minute: number, context: NetworkFlow): Anomaly[] {
+    const found: Anomaly[] = []
+    for (const edge of this.edges.values()) {
+      const denied = edge.deniedRate.update(edge.denied)
+      if (denied.score > 0.99 && edge.denied >= 10 && edge.denied > 2 * denied.expected)
+        found.push(
+          this.edgeAnomaly(
+            context,
+            edge,
+            `denied-surge:${edge.key}:${minute}`,
+            'denied_surge',
+            'warning',
+            denied.score,
+            {
+              summary: `${edge.denied} denied flows in a minute (usually ${denied.expected.toFixed(1)})`,
+              ts: (minute + 1) * MINUTE,
+            },
+          ),
+        )
+      if (edge.flows > 0) {
+        edge.activeStreak++
+        edge.silentMinutes = 0
+      } else {
+        edge.silentMinutes++
+        if (edge.silentMinutes === 2 && edge.activeStreak >= STEADY_MINUTES)
+          found.push(
+            this.edgeAnomaly(
+              context,
+              edge,
+              `traffic-stopped:${edge.key}:${minute}`,
+              'traffic_stopped',
+              'warning',
+              0.8,
+              {
+                summary: `no traffic for 2 minutes after ${edge.activeStreak} busy minutes in a row`,
+                ts: (minute + 1) * MINUTE,
+              },
+            ),
+          )
+        if (edge.silentMinutes >= 2) edge.activeStreak = 0
+      }
+      edge.flows = 0
+      edge.denied = 0
+    }
+    return found
+  }
+
+  private edgeAnomaly(
+    context: NetworkFlow,
+    edge: Edge,
+    id: string,
+    kind: string,
+    severity: Anomaly['severity'],
+    score: number,
+    detail: { summary: string; ts: number },
+  ): Anomaly {
+    const anomaly: Anomaly = {
+      ts: detail.ts,
+      cluster: context.cluster,
+      namespace: edge.destination.namespace,
+      id,
+      entity: {
+        kind: 'Service',
+        name: edge.destination.service ?? edge.destination.name,
+        cluster: context.cluster,
+      },
+      signal: 'flow',
+      kind,
+      score,
+      severity,
+      summary: `${edge.source.name} -> ${edge.destination.name}: ${detail.summary}`,
+      evidence: [{ signal: 'flow', ts: detail.ts, description: detail.summary }],
+    }
+    if (edge.destination.namespace) anomaly.entity.namespace = edge.destination.namespace
+    if (edge.destination.service) anomaly.service = edge.destination.service
+    return anomaly
+  }
+
+  private anomaly(
+    flow: NetworkFlow,
+    id: string,
+    kind: string,
+    severity: Anomaly['severity'],
+    score: number,
+    detail: { summary: string; ts: number },
+  ): Anomaly {
+    const name = flow.destServiceName ?? flow.destination.aggregatedName
+    const anomaly: Anomaly = {
+      ts: detail.ts,
+      cluster: flow.cluster,
+      namespace: flow.destination.namespace,
+      id,
+      entity: { kind: 'Service', name, cluster: flow.cluster, namespace: flow.destination.namespace },
+      signal: 'flow',
+      kind,
+      score,
+      severity,
+      summary: `${flow.source.aggregatedName} -> ${flow.destination.aggregatedName}: ${detail.summary}`,
+      evidence: [{ signal: 'flow', ts: detail.ts, description: detail.summary }],
+    }
+    if (flow.destServiceName) anomaly.service = flow.destServiceName
+    return anomaly
+  }
+}

@@ -1,0 +1,73 @@
+import type { Bus, Subscription } from '../bus/index.js'
+import {
+  TOPICS,
+  counter,
+  partitionKey,
+  type Anomaly,
+  type Component,
+  type Logger,
+  type Registry,
+} from '../core/index.js'
+
+export interface StreamAnalyzerOptions<T> {
+  /** Names the analyzer in logs and in `argus_analyzer_anomalies_total`. */
+  name: string
+  bus: Bus
+  logger: Logger
+  metrics: Registry
+  topics: readonly string[]
+  /** Consumer group: instances sharing it split the partitions. */
+  group: string
+  /** What a signal shows; called in partition order. */
+  observe(value: T, topic: string): Anomaly[]
+  /** Publish an anomaly id once even if a redelivery or relist shows it again (bounded memory). */
+  dedupe?: boolean
+}
+
+const REMEMBERED_IDS = 100_000
+
+/**
+ * Runs a signal-to-anomaly analyzer as a consumer group: signals in, anomalies published to the
+ * anomalies topic, keyed like the signals so one workload's findings stay in order.
+ */
+export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Component {
+  const logger = options.logger.child({ component: `${options.name}-analyzer` })
+  const found = counter(
+    options.metrics,
+    'argus_analyzer_anomalies_total',
+    'Anomalies published, by analyzer and kind',
+    ['analyzer', 'kind'],
+  )
+  const recent = new Set<string>()
+  const fresh = (anomaly: Anomaly): boolean => {
+    if (!options.dedupe) return true
+    if (recent.has(anomaly.id)) return false
+    recent.add(anomaly.id)
+    if (recent.size > REMEMBERED_IDS) recent.delete(recent.values().next().value as string)
+    return true
+  }
+  let subscription: Subscription | undefined
+  return {
+    name: `${options.name}-analyzer`,
+    async start() {
+      subscription = await options.bus.subscribe<T>({
+        group: options.group,
+        topics: options.topics,
+        maxBatchSize: 5_000,
+        handler: async (batch) => {
+          const anomalies = batch.messages.flatMap((m) => options.observe(m.value, batch.topic)).filter(fresh)
+          if (anomalies.length === 0) return
+          await options.bus.publish(
+            TOPICS.anomalies,
+            anomalies.map((a) => ({ key: partitionKey(a), value: a })),
+          )
+          for (const a of anomalies) found.inc({ analyzer: options.name, kind: a.kind })
+        },
+      })
+      logger.info({ topics: options.topics }, 'analyzing')
+    },
+    async stop() {
+      await subscription?.stop()
+    },
+  }
+}
