@@ -58,20 +58,6 @@ export class FlowTracker {
       this.edges.delete(key)
       this.edges.set(key, edge)
     } else {
-      if (minute - this.firstMinute >= this.warmupMinutes)
-        found.push(
-          this.anomaly(
-            flow,
-            `new-edge:${key}`,
-            'new_edge',
-            flow.action === 'deny' ? 'warning' : 'info',
-            0.6,
-            {
-              summary: `first traffic from ${flow.source.aggregatedName} (${flow.action === 'deny' ? 'denied' : 'allowed'})`,
-              ts: flow.endTs,
-            },
-          ),
-        )
       if (this.edges.size >= this.maxEdges) this.edges.delete(this.edges.keys().next().value as string)
       edge = {
         key,
@@ -88,6 +74,23 @@ export class FlowTracker {
         deniedRate: new StreamingDetector({ direction: 'up', warmup: 10, refractory: 15 }),
       }
       this.edges.set(key, edge)
+      if (minute - this.firstMinute >= this.warmupMinutes) {
+        const how = flow.action === 'deny' ? 'denied' : 'allowed'
+        found.push(
+          this.edgeAnomaly(
+            flow,
+            edge,
+            `new-edge:${key}`,
+            'new_edge',
+            how === 'denied' ? 'warning' : 'info',
+            0.6,
+            {
+              summary: `first traffic (${how})`,
+              ts: flow.endTs,
+            },
+          ),
+        )
+      }
     }
     edge.flows += flow.flowCount
     if (flow.action === 'deny') edge.denied += flow.flowCount
@@ -169,32 +172,6 @@ export class FlowTracker {
     }
     if (edge.destination.namespace) anomaly.entity.namespace = edge.destination.namespace
     if (edge.destination.service) anomaly.service = edge.destination.service
-    return anomaly
-  }
-
-  private anomaly(
-    flow: NetworkFlow,
-    id: string,
-    kind: string,
-    severity: Anomaly['severity'],
-    score: number,
-    detail: { summary: string; ts: number },
-  ): Anomaly {
-    const name = flow.destServiceName ?? flow.destination.aggregatedName
-    const anomaly: Anomaly = {
-      ts: detail.ts,
-      cluster: flow.cluster,
-      namespace: flow.destination.namespace,
-      id,
-      entity: { kind: 'Service', name, cluster: flow.cluster, namespace: flow.destination.namespace },
-      signal: 'flow',
-      kind,
-      score,
-      severity,
-      summary: `${flow.source.aggregatedName} -> ${flow.destination.aggregatedName}: ${detail.summary}`,
-      evidence: [{ signal: 'flow', ts: detail.ts, description: detail.summary }],
-    }
-    if (flow.destServiceName) anomaly.service = flow.destServiceName
     return anomaly
   }
 }

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { Anomaly } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
+import { QueryConditions } from './query-conditions.js'
 import { TABLES } from './tables.js'
 
 export interface AnomalyQuery {
@@ -22,24 +23,14 @@ export interface AnomalyRepository {
 export function createAnomalyRepository(client: ClickHouseClient, database: string): AnomalyRepository {
   return {
     async list(query) {
-      const conditions = [
-        'ts >= fromUnixTimestamp64Milli({fromTs:Int64})',
-        'ts < fromUnixTimestamp64Milli({toTs:Int64})',
-      ]
-      const params: Record<string, unknown> = { fromTs: query.fromTs, toTs: query.toTs, limit: query.limit }
-      const equal = (column: string, name: string, value: string | undefined): void => {
-        if (value === undefined) return
-        conditions.push(`${column} = {${name}:String}`)
-        params[name] = value
-      }
-      equal('cluster', 'cluster', query.cluster)
-      equal('namespace', 'namespace', query.namespace)
-      equal('kind', 'kind', query.kind)
-      equal('entity_name', 'entityName', query.entityName)
-      if (query.minScore !== undefined) {
-        conditions.push('score >= {minScore:Float32}')
-        params.minScore = query.minScore
-      }
+      const where = new QueryConditions()
+        .timeRange(query.fromTs, query.toTs)
+        .equal('cluster', 'cluster', query.cluster)
+        .equal('namespace', 'namespace', query.namespace)
+        .equal('kind', 'kind', query.kind)
+        .equal('entity_name', 'entityName', query.entityName)
+      if (query.minScore !== undefined) where.add('score >= {minScore:Float32}', { minScore: query.minScore })
+      const params = { ...where.params, limit: query.limit }
       try {
         const result = await client.query({
           // Aliases are prefixed: ClickHouse resolves an alias before a column of the same name.
@@ -50,7 +41,7 @@ export function createAnomalyRepository(client: ClickHouseClient, database: stri
               any(entity_namespace) AS a_entity_namespace, any(signal) AS a_signal, any(kind) AS a_kind,
               any(score) AS a_score, any(severity) AS a_severity, any(summary) AS a_summary, any(evidence) AS a_evidence
             FROM ${database}.${TABLES.anomalies}
-            WHERE ${conditions.join(' AND ')}
+            WHERE ${where.sql}
             GROUP BY id
             ORDER BY a_ts DESC
             LIMIT {limit:UInt32}`,

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { LogLevel } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
+import { QueryConditions } from './query-conditions.js'
 import { TABLES } from './tables.js'
 
 export interface LogQuery {
@@ -50,30 +51,17 @@ function whereClause(query: Omit<LogQuery, 'limit' | 'order'>): {
   sql: string
   params: Record<string, unknown>
 } {
-  const conditions = [
-    'ts >= fromUnixTimestamp64Milli({fromTs:Int64})',
-    'ts < fromUnixTimestamp64Milli({toTs:Int64})',
-  ]
-  const params: Record<string, unknown> = { fromTs: query.fromTs, toTs: query.toTs }
-  const equal = (column: string, name: string, value: string | undefined): void => {
-    if (value === undefined) return
-    conditions.push(`${column} = {${name}:String}`)
-    params[name] = value
-  }
-  equal('cluster', 'cluster', query.cluster)
-  equal('namespace', 'namespace', query.namespace)
-  equal('pod', 'pod', query.pod)
-  equal('container', 'container', query.container)
-  equal('workload_name', 'workload', query.workload)
-  if (query.levels && query.levels.length > 0) {
-    conditions.push('level IN {levels:Array(String)}')
-    params.levels = query.levels
-  }
-  if (query.text) {
-    conditions.push('lower(message) LIKE {pattern:String}')
-    params.pattern = likePattern(query.text)
-  }
-  return { sql: conditions.join(' AND '), params }
+  const where = new QueryConditions()
+    .timeRange(query.fromTs, query.toTs)
+    .equal('cluster', 'cluster', query.cluster)
+    .equal('namespace', 'namespace', query.namespace)
+    .equal('pod', 'pod', query.pod)
+    .equal('container', 'container', query.container)
+    .equal('workload_name', 'workload', query.workload)
+  if (query.levels && query.levels.length > 0)
+    where.add('level IN {levels:Array(String)}', { levels: query.levels })
+  if (query.text) where.add('lower(message) LIKE {pattern:String}', { pattern: likePattern(query.text) })
+  return { sql: where.sql, params: where.params }
 }
 
 export function createLogRepository(client: ClickHouseClient, database: string): LogRepository {

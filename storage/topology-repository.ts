@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { storageError } from './clickhouse-client.js'
+import { QueryConditions } from './query-conditions.js'
 import { TABLES } from './tables.js'
 
 export interface FlowGraphQuery {
@@ -38,19 +39,14 @@ export interface TopologyRepository {
 export function createTopologyRepository(client: ClickHouseClient, database: string): TopologyRepository {
   return {
     async flowGraph(query) {
-      const conditions = [
-        'minute >= toStartOfMinute(fromUnixTimestamp64Milli({fromTs:Int64}))',
-        'minute < fromUnixTimestamp64Milli({toTs:Int64})',
-      ]
-      const params: Record<string, unknown> = { fromTs: query.fromTs, toTs: query.toTs }
-      if (query.cluster !== undefined) {
-        conditions.push('cluster = {cluster:String}')
-        params.cluster = query.cluster
-      }
-      if (query.namespace !== undefined) {
-        conditions.push('(src_namespace = {namespace:String} OR dst_namespace = {namespace:String})')
-        params.namespace = query.namespace
-      }
+      const where = new QueryConditions()
+        .add('minute >= toStartOfMinute(fromUnixTimestamp64Milli({fromTs:Int64}))', { fromTs: query.fromTs })
+        .add('minute < fromUnixTimestamp64Milli({toTs:Int64})', { toTs: query.toTs })
+        .equal('cluster', 'cluster', query.cluster)
+      if (query.namespace !== undefined)
+        where.add('(src_namespace = {namespace:String} OR dst_namespace = {namespace:String})', {
+          namespace: query.namespace,
+        })
       try {
         const result = await client.query({
           query: `SELECT src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol,
@@ -60,14 +56,14 @@ export function createTopologyRepository(client: ClickHouseClient, database: str
               SELECT src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol, minute,
                 sum(flows) AS m_flows, sum(denied_flows) AS m_denied, sum(bytes) AS m_bytes, sum(packets) AS m_packets
               FROM ${database}.${TABLES.flows1m}
-              WHERE ${conditions.join(' AND ')}
+              WHERE ${where.sql}
               GROUP BY src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol, minute
               ORDER BY minute
             )
             GROUP BY src_namespace, src_aggregated, dst_namespace, dst_aggregated, dst_service_name, dst_port, protocol
             ORDER BY flows DESC
             LIMIT 10000`,
-          query_params: params,
+          query_params: where.params,
           format: 'JSONEachRow',
         })
         const rows = await result.json<{
