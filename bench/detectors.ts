@@ -55,7 +55,6 @@ const shapes = [
 const messages = Array.from({ length: logCount }, (_, n) =>
   (shapes[n % shapes.length] as (n: number) => string)(n),
 )
-const minerBefore = heapMiB()
 const miner = new LogTemplateMiner()
 const minerStarted = performance.now()
 for (const message of messages) sink += miner.add(message).count
