@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { Decoder, encode } from '@msgpack/msgpack'
 import { startArgus } from '../test/helpers/argus-process.js'
+import { waitForRows } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -62,11 +63,6 @@ function buildChunk(id: number): Buffer {
   )
 }
 
-async function rowsStored(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  return Number(/argus_storage_rows_written_total\{table="logs"\} (\d+)/.exec(text)?.[1] ?? 0)
-}
-
 /** Sends chunks one after another on one connection, each after the previous one's ack. */
 async function sender(port: number, chunks: Buffer[], take: () => number | undefined): Promise<void> {
   const socket: Socket = connect(port, '127.0.0.1')
@@ -93,7 +89,7 @@ try {
   await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
   const acked = performance.now()
   const expected = total * chunkSize
-  while ((await rowsStored(server.url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  await waitForRows(server.url, 'logs', expected)
   const stored = performance.now()
   const seconds = (stored - started) / 1000
   console.log(`records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}`)

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startArgus } from '../test/helpers/argus-process.js'
+import { sendAll, waitForRows } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -61,12 +62,6 @@ function peakRssMiB(pid: number): number {
   return kib / 1024
 }
 
-async function rowsStored(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  const match = /argus_storage_rows_written_total\{table="logs"\} (\d+)/.exec(text)
-  return Number(match?.[1] ?? 0)
-}
-
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
 // The simulated cluster is off so the figures are the benchmark's own records.
 const server = values.url
@@ -80,31 +75,18 @@ if (!url) throw new Error('no server to benchmark')
 try {
   const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
   const requests = Math.ceil(totalRecords / batchSize)
-  let next = 0
-  let retries = 0
   const started = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        const body = bodies[next++ % bodies.length] as string
-        for (;;) {
-          const response = await fetch(`${url}/ingest/logs`, {
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'application/x-ndjson' },
-          })
-          await response.arrayBuffer()
-          if (response.status === 202) break
-          if (response.status !== 503) throw new Error(`ingest answered ${response.status}`)
-          retries++ // backpressure: wait as fluentd would, then resend
-          await new Promise((resolve) => setTimeout(resolve, 100))
-        }
-      }
-    }),
-  )
+  const { retries } = await sendAll({
+    url: `${url}/ingest/logs`,
+    bodies,
+    requests,
+    concurrency,
+    headers: { 'content-type': 'application/x-ndjson' },
+    okStatus: 202,
+  })
   const accepted = performance.now()
   const expected = requests * batchSize
-  while ((await rowsStored(url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  await waitForRows(url, 'logs', expected)
   const stored = performance.now()
 
   const seconds = (stored - started) / 1000

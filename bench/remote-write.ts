@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { REMOTE_WRITE_PROTO } from '../ingest/index.js'
 import { startArgus } from '../test/helpers/argus-process.js'
+import { sendAll, waitForRows } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -54,42 +55,24 @@ function request(index: number): Buffer {
   return compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish()))
 }
 
-async function rowsStored(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  return Number(/argus_storage_rows_written_total\{table="metric_samples"\} (\d+)/.exec(text)?.[1] ?? 0)
-}
-
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-rw-'))
 const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
 const url = values.url ?? server?.url ?? ''
 try {
   const bodies = Array.from({ length: 20 }, (_, i) => request(i))
   const requests = Math.ceil(total / perRequest)
-  let next = 0
-  let retries = 0
   const started = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        const body = bodies[next++ % bodies.length] as Buffer
-        for (;;) {
-          const response = await fetch(`${url}/api/v1/write`, {
-            method: 'POST',
-            body,
-            headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
-          })
-          await response.arrayBuffer()
-          if (response.status === 204) break
-          if (response.status !== 503) throw new Error(`remote_write answered ${response.status}`)
-          retries++
-          await new Promise((resolve) => setTimeout(resolve, 100))
-        }
-      }
-    }),
-  )
+  const { retries } = await sendAll({
+    url: `${url}/api/v1/write`,
+    bodies,
+    requests,
+    concurrency,
+    headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+    okStatus: 204,
+  })
   const accepted = performance.now()
   const expected = requests * perRequest
-  while ((await rowsStored(url)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+  await waitForRows(url, 'metric_samples', expected)
   const stored = performance.now()
   const seconds = (stored - started) / 1000
   console.log(`samples            ${expected} in requests of ${perRequest}`)

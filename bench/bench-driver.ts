@@ -1,0 +1,50 @@
+/** What the HTTP benchmarks share: sending with a shipper's retry on 503, and waiting for storage. */
+
+export interface SendStats {
+  /** 503 answers (backpressure) that were waited out and resent. */
+  retries: number
+}
+
+/**
+ * Posts `requests` bodies over `concurrency` connections, each resent after 100 ms when Argus
+ * answers 503, as fluentd and Prometheus do; any other answer than `okStatus` stops the run.
+ */
+export async function sendAll(options: {
+  url: string
+  bodies: ReadonlyArray<string | Buffer>
+  requests: number
+  concurrency: number
+  headers: Record<string, string>
+  okStatus: number
+}): Promise<SendStats> {
+  const stats: SendStats = { retries: 0 }
+  let next = 0
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (next < options.requests) {
+        const body = options.bodies[next++ % options.bodies.length] as string | Buffer
+        for (;;) {
+          const response = await fetch(options.url, { method: 'POST', body, headers: options.headers })
+          await response.arrayBuffer()
+          if (response.status === options.okStatus) break
+          if (response.status !== 503) throw new Error(`${options.url} answered ${response.status}`)
+          stats.retries++
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+    }),
+  )
+  return stats
+}
+
+/** Rows written to a table so far, from the server's own metrics. */
+export async function rowsStored(url: string, table: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const match = new RegExp(`argus_storage_rows_written_total\\{table="${table}"\\} (\\d+)`).exec(text)
+  return Number(match?.[1] ?? 0)
+}
+
+/** Waits until `table` holds at least `expected` rows written by this server. */
+export async function waitForRows(url: string, table: string, expected: number): Promise<void> {
+  while ((await rowsStored(url, table)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+}
