@@ -106,23 +106,24 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     },
   })
   const kubeConfig = findKubeConfig()
+  // Read once: the collector and the kubelet scraper share one connection setup.
+  const kube = has('collector') && kubeConfig !== undefined ? loadKubeConfig(kubeConfig) : undefined
   const simulated =
     has('collector') && (config.sim.mode === 'on' || (config.sim.mode === 'auto' && kubeConfig === undefined))
   const demo = simulated
     ? createDemoCluster({ config: config.sim, cluster: config.cluster, intake, logger })
     : undefined
   // A configured cluster is watched whenever this process collects (next to the demo if ARGUS_SIM=on).
-  const kubeCollector =
-    has('collector') && kubeConfig !== undefined
-      ? createKubeCollector({
-          config: loadKubeConfig(kubeConfig),
-          cluster: config.cluster,
-          intake,
-          logger,
-          metrics,
-          checkpointFile: join(config.dataDir, 'kube-checkpoints.json'),
-        })
-      : undefined
+  const kubeCollector = kube
+    ? createKubeCollector({
+        config: kube,
+        cluster: config.cluster,
+        intake,
+        logger,
+        metrics,
+        checkpointFile: join(config.dataDir, 'kube-checkpoints.json'),
+      })
+    : undefined
   const forwardServer =
     has('collector') && config.forward.port >= 0
       ? createFluentForwardServer({
@@ -162,9 +163,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       ]
     : []
   const kubeletScraper =
-    kubeCollector && kubeConfig && config.kube.metricsIntervalMs > 0
+    kube && kubeCollector && config.kube.metricsIntervalMs > 0
       ? createKubeletScraper({
-          config: loadKubeConfig(kubeConfig),
+          config: kube,
           intake,
           logger,
           metrics,
@@ -173,6 +174,10 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           paths: config.kube.metricsPaths,
         })
       : undefined
+  /** What feeds the intake besides HTTP, in start order (stopped in reverse: the scraper before the collector it asks). */
+  const sources = [forwardServer, flowLogTailer, prometheusScraper, kubeCollector, kubeletScraper].filter(
+    (source): source is NonNullable<typeof source> => source !== undefined,
+  )
   let server: FastifyInstance | undefined
   let writerSubscription: Subscription | undefined
   const outageGuard = createStorageOutageGuard({
@@ -270,22 +275,14 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         )
       }
       for (const analyzer of analyzers) await analyzer.start()
-      await forwardServer?.start()
-      await flowLogTailer?.start()
-      await prometheusScraper?.start()
-      await kubeCollector?.start()
-      await kubeletScraper?.start()
+      for (const source of sources) await source.start()
     },
     async stop() {
       if (state !== 'started') return
       state = 'stopped'
       shuttingDown = true
       await demo?.stop()
-      await forwardServer?.stop()
-      await flowLogTailer?.stop()
-      await prometheusScraper?.stop()
-      await kubeletScraper?.stop()
-      await kubeCollector?.stop()
+      for (const source of [...sources].reverse()) await source.stop()
       await server?.close() // stop intake; in-flight requests finish
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')

@@ -137,7 +137,8 @@ export function createKubeCollector(options: KubeCollectorOptions): KubeCollecto
               return pod ? podStateOf(pod, false) : undefined
             }),
           )
-        break
+        // Index resources keep no checkpoint: nothing to save.
+        return
       }
     }
     memory.saveSoon()

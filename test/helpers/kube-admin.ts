@@ -5,6 +5,36 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
+interface ContainerSpec {
+  name: string
+  image: string
+  resources?: { limits?: Record<string, string> }
+}
+
+/** A Deployment whose pods carry `app: <name>`, as the tests create them. */
+export function deploymentManifest(options: {
+  namespace: string
+  name: string
+  replicas: number
+  containers: ContainerSpec[]
+  podAnnotations?: Record<string, string>
+}) {
+  const labels = { app: options.name }
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: options.name, namespace: options.namespace },
+    spec: {
+      replicas: options.replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, ...(options.podAnnotations && { annotations: options.podAnnotations }) },
+        spec: { containers: options.containers },
+      },
+    },
+  }
+}
+
 /** Admin access to the test control plane, as kubectl would do it, for tests to change the cluster. */
 export function kubeAdmin(stateDir: string, apiPort: number) {
   const pki = `${stateDir}/pki`
@@ -44,6 +74,10 @@ export function kubeAdmin(stateDir: string, apiPort: number) {
     create: <T>(path: string, body: unknown) => call<T>('POST', path, body),
     patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body, 'application/merge-patch+json'),
     remove: <T>(path: string) => call<T>('DELETE', path),
+    createNamespace: (name: string) =>
+      call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }),
+    createDeployment: (manifest: ReturnType<typeof deploymentManifest>) =>
+      call('POST', `/apis/apps/v1/namespaces/${manifest.metadata.namespace}/deployments`, manifest),
     /** Stops the API server (SIGTERM) and starts it again with the same etcd. */
     async restartApiServer(ports: Record<string, string>): Promise<void> {
       const pid = Number(readFileSync(`${stateDir}/kube-apiserver.pid`, 'utf8'))

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { sleep } from '../../../core/index.js'
 import { startArgus, type ArgusProcess } from '../../helpers/argus-process.js'
-import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { deploymentManifest, kubeAdmin } from '../../helpers/kube-admin.js'
 
 // `argus start` with KUBECONFIG set: no demo cluster; the real cluster's changes reach storage.
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-on-cluster-'))
@@ -39,21 +39,16 @@ describe('argus start on a real cluster', () => {
     expect(logs()).not.toContain('SIMULATED')
     const ns = `on-cluster-${Date.now().toString(36)}`
     const admin = kubeAdmin(inject('kubeStateDir'), 17443)
-    await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+    await admin.createNamespace(ns)
     const before = await counts()
-    await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'api', namespace: ns },
-      spec: {
+    await admin.createDeployment(
+      deploymentManifest({
+        namespace: ns,
+        name: 'api',
         replicas: 2,
-        selector: { matchLabels: { app: 'api' } },
-        template: {
-          metadata: { labels: { app: 'api' } },
-          spec: { containers: [{ name: 'api', image: 'api:1' }] },
-        },
-      },
-    })
+        containers: [{ name: 'api', image: 'api:1' }],
+      }),
+    )
     const deadline = Date.now() + 60_000
     let now = before
     while (Date.now() < deadline) {
@@ -77,7 +72,7 @@ describe('argus start on a real cluster', () => {
   it('turns a pod that cannot be scheduled into an anomaly, served by the anomalies API', async () => {
     const ns = `anomaly-${Date.now().toString(36)}`
     const admin = kubeAdmin(inject('kubeStateDir'), 17443)
-    await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+    await admin.createNamespace(ns)
     await admin.create(`/api/v1/namespaces/${ns}/pods`, {
       apiVersion: 'v1',
       kind: 'Pod',

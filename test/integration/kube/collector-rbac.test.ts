@@ -20,7 +20,7 @@ import {
   type KubeCollector,
 } from '../../../ingest/index.js'
 import { getJson, KubeApiError, loadKubeConfig } from '../../../kube/index.js'
-import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { deploymentManifest, kubeAdmin } from '../../helpers/kube-admin.js'
 import { until } from '../../helpers/until.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 import type { Component } from '../../../core/index.js'
@@ -154,7 +154,7 @@ beforeAll(async () => {
     intervalMs: 1000,
     paths: ['/metrics/nodes/{node}/metrics/resource', '/metrics/nodes/{node}/metrics/cadvisor'],
   })
-  await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+  await admin.createNamespace(ns)
 })
 
 afterAll(async () => {
@@ -178,23 +178,16 @@ describe('the collector under its least-privilege role', () => {
 
   it('reports a Deployment, its pods and their container metrics from the kubelet', async () => {
     await scraper?.start()
-    await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'cart', namespace: ns },
-      spec: {
+    await admin.createDeployment(
+      deploymentManifest({
+        namespace: ns,
+        name: 'cart',
         replicas: 2,
-        selector: { matchLabels: { app: 'cart' } },
-        template: {
-          // kwok reports these as the containers' usage.
-          metadata: {
-            labels: { app: 'cart' },
-            annotations: { 'kwok.x-k8s.io/usage-memory': '64Mi', 'kwok.x-k8s.io/usage-cpu': '250m' },
-          },
-          spec: { containers: [{ name: 'cart', image: 'shop/cart:1' }] },
-        },
-      },
-    })
+        containers: [{ name: 'cart', image: 'shop/cart:1' }],
+        // kwok reports these as the containers' usage.
+        podAnnotations: { 'kwok.x-k8s.io/usage-memory': '64Mi', 'kwok.x-k8s.io/usage-cpu': '250m' },
+      }),
+    )
     await until(() => changes.find((c) => c.namespace === ns && c.changeKind === 'create'), 'the create')
     await until(
       () => states.find((s) => s.namespace === ns && s.phase === 'Running' && s.workload?.name === 'cart'),

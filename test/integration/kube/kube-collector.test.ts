@@ -14,7 +14,7 @@ import {
 import { createRawIntake } from '../../../ingest/index.js'
 import { createKubeCollector, type KubeCollector } from '../../../ingest/kube-collector.js'
 import { loadKubeConfig } from '../../../kube/index.js'
-import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { deploymentManifest, kubeAdmin } from '../../helpers/kube-admin.js'
 import { until } from '../../helpers/until.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 
@@ -55,16 +55,8 @@ function newCollector(): KubeCollector {
   })
 }
 
-const deployment = (replicas: number, image: string) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'web', namespace: ns },
-  spec: {
-    replicas,
-    selector: { matchLabels: { app: 'web' } },
-    template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
-  },
-})
+const deployment = (replicas: number, image: string) =>
+  deploymentManifest({ namespace: ns, name: 'web', replicas, containers: [{ name: 'web', image }] })
 const deploymentPath = `/apis/apps/v1/namespaces/${ns}/deployments/web`
 const ours = (c: ResourceChange) => c.namespace === ns && c.resource.name === 'web'
 
@@ -96,7 +88,7 @@ beforeAll(async () => {
       states.push(...batch.messages.map((m) => m.value))
     },
   })
-  await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+  await admin.createNamespace(ns)
   collector = newCollector()
   await collector.start()
   await collector.synced

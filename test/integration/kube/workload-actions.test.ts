@@ -9,7 +9,7 @@ import {
   setContainerMemoryLimit,
   setHpaBounds,
 } from '../../../kube/index.js'
-import { kubeAdmin } from '../../helpers/kube-admin.js'
+import { deploymentManifest, kubeAdmin } from '../../helpers/kube-admin.js'
 import { until } from '../../helpers/until.js'
 
 // The typed actions remediation uses, against the real API server: each does what kubectl would,
@@ -50,25 +50,18 @@ const settled = (revision: string) =>
   }, `revision ${revision}`)
 
 beforeAll(async () => {
-  await admin.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
-  await admin.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'api', namespace: ns },
-    spec: {
+  await admin.createNamespace(ns)
+  await admin.createDeployment(
+    deploymentManifest({
+      namespace: ns,
+      name: 'api',
       replicas: 2,
-      selector: { matchLabels: { app: 'api' } },
-      template: {
-        metadata: { labels: { app: 'api' } },
-        spec: {
-          containers: [
-            { name: 'api', image: 'api:1', resources: { limits: { memory: '256Mi' } } },
-            { name: 'sidecar', image: 'proxy:1' },
-          ],
-        },
-      },
-    },
-  })
+      containers: [
+        { name: 'api', image: 'api:1', resources: { limits: { memory: '256Mi' } } },
+        { name: 'sidecar', image: 'proxy:1' },
+      ],
+    }),
+  )
   await settled('1')
 })
 
