@@ -1,4 +1,4 @@
-import type { Anomaly, NetworkFlow } from '../core/index.js'
+import { workloadOfAggregatedName, type Anomaly, type NetworkFlow } from '../core/index.js'
 import { StreamingDetector } from './metric-detector.js'
 
 export interface FlowTrackerOptions {
@@ -18,11 +18,22 @@ interface Edge {
   activeStreak: number
   silentMinutes: number
   deniedRate: StreamingDetector
+  /** Denied flows per minute, as usual (slow average of closed minutes). */
+  usualDenied: number
+  minutes: number
+  /** The minute a surge was already reported in (early, before the minute closed). */
+  surgeMinute: number
 }
 
 const MINUTE = 60_000
 /** An edge busy for this many minutes in a row that then carries nothing for two is a dependency gone quiet. */
 const STEADY_MINUTES = 10
+/** Denied flows in a minute below which nothing is a surge. */
+const MIN_SURGE = 10
+/** Denied flows on an edge that usually has none that are reported before the minute closes. */
+const MIN_EARLY_SURGE = 5
+/** Closed minutes an edge needs before a surge is reported before its minute closes. */
+const EARLY_SURGE_AFTER_MINUTES = 5
 
 /**
  * Flow anomalies on the service graph Calico reports: a surge of denied flows on an edge (against
@@ -52,7 +63,10 @@ export class FlowTracker {
         found.push(...this.closeMinute(m, flow))
       this.currentMinute = minute
     }
-    const key = `${flow.cluster}|${flow.source.namespace}/${flow.source.aggregatedName}>${flow.destination.namespace}/${flow.destination.aggregatedName}`
+    // Keyed by workload, not ReplicaSet: a rollout renames the pods but keeps the dependency.
+    const source = workloadOfAggregatedName(flow.source.aggregatedName)
+    const destination = workloadOfAggregatedName(flow.destination.aggregatedName)
+    const key = `${flow.cluster}|${flow.source.namespace}/${source}>${flow.destination.namespace}/${destination}`
     let edge = this.edges.get(key)
     if (edge) {
       this.edges.delete(key)
@@ -61,10 +75,10 @@ export class FlowTracker {
       if (this.edges.size >= this.maxEdges) this.edges.delete(this.edges.keys().next().value as string)
       edge = {
         key,
-        source: { namespace: flow.source.namespace, name: flow.source.aggregatedName },
+        source: { namespace: flow.source.namespace, name: source },
         destination: {
           namespace: flow.destination.namespace,
-          name: flow.destination.aggregatedName,
+          name: destination,
           service: flow.destServiceName,
         },
         flows: 0,
@@ -72,6 +86,9 @@ export class FlowTracker {
         activeStreak: 0,
         silentMinutes: 0,
         deniedRate: new StreamingDetector({ direction: 'up', warmup: 10, refractory: 15 }),
+        usualDenied: 0,
+        minutes: 0,
+        surgeMinute: -1,
       }
       this.edges.set(key, edge)
       if (minute - this.firstMinute >= this.warmupMinutes) {
@@ -93,7 +110,18 @@ export class FlowTracker {
       }
     }
     edge.flows += flow.flowCount
-    if (flow.action === 'deny') edge.denied += flow.flowCount
+    if (flow.action === 'deny') {
+      edge.denied += flow.flowCount
+      // Early warning: a minute already far above the usual denied count need not wait to close.
+      if (
+        edge.surgeMinute !== minute &&
+        edge.minutes >= EARLY_SURGE_AFTER_MINUTES &&
+        edge.denied >= 4 * edge.usualDenied + MIN_EARLY_SURGE
+      ) {
+        edge.surgeMinute = minute
+        found.push(this.surge(flow, edge, minute, 0.99, edge.usualDenied, flow.endTs))
+      }
+    }
     return found
   }
 
@@ -101,21 +129,15 @@ export class FlowTracker {
     const found: Anomaly[] = []
     for (const edge of this.edges.values()) {
       const denied = edge.deniedRate.update(edge.denied)
-      if (denied.score > 0.99 && edge.denied >= 10 && edge.denied > 2 * denied.expected)
-        found.push(
-          this.edgeAnomaly(
-            context,
-            edge,
-            `denied-surge:${edge.key}:${minute}`,
-            'denied_surge',
-            'warning',
-            denied.score,
-            {
-              summary: `${edge.denied} denied flows in a minute (usually ${denied.expected.toFixed(1)})`,
-              ts: (minute + 1) * MINUTE,
-            },
-          ),
-        )
+      if (
+        edge.surgeMinute !== minute &&
+        denied.score > 0.99 &&
+        edge.denied >= MIN_SURGE &&
+        edge.denied > 2 * denied.expected
+      )
+        found.push(this.surge(context, edge, minute, denied.score, denied.expected, (minute + 1) * MINUTE))
+      edge.usualDenied += (edge.minutes === 0 ? 1 : 0.1) * (edge.denied - edge.usualDenied)
+      edge.minutes++
       if (edge.flows > 0) {
         edge.activeStreak++
         edge.silentMinutes = 0
@@ -142,6 +164,28 @@ export class FlowTracker {
       edge.denied = 0
     }
     return found
+  }
+
+  private surge(
+    context: NetworkFlow,
+    edge: Edge,
+    minute: number,
+    score: number,
+    usual: number,
+    ts: number,
+  ): Anomaly {
+    return this.edgeAnomaly(
+      context,
+      edge,
+      `denied-surge:${edge.key}:${minute}`,
+      'denied_surge',
+      'warning',
+      score,
+      {
+        summary: `${edge.denied} denied flows in a minute (usually ${usual.toFixed(1)})`,
+        ts,
+      },
+    )
   }
 
   private edgeAnomaly(

@@ -15,3 +15,14 @@ export { createFlowAnalyzer } from './flow-analyzer.js'
 export type { FlowAnalyzerOptions } from './flow-analyzer.js'
 export { createStreamAnalyzer } from './stream-analyzer.js'
 export type { StreamAnalyzerOptions } from './stream-analyzer.js'
+export { MetricIndicators, INDICATORS } from './metric-indicators.js'
+export type {
+  IndicatorName,
+  IndicatorPoint,
+  IndicatorSpec,
+  MetricIndicatorsOptions,
+} from './metric-indicators.js'
+export { MetricSeriesTracker } from './metric-series-tracker.js'
+export type { MetricSeriesTrackerOptions } from './metric-series-tracker.js'
+export { createMetricAnalyzer } from './metric-analyzer.js'
+export type { MetricAnalyzerOptions } from './metric-analyzer.js'

@@ -69,27 +69,52 @@ function tail(z: number): number {
 const LEVEL_SHIFT_WEIGHT = 0.8
 const VARIANCE_WEIGHT = 0.5
 const DAY_MS = 86_400_000
-/** Seasonal profiles are kept for daily cycles of up to this many points (1-minute data). */
-const MAX_SEASON_POINTS = 1440
+/**
+ * A daily profile has at most this many slots (5 minutes each): finer data shares slots, which
+ * keeps a profile at a few KiB, so 100,000 series fit in well under a gigabyte.
+ */
+const MAX_SEASON_SLOTS = 288
+/** Slot statistics adapt over a few days, like the EwStats of the same alpha. */
+const SLOT_ALPHA = 0.3
 
 /**
  * A daily profile: per time-of-day slot, the usual value and spread (exponentially weighted over
  * days). Says how much of the series' variation the time of day explains, so it is used only
- * where there is a daily cycle.
+ * where there is a daily cycle. Slots live in typed arrays: one series, three small buffers.
  */
 class DailyProfile {
-  private readonly slots: EwStats[]
+  private readonly means: Float32Array
+  private readonly deviations: Float32Array
+  private readonly counts: Uint16Array
+  readonly slotMs: number
+  readonly slotCount: number
   /** How wrong the profile's expectation is, against how wrong a flat baseline is. */
   readonly residual = new EwStats(0.01)
   readonly flat = new EwStats(0.01)
-  constructor(
-    readonly intervalMs: number,
-    readonly slotCount: number,
-  ) {
-    this.slots = Array.from({ length: slotCount }, () => new EwStats(0.3))
+  constructor(intervalMs: number) {
+    this.slotMs = Math.max(intervalMs, DAY_MS / MAX_SEASON_SLOTS)
+    this.slotCount = Math.round(DAY_MS / this.slotMs)
+    this.means = new Float32Array(this.slotCount)
+    this.deviations = new Float32Array(this.slotCount)
+    this.counts = new Uint16Array(this.slotCount)
   }
-  slot(ts: number): EwStats {
-    return this.slots[Math.floor((ts % DAY_MS) / this.intervalMs) % this.slotCount] as EwStats
+  slotOf(ts: number): number {
+    return Math.floor((ts % DAY_MS) / this.slotMs) % this.slotCount
+  }
+  count(slot: number): number {
+    return this.counts[slot] as number
+  }
+  mean(slot: number): number {
+    return this.means[slot] as number
+  }
+  update(slot: number, x: number): void {
+    const n = this.counts[slot] as number
+    const mean = n === 0 ? x : (this.means[slot] as number)
+    const a = Math.max(SLOT_ALPHA, 1 / (n + 1))
+    this.deviations[slot] =
+      (this.deviations[slot] as number) + a * (Math.abs(x - mean) - (this.deviations[slot] as number))
+    this.means[slot] = mean + a * (x - mean)
+    if (n < 0xffff) this.counts[slot] = n + 1
   }
   /** The profile explains the series when its errors are well below a flat baseline's. */
   get explains(): boolean {
@@ -127,16 +152,16 @@ export class StreamingDetector {
       if (this.firstTs === undefined) this.firstTs = ts
       else if (this.seen === 3) {
         const interval = (ts - this.firstTs) / 2
-        const slots = Math.round(DAY_MS / Math.max(interval, 1))
-        if (interval > 0 && slots >= 4 && slots <= MAX_SEASON_POINTS)
-          this.profile = new DailyProfile(interval, slots)
+        if (interval > 0 && interval <= DAY_MS / 4) this.profile = new DailyProfile(interval)
       }
     }
-    const slot = ts !== undefined ? this.profile?.slot(ts) : undefined
-    const seasonal = this.profile?.explains === true && slot !== undefined && slot.n > 0
-    const expected = seasonal ? slot.mean : this.slow.mean
+    const profile = ts !== undefined ? this.profile : undefined
+    const slot = profile?.slotOf(ts as number) ?? -1
+    const slotMean = profile && slot >= 0 && profile.count(slot) > 0 ? profile.mean(slot) : undefined
+    const seasonal = profile?.explains === true && slotMean !== undefined
+    const expected = seasonal ? slotMean : this.slow.mean
     const signed = seasonal
-      ? (value - slot.mean) / Math.max(this.profile?.residual.mean ?? 0, Math.abs(slot.mean) * 1e-3, 1e-9)
+      ? (value - slotMean) / Math.max(profile.residual.mean, Math.abs(slotMean) * 1e-3, 1e-9)
       : this.slow.n > 0
         ? (value - this.slow.mean) / spread(this.slow)
         : 0
@@ -162,10 +187,10 @@ export class StreamingDetector {
     if (this.seen < this.quietUntil) score *= 0.5
     else if (score > 0.999) this.quietUntil = this.seen + this.refractory
 
-    if (slot && this.profile) {
-      if (slot.n > 0) this.profile.residual.update(Math.abs(value - slot.mean))
-      if (this.slow.n > 0) this.profile.flat.update(Math.abs(value - this.slow.mean))
-      slot.update(value)
+    if (profile && slot >= 0) {
+      if (slotMean !== undefined) profile.residual.update(Math.abs(value - slotMean))
+      if (this.slow.n > 0) profile.flat.update(Math.abs(value - this.slow.mean))
+      profile.update(slot, value)
     }
     this.slow.update(value)
     this.fast.update(value)

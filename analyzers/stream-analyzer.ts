@@ -20,6 +20,8 @@ export interface StreamAnalyzerOptions<T> {
   group: string
   /** What a signal shows; called in partition order. */
   observe(value: T, topic: string): Anomaly[]
+  /** Called after each batch has been observed: for analyzers that aggregate a batch's signals first. */
+  flush?(): Anomaly[]
   /** Publish an anomaly id once even if a redelivery or relist shows it again (bounded memory). */
   dedupe?: boolean
 }
@@ -55,7 +57,8 @@ export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Comp
         topics: options.topics,
         maxBatchSize: 5_000,
         handler: async (batch) => {
-          const anomalies = batch.messages.flatMap((m) => options.observe(m.value, batch.topic)).filter(fresh)
+          const observed = batch.messages.flatMap((m) => options.observe(m.value, batch.topic))
+          const anomalies = [...observed, ...(options.flush?.() ?? [])].filter(fresh)
           if (anomalies.length === 0) return
           await options.bus.publish(
             TOPICS.anomalies,

@@ -1,5 +1,6 @@
-import { FAULT_KINDS, createSimulator, type GroundTruth, type SimTick } from '../sim/index.js'
-import { ClusterTopology, StateReporter, podState, type RawIntake } from '../ingest/index.js'
+import { FAULT_KINDS, createSimulator, type GroundTruth } from '../sim/index.js'
+import { createSimFeed } from './sim-feed.js'
+import type { RawIntake } from '../ingest/index.js'
 import { errorMessage, type ArgusConfig, type Component, type Logger } from '../core/index.js'
 
 /**
@@ -21,38 +22,7 @@ export function createDemoCluster(options: {
   let nextFault = 0
   let nextFaultTs = Number.POSITIVE_INFINITY
   let simulator: ReturnType<typeof createSimulator> | undefined
-  // Pod states go the collector's way: ownership and services from ReplicaSets and EndpointSlices.
-  const topology = new ClusterTopology()
-  const reporter = new StateReporter(options.intake)
-
-  function podStates(tick: SimTick): Promise<number> {
-    for (const replicaSet of tick.replicaSets) topology.setReplicaSet(replicaSet, false)
-    for (const slice of tick.endpointSlices) topology.setEndpointSlice(slice, false)
-    return reporter.report(
-      tick.pods.map(({ object, deleted }) =>
-        podState(object, topology.placementOf(object), {
-          cluster: options.cluster,
-          now: tick.ts,
-          deleted: deleted ?? false,
-        }),
-      ),
-    )
-  }
-
-  async function feed(tick: SimTick): Promise<void> {
-    const results = await Promise.all([
-      options.intake.fluentRecords(tick.logs, 'simulator'),
-      options.intake.kubeEvents(tick.events),
-      options.intake.objectUpdates(tick.objectUpdates),
-      options.intake.calicoFlows(tick.flows),
-      podStates(tick).then(() => ({ accepted: 0, rejected: [] })),
-      ...tick.scrapes.map((scrape) =>
-        options.intake.prometheusText(scrape.text, { node: scrape.node, ts: tick.ts }),
-      ),
-    ])
-    const rejected = results.reduce((n, r) => n + r.rejected.length, 0)
-    if (rejected > 0) logger.warn({ rejected }, 'simulated telemetry was rejected by ingest')
-  }
+  const feed = createSimFeed(options.intake, options.cluster, logger)
 
   function step(): void {
     const sim = simulator

@@ -29,6 +29,7 @@ import {
   createFlowAnalyzer,
   createKubeAnalyzer,
   createLogAnalyzer,
+  createMetricAnalyzer,
 } from '../analyzers/index.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
@@ -160,6 +161,13 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         createKubeAnalyzer({ bus, logger, metrics }),
         createLogAnalyzer({ bus, logger, metrics, warmupRecords: config.analyzer.logWarmupRecords }),
         createFlowAnalyzer({ bus, logger, metrics }),
+        createMetricAnalyzer({
+          bus,
+          logger,
+          metrics,
+          warmupPoints: config.analyzer.metricWarmupPoints,
+          maxSeries: config.analyzer.metricMaxSeries,
+        }),
       ]
     : []
   const kubeletScraper =

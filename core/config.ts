@@ -122,6 +122,10 @@ export const ConfigSchema = Type.Object(
       {
         /** Log records a workload sends before a template it has never used counts as new. */
         logWarmupRecords: Type.Integer({ minimum: 0 }),
+        /** Points a metric series needs before it can raise an anomaly (its baseline). */
+        metricWarmupPoints: Type.Integer({ minimum: 1 }),
+        /** Metric series (indicator per pod or workload) scored at most: the detectors' memory bound. */
+        metricMaxSeries: PositiveInt,
       },
       { additionalProperties: false },
     ),
@@ -160,7 +164,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   forward: { host: '127.0.0.1', port: 24224 },
   calico: { flowLogFiles: [] },
   prometheus: { targets: [], scrapeIntervalMs: 15_000 },
-  analyzer: { logWarmupRecords: 1_000 },
+  analyzer: { logWarmupRecords: 1_000, metricWarmupPoints: 50, metricMaxSeries: 100_000 },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -199,6 +203,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_PROMETHEUS_TARGETS', path: 'prometheus.targets', type: 'list' },
   { name: 'ARGUS_PROMETHEUS_SCRAPE_INTERVAL_MS', path: 'prometheus.scrapeIntervalMs', type: 'integer' },
   { name: 'ARGUS_ANALYZER_LOG_WARMUP_RECORDS', path: 'analyzer.logWarmupRecords', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_METRIC_WARMUP_POINTS', path: 'analyzer.metricWarmupPoints', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_METRIC_MAX_SERIES', path: 'analyzer.metricMaxSeries', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },

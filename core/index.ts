@@ -54,3 +54,4 @@ export {
   Severity,
   SignalKind,
 } from './schemas/findings.js'
+export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-names.js'

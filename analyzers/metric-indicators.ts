@@ -1,0 +1,381 @@
+import type { Direction } from './metric-detector.js'
+import type { MetricSample, WorkloadRef } from '../core/index.js'
+
+/**
+ * The health indicators Argus watches, derived from the raw series kubelets, cAdvisor and services
+ * expose: counters become rates, histograms a mean latency, status codes an error ratio. Each has
+ * the direction that is bad and the smallest change worth an anomaly (absolute, and relative to the
+ * expected value), so a perfectly flat series does not alarm on a rounding step.
+ */
+export interface IndicatorSpec {
+  direction: Direction
+  minAbsoluteChange: number
+  minRelativeChange: number
+  unit: string
+}
+
+export const INDICATORS = {
+  cpu_cores: { direction: 'up', minAbsoluteChange: 0.05, minRelativeChange: 0.2, unit: 'cores' },
+  cpu_throttled_per_s: { direction: 'up', minAbsoluteChange: 1, minRelativeChange: 0.5, unit: 'periods/s' },
+  memory_limit_ratio: { direction: 'up', minAbsoluteChange: 0.02, minRelativeChange: 0.05, unit: 'of limit' },
+  memory_bytes: { direction: 'up', minAbsoluteChange: 16 * 2 ** 20, minRelativeChange: 0.1, unit: 'bytes' },
+  network_receive_bytes_per_s: {
+    direction: 'both',
+    minAbsoluteChange: 10_000,
+    minRelativeChange: 0.5,
+    unit: 'bytes/s',
+  },
+  network_transmit_bytes_per_s: {
+    direction: 'both',
+    minAbsoluteChange: 10_000,
+    minRelativeChange: 0.5,
+    unit: 'bytes/s',
+  },
+  request_rate: { direction: 'both', minAbsoluteChange: 0.5, minRelativeChange: 0.3, unit: 'requests/s' },
+  error_ratio: { direction: 'up', minAbsoluteChange: 0.01, minRelativeChange: 0.5, unit: 'of requests' },
+  latency_seconds: { direction: 'up', minAbsoluteChange: 0.005, minRelativeChange: 0.3, unit: 's' },
+} satisfies Record<string, IndicatorSpec>
+export type IndicatorName = keyof typeof INDICATORS
+
+/** Pod indicators: what one pod can get wrong on its own (a hot or leaking pod, a bad replica). */
+const POD_INDICATORS: readonly IndicatorName[] = [
+  'cpu_cores',
+  'cpu_throttled_per_s',
+  'memory_limit_ratio',
+  'memory_bytes',
+  'error_ratio',
+  'latency_seconds',
+]
+
+/** A point of one indicator for one pod or one workload. */
+export interface IndicatorPoint {
+  indicator: IndicatorName
+  ts: number
+  value: number
+  cluster: string
+  namespace?: string
+  workload?: WorkloadRef
+  /** Set for pod points; workload points aggregate the workload's live pods. */
+  pod?: string
+  node?: string
+  service?: string
+}
+
+type Family =
+  | 'cpu'
+  | 'throttled'
+  | 'memory'
+  | 'limit'
+  | 'rx'
+  | 'tx'
+  | 'requests'
+  | 'errors'
+  | 'latencySum'
+  | 'latencyCount'
+const RATE_FAMILIES = new Set<Family>([
+  'cpu',
+  'throttled',
+  'rx',
+  'tx',
+  'requests',
+  'errors',
+  'latencySum',
+  'latencyCount',
+])
+
+interface Part {
+  /** Last raw value and time (for rates: the counter). */
+  raw: number
+  rawTs: number
+  /** Latest derived value: the rate, or the gauge. */
+  value: number | undefined
+  /** Latency parts keep the per-interval increase, not a rate: sums and counts divide directly. */
+  increase: number | undefined
+}
+
+interface PodState {
+  cluster: string
+  namespace?: string
+  workload?: WorkloadRef
+  pod: string
+  node?: string
+  service?: string
+  workloadKey?: string
+  parts: Map<string, Part>
+  families: Map<Family, Set<string>>
+  lastTs: number
+  /** The interval between this pod's last two points, for staleness. */
+  intervalMs: number
+}
+
+const HTTP_REQUESTS = /(^|_)(http|grpc)_?(server_)?requests?_total$|^requests_total$/
+const LATENCY = /(_duration_seconds|_latency_seconds)_(sum|count)$/
+/** Sample time between sweeps for pods gone for good. */
+const SWEEP_EVERY_MS = 60_000
+const STATUS_LABELS = ['code', 'status', 'status_code', 'grpc_code']
+
+/** Which family a raw sample feeds, if any: everything else is stored, not analysed here. */
+function familyOf(sample: MetricSample): Family | undefined {
+  const name = sample.name
+  switch (name) {
+    case 'container_cpu_usage_seconds_total':
+      return 'cpu'
+    case 'container_cpu_cfs_throttled_periods_total':
+      return 'throttled'
+    case 'container_memory_working_set_bytes':
+      return 'memory'
+    case 'container_spec_memory_limit_bytes':
+      return 'limit'
+    case 'container_network_receive_bytes_total':
+      return 'rx'
+    case 'container_network_transmit_bytes_total':
+      return 'tx'
+  }
+  if (HTTP_REQUESTS.test(name)) return 'requests'
+  const latency = LATENCY.exec(name)
+  if (latency) return latency[2] === 'sum' ? 'latencySum' : 'latencyCount'
+  return undefined
+}
+
+function isServerError(labels: Record<string, string>): boolean {
+  for (const label of STATUS_LABELS) {
+    const code = labels[label]
+    if (code === undefined) continue
+    // HTTP 5xx; gRPC codes that mean the server failed (Unknown, DeadlineExceeded, Internal, Unavailable...).
+    return (
+      /^5\d\d$/.test(code) ||
+      /^(2|4|13|14|15|Unknown|DeadlineExceeded|Internal|Unavailable|DataLoss)$/.test(code)
+    )
+  }
+  return false
+}
+
+/** The sum over pods of a family's latest values (or increases), undefined when none has one. */
+function total(
+  pods: readonly PodState[],
+  family: Family,
+  field: 'value' | 'increase' = 'value',
+): number | undefined {
+  let sum: number | undefined
+  for (const pod of pods)
+    for (const key of pod.families.get(family) ?? []) {
+      const v = pod.parts.get(key)?.[field]
+      if (v !== undefined) sum = (sum ?? 0) + v
+    }
+  return sum
+}
+
+const partKey = (sample: MetricSample): string => {
+  const labels = Object.keys(sample.labels)
+    .sort()
+    .map((k) => `${k}=${sample.labels[k]}`)
+    .join(',')
+  return `${sample.name}{${labels}}`
+}
+
+export interface MetricIndicatorsOptions {
+  /** Pods tracked at most; samples of further pods are counted as not tracked. */
+  maxPods?: number
+  /** A pod that has sent nothing for this many of its intervals leaves its workload's aggregate. */
+  staleIntervals?: number
+}
+
+/**
+ * Turns raw metric samples into indicator points per pod and per workload. Samples are added as
+ * they arrive; `flush` returns the points of every pod and workload that got new data since the
+ * last flush. A workload's point aggregates the latest values of its live pods, so pods replaced by
+ * a rollout hand over without the workload's series restarting.
+ */
+export class MetricIndicators {
+  private readonly pods = new Map<string, PodState>()
+  private readonly dirtyPods = new Set<string>()
+  private readonly maxPods: number
+  private readonly staleIntervals: number
+  /** Samples of pods beyond `maxPods`: the caller counts them. */
+  untracked = 0
+  /** Pod keys per workload key: who a workload's aggregate is made of. */
+  private readonly workloadPods = new Map<string, Set<string>>()
+  private sweptTs = 0
+  /** The newest sample time seen: the clock for forgetting pods (replays keep their own time). */
+  private latestTs = 0
+
+  constructor(options: MetricIndicatorsOptions = {}) {
+    this.maxPods = options.maxPods ?? 50_000
+    this.staleIntervals = options.staleIntervals ?? 3
+  }
+
+  get podCount(): number {
+    return this.pods.size
+  }
+
+  add(sample: MetricSample): void {
+    if (sample.pod === undefined) return
+    const family = familyOf(sample)
+    if (family === undefined) return
+    const podKey = `${sample.cluster}/${sample.namespace ?? ''}/${sample.pod}`
+    let pod = this.pods.get(podKey)
+    if (!pod) {
+      if (this.pods.size >= this.maxPods) {
+        this.untracked++
+        return
+      }
+      pod = {
+        cluster: sample.cluster,
+        pod: sample.pod,
+        parts: new Map(),
+        families: new Map(),
+        lastTs: sample.ts,
+        intervalMs: 0,
+        ...(sample.namespace !== undefined && { namespace: sample.namespace }),
+        ...(sample.workload !== undefined && { workload: sample.workload }),
+        ...(sample.node !== undefined && { node: sample.node }),
+        ...(sample.service !== undefined && { service: sample.service }),
+      }
+      this.pods.set(podKey, pod)
+      if (sample.workload) {
+        const workloadKey = `${sample.cluster}/${sample.namespace ?? ''}/${sample.workload.kind}/${sample.workload.name}`
+        pod.workloadKey = workloadKey
+        let members = this.workloadPods.get(workloadKey)
+        if (!members) this.workloadPods.set(workloadKey, (members = new Set()))
+        members.add(podKey)
+      }
+    }
+    if (sample.ts > this.latestTs) this.latestTs = sample.ts
+    if (sample.ts > pod.lastTs) {
+      pod.intervalMs = sample.ts - pod.lastTs
+      pod.lastTs = sample.ts
+    }
+    pod.service ??= sample.service
+    this.addPart(pod, family, partKey(sample), sample)
+    if (family === 'requests' && isServerError(sample.labels))
+      this.addPart(pod, 'errors', `errors:${partKey(sample)}`, sample)
+    this.dirtyPods.add(podKey)
+  }
+
+  private addPart(pod: PodState, family: Family, key: string, sample: MetricSample): void {
+    let part = pod.parts.get(key)
+    if (!part) {
+      part = { raw: sample.value, rawTs: sample.ts, value: undefined, increase: undefined }
+      pod.parts.set(key, part)
+      let keys = pod.families.get(family)
+      if (!keys) pod.families.set(family, (keys = new Set()))
+      keys.add(key)
+      if (!RATE_FAMILIES.has(family)) part.value = sample.value
+      return
+    }
+    if (!RATE_FAMILIES.has(family)) {
+      part.value = sample.value
+      part.rawTs = sample.ts
+      return
+    }
+    const seconds = (sample.ts - part.rawTs) / 1000
+    if (seconds <= 0) return
+    // A counter that went down was reset (a container restart): it counted up from zero since.
+    const increase = sample.value >= part.raw ? sample.value - part.raw : sample.value
+    part.increase = increase
+    part.value = increase / seconds
+    part.raw = sample.value
+    part.rawTs = sample.ts
+  }
+
+  /** Indicator points for what changed since the last flush: pods first, then their workloads. */
+  flush(): IndicatorPoint[] {
+    const points: IndicatorPoint[] = []
+    const workloads = new Set<string>()
+    for (const key of this.dirtyPods) {
+      const pod = this.pods.get(key)
+      if (!pod) continue
+      for (const [indicator, value] of this.values([pod]))
+        if (POD_INDICATORS.includes(indicator))
+          points.push(this.point(pod, indicator, value, pod.lastTs, true))
+      if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
+    }
+    this.dirtyPods.clear()
+    for (const workloadKey of workloads) {
+      const members = [...(this.workloadPods.get(workloadKey) ?? [])].map((k) => this.pods.get(k) as PodState)
+      const newest = Math.max(...members.map((p) => p.lastTs))
+      const live = members.filter((p) => !this.isGone(p, newest))
+      const first = live[0]
+      if (!first) continue
+      for (const [indicator, value] of this.values(live))
+        points.push(this.point(first, indicator, value, newest, false))
+    }
+    if (this.latestTs - this.sweptTs >= SWEEP_EVERY_MS) this.sweep()
+    return points
+  }
+
+  /** Forgets pods gone for good, so a cluster's churn does not pile up. */
+  private sweep(): void {
+    this.sweptTs = this.latestTs
+    for (const [key, pod] of this.pods) {
+      if (!this.isGone(pod, this.latestTs)) continue
+      this.pods.delete(key)
+      if (pod.workloadKey === undefined) continue
+      const members = this.workloadPods.get(pod.workloadKey)
+      members?.delete(key)
+      if (members?.size === 0) this.workloadPods.delete(pod.workloadKey)
+    }
+  }
+
+  /** Gone: silent for several of its own intervals (deleted, or replaced by a rollout). */
+  private isGone(pod: PodState, now: number): boolean {
+    const interval = pod.intervalMs > 0 ? pod.intervalMs : SWEEP_EVERY_MS
+    return now - pod.lastTs > this.staleIntervals * interval
+  }
+
+  private point(
+    pod: PodState,
+    indicator: IndicatorName,
+    value: number,
+    ts: number,
+    withPod: boolean,
+  ): IndicatorPoint {
+    return {
+      indicator,
+      ts,
+      value,
+      cluster: pod.cluster,
+      ...(pod.namespace !== undefined && { namespace: pod.namespace }),
+      ...(pod.workload !== undefined && { workload: pod.workload }),
+      ...(pod.service !== undefined && { service: pod.service }),
+      ...(withPod && { pod: pod.pod }),
+      ...(withPod && pod.node !== undefined && { node: pod.node }),
+    }
+  }
+
+  /** Indicator values over a set of pods: rates summed, ratios of sums, memory the worst pod's. */
+  private values(pods: readonly PodState[]): Array<[IndicatorName, number]> {
+    const sum = (family: Family, field?: 'increase'): number | undefined => total(pods, family, field)
+    const out: Array<[IndicatorName, number]> = []
+    const cpu = sum('cpu')
+    if (cpu !== undefined) out.push(['cpu_cores', cpu])
+    const throttled = sum('throttled')
+    if (throttled !== undefined) out.push(['cpu_throttled_per_s', throttled])
+    let worstRatio: number | undefined
+    let worstBytes: number | undefined
+    for (const pod of pods) {
+      const one = [pod]
+      const memory = total(one, 'memory')
+      if (memory === undefined) continue
+      worstBytes = Math.max(worstBytes ?? 0, memory)
+      const limit = total(one, 'limit')
+      if (limit !== undefined && limit > 0) worstRatio = Math.max(worstRatio ?? 0, memory / limit)
+    }
+    if (worstRatio !== undefined) out.push(['memory_limit_ratio', worstRatio])
+    else if (worstBytes !== undefined) out.push(['memory_bytes', worstBytes])
+    const rx = sum('rx')
+    if (rx !== undefined) out.push(['network_receive_bytes_per_s', rx])
+    const tx = sum('tx')
+    if (tx !== undefined) out.push(['network_transmit_bytes_per_s', tx])
+    const requests = sum('requests')
+    if (requests !== undefined) {
+      out.push(['request_rate', requests])
+      if (requests > 0) out.push(['error_ratio', (sum('errors') ?? 0) / requests])
+    }
+    const latencyCount = sum('latencyCount', 'increase')
+    const latencySum = sum('latencySum', 'increase')
+    if (latencyCount !== undefined && latencyCount > 0 && latencySum !== undefined)
+      out.push(['latency_seconds', latencySum / latencyCount])
+    return out
+  }
+}

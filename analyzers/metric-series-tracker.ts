@@ -1,0 +1,151 @@
+import type { Anomaly, EntityRef, Severity } from '../core/index.js'
+import { StreamingDetector } from './metric-detector.js'
+import { INDICATORS, type IndicatorPoint, type IndicatorSpec } from './metric-indicators.js'
+
+export interface MetricSeriesTrackerOptions {
+  /** Series tracked at most; points of further series are counted in `untracked`, not scored. */
+  maxSeries?: number
+  /** Detector score from which a significant deviation is an anomaly. */
+  threshold?: number
+  /** Points a series needs before it can alarm. */
+  warmupPoints?: number
+  /** A series silent this long (sample time) is forgotten. */
+  staleAfterMs?: number
+}
+
+interface SeriesState {
+  detector: StreamingDetector
+  firstTs: number
+  lastTs: number
+  /** Inside an anomaly episode: one anomaly per episode, not one per point. */
+  anomalous: boolean
+  calmPoints: number
+}
+
+/** Points in a row below threshold that end an episode. */
+const CALM_POINTS_TO_END = 5
+const SWEEP_EVERY_MS = 60_000
+
+/**
+ * One streaming detector per indicator series (pod or workload), and the rules that make a
+ * detector's score an anomaly: the score is high, the change is in the bad direction and large
+ * enough to matter for this indicator, and the series is not already in an episode.
+ */
+export class MetricSeriesTracker {
+  private readonly series = new Map<string, SeriesState>()
+  private readonly maxSeries: number
+  private readonly threshold: number
+  private readonly warmupPoints: number
+  private readonly staleAfterMs: number
+  private latestTs = 0
+  private sweptTs = 0
+  untracked = 0
+
+  constructor(options: MetricSeriesTrackerOptions = {}) {
+    this.maxSeries = options.maxSeries ?? 100_000
+    this.threshold = options.threshold ?? 0.999
+    this.warmupPoints = options.warmupPoints ?? 50
+    this.staleAfterMs = options.staleAfterMs ?? 30 * 60_000
+  }
+
+  get size(): number {
+    return this.series.size
+  }
+
+  observe(point: IndicatorPoint): Anomaly | undefined {
+    const entity = entityOf(point)
+    if (!entity) return undefined
+    const key = `${point.cluster}/${entity.namespace ?? ''}/${entity.kind}/${entity.name}/${point.indicator}`
+    const spec: IndicatorSpec = INDICATORS[point.indicator]
+    let state = this.series.get(key)
+    if (!state) {
+      if (this.series.size >= this.maxSeries) {
+        this.untracked++
+        return undefined
+      }
+      state = {
+        detector: new StreamingDetector({ direction: spec.direction, warmup: this.warmupPoints }),
+        firstTs: point.ts,
+        lastTs: point.ts - 1,
+        anomalous: false,
+        calmPoints: 0,
+      }
+      this.series.set(key, state)
+    }
+    if (point.ts <= state.lastTs) return undefined // a redelivery or an older point: already scored
+    const previousTs = state.lastTs
+    state.lastTs = point.ts
+    if (point.ts > this.latestTs) this.latestTs = point.ts
+    if (this.latestTs - this.sweptTs >= SWEEP_EVERY_MS) this.sweep()
+
+    const result = state.detector.update(point.value, point.ts)
+    const change = point.value - result.expected
+    const oriented = spec.direction === 'up' ? change : spec.direction === 'down' ? -change : Math.abs(change)
+    const significant =
+      oriented >= Math.max(spec.minAbsoluteChange, spec.minRelativeChange * Math.abs(result.expected))
+    if (!(significant && result.score >= this.threshold)) {
+      if (state.anomalous && ++state.calmPoints >= CALM_POINTS_TO_END) state.anomalous = false
+      return undefined
+    }
+    state.calmPoints = 0
+    if (state.anomalous) return undefined
+    state.anomalous = true
+
+    const relative = Math.abs(change) / Math.max(Math.abs(result.expected), 1e-9)
+    const severity: Severity = result.score >= 0.9999 && relative >= 1 ? 'critical' : 'warning'
+    const verb = change >= 0 ? 'rose' : 'dropped'
+    const where = `${entity.kind}/${entity.name}`
+    return {
+      ts: point.ts,
+      cluster: point.cluster,
+      ...(point.namespace !== undefined && { namespace: point.namespace }),
+      ...(point.workload !== undefined && { workload: point.workload }),
+      ...(point.pod !== undefined && { pod: point.pod }),
+      ...(point.node !== undefined && { node: point.node }),
+      ...(point.service !== undefined && { service: point.service }),
+      id: `metric:${key}:${point.ts}`,
+      entity,
+      signal: 'metric',
+      kind: result.kind,
+      score: result.score,
+      severity,
+      summary: `${point.indicator} of ${where} ${verb} to ${format(point.value)} ${spec.unit} (expected ${format(result.expected)})`,
+      attributes: {
+        indicator: point.indicator,
+        direction: spec.direction,
+        deviation: result.deviation.toFixed(1),
+      },
+      evidence: [
+        {
+          signal: 'metric',
+          ts: point.ts,
+          description: `${result.kind.replace('_', ' ')} of ${point.indicator}, ${result.deviation.toFixed(1)} spreads from its baseline`,
+          metric: point.indicator,
+          observed: point.value,
+          expected: result.expected,
+          baselineFromTs: state.firstTs,
+          baselineToTs: Math.max(previousTs, state.firstTs),
+        },
+      ],
+    }
+  }
+
+  private sweep(): void {
+    this.sweptTs = this.latestTs
+    for (const [key, state] of this.series)
+      if (this.latestTs - state.lastTs > this.staleAfterMs) this.series.delete(key)
+  }
+}
+
+function entityOf(point: IndicatorPoint): EntityRef | undefined {
+  const place = {
+    ...(point.namespace !== undefined && { namespace: point.namespace }),
+    cluster: point.cluster,
+  }
+  if (point.pod !== undefined) return { kind: 'Pod', name: point.pod, ...place }
+  if (point.workload) return { kind: point.workload.kind, name: point.workload.name, ...place }
+  return undefined
+}
+
+const format = (value: number): string =>
+  Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(2)

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest'
+import { MetricIndicators, type IndicatorPoint } from '../../../analyzers/index.js'
+import type { MetricSample } from '../../../core/index.js'
+
+const T0 = Date.parse('2026-11-01T00:00:00Z')
+const STEP = 10_000
+
+function sample(
+  pod: string,
+  name: string,
+  value: number,
+  step: number,
+  labels: Record<string, string> = {},
+): MetricSample {
+  const workload = pod.replace(/-[a-z0-9]+-[a-z0-9]+$/, '')
+  return {
+    ts: T0 + step * STEP,
+    cluster: 'c1',
+    namespace: 'shop',
+    pod,
+    workload: { kind: 'Deployment', name: workload },
+    name,
+    value,
+    labels: { namespace: 'shop', pod, ...labels },
+  }
+}
+
+const valueOf = (points: IndicatorPoint[], indicator: string, pod?: string): number | undefined =>
+  points.find((p) => p.indicator === indicator && p.pod === pod)?.value
+
+describe('metric indicators', () => {
+  it('turns counters into rates per second and survives a counter reset', () => {
+    const indicators = new MetricIndicators()
+    const pod = 'cart-6d4cf56db6-x7k2p'
+    indicators.add(sample(pod, 'container_cpu_usage_seconds_total', 100, 0, { container: 'cart' }))
+    expect(valueOf(indicators.flush(), 'cpu_cores', pod)).toBeUndefined() // one point is no rate
+    indicators.add(sample(pod, 'container_cpu_usage_seconds_total', 105, 1, { container: 'cart' }))
+    expect(valueOf(indicators.flush(), 'cpu_cores', pod)).toBeCloseTo(0.5)
+    // The container restarted: the counter starts again from zero and counted 2 s since.
+    indicators.add(sample(pod, 'container_cpu_usage_seconds_total', 2, 2, { container: 'cart' }))
+    expect(valueOf(indicators.flush(), 'cpu_cores', pod)).toBeCloseTo(0.2)
+  })
+
+  it('derives error ratio from status codes and mean latency from histogram sum and count', () => {
+    const indicators = new MetricIndicators()
+    const pod = 'checkout-7d9f8c6b5d-abcde'
+    const scrape = (step: number, ok: number, failed: number, sum: number, count: number) => {
+      indicators.add(sample(pod, 'http_requests_total', ok, step, { code: '200' }))
+      indicators.add(sample(pod, 'http_requests_total', failed, step, { code: '503' }))
+      indicators.add(sample(pod, 'http_request_duration_seconds_sum', sum, step))
+      indicators.add(sample(pod, 'http_request_duration_seconds_count', count, step))
+      return indicators.flush()
+    }
+    scrape(0, 1000, 10, 50, 1010)
+    const points = scrape(1, 1900, 110, 150, 2010)
+    expect(valueOf(points, 'error_ratio', pod)).toBeCloseTo(0.1) // 100 of 1000 new requests failed
+    expect(valueOf(points, 'latency_seconds', pod)).toBeCloseTo(0.1) // 100 s over 1000 requests
+    // Workload points aggregate the workload's pods; pod points carry the pod.
+    expect(points.find((p) => p.indicator === 'request_rate' && p.pod === undefined)).toMatchObject({
+      value: 100,
+      workload: { kind: 'Deployment', name: 'checkout' },
+    })
+  })
+
+  it('reports memory against the limit, the worst pod for the workload', () => {
+    const indicators = new MetricIndicators()
+    for (const [pod, used] of [
+      ['cart-6d4cf56db6-aaaaa', 100],
+      ['cart-6d4cf56db6-bbbbb', 300],
+    ] as const) {
+      indicators.add(sample(pod, 'container_memory_working_set_bytes', used, 0, { container: 'cart' }))
+      indicators.add(sample(pod, 'container_spec_memory_limit_bytes', 400, 0, { container: 'cart' }))
+    }
+    const points = indicators.flush()
+    expect(valueOf(points, 'memory_limit_ratio', 'cart-6d4cf56db6-aaaaa')).toBeCloseTo(0.25)
+    expect(valueOf(points, 'memory_limit_ratio')).toBeCloseTo(0.75)
+  })
+
+  it('keeps the workload series through a rollout: replaced pods leave its aggregate', () => {
+    const indicators = new MetricIndicators({ staleIntervals: 3 })
+    const requests = (pod: string, total: number, step: number) =>
+      indicators.add(sample(pod, 'http_requests_total', total, step, { code: '200' }))
+    let workloadRate: number | undefined
+    for (let step = 0; step < 5; step++) {
+      requests('web-6d4cf56db6-old01', step * 100, step)
+      workloadRate = valueOf(indicators.flush(), 'request_rate')
+    }
+    expect(workloadRate).toBeCloseTo(10)
+    // The old pod stops; the new one takes the traffic.
+    for (let step = 5; step < 12; step++) {
+      requests('web-7f8g9h2j4k-new01', (step - 5) * 200, step)
+      workloadRate = valueOf(indicators.flush(), 'request_rate')
+    }
+    expect(workloadRate).toBeCloseTo(20) // the new pod alone: the old one has gone stale
+  })
+
+  it('ignores series it does not derive indicators from, and counts pods over its limit', () => {
+    const indicators = new MetricIndicators({ maxPods: 1 })
+    indicators.add(sample('a-6d4cf56db6-aaaaa', 'go_goroutines', 10, 0))
+    expect(indicators.podCount).toBe(0)
+    indicators.add(
+      sample('a-6d4cf56db6-aaaaa', 'container_memory_working_set_bytes', 10, 0, { container: 'a' }),
+    )
+    indicators.add(
+      sample('b-6d4cf56db6-bbbbb', 'container_memory_working_set_bytes', 10, 0, { container: 'b' }),
+    )
+    expect(indicators.podCount).toBe(1)
+    expect(indicators.untracked).toBe(1)
+  })
+})
