@@ -12,7 +12,7 @@
  * back for a while: one incident, one alarm.
  */
 
-export type AnomalyKind = 'spike' | 'level_shift' | 'variance'
+export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast'
 /** Which way is bad: latency and errors going up, throughput going down, or either. */
 export type Direction = 'up' | 'down' | 'both'
 
@@ -68,6 +68,7 @@ function tail(z: number): number {
  */
 const LEVEL_SHIFT_WEIGHT = 0.8
 const VARIANCE_WEIGHT = 0.5
+const FORECAST_WEIGHT = 0.7
 const DAY_MS = 86_400_000
 /**
  * A daily profile has at most this many slots (5 minutes each): finer data shares slots, which
@@ -145,7 +146,13 @@ export class StreamingDetector {
     this.refractory = options.refractory ?? 100
   }
 
-  update(value: number, ts?: number): DetectorResult {
+  /**
+   * Scores `value`. `forecastDeviation`, when a learned model forecast this point, is the signed
+   * distance from its forecast in units of the model's usual error; it competes with the
+   * statistical views under the same calibration, so it adds what the model sees and nothing when
+   * the model is no better than the baselines.
+   */
+  update(value: number, ts?: number, forecastDeviation?: number): DetectorResult {
     this.seen++
     const spread = (s: EwStats): number => Math.max(s.deviation, Math.abs(s.mean) * 1e-3, 1e-9)
     if (ts !== undefined && this.profile === undefined) {
@@ -176,6 +183,8 @@ export class StreamingDetector {
       ['level_shift', oriented(shift) * LEVEL_SHIFT_WEIGHT],
       ['variance', Math.max(0, Math.log2(Math.max(varianceRatio, 1e-9))) * VARIANCE_WEIGHT],
     ]
+    if (forecastDeviation !== undefined)
+      candidates.push(['forecast', oriented(forecastDeviation) * FORECAST_WEIGHT])
     const [kind, raw] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a))
 
     // Likelihood: is the recent raw score unusual for this series?

@@ -125,7 +125,10 @@ export function buildCli(): Command {
     .requiredOption('-i, --input <file>', 'CSV with timestamp and value columns')
     .requiredOption('-o, --output <file>', 'where to write the scored CSV')
     .option('--direction <d>', 'which way is bad: up, down or both', 'both')
-    .action((flags: { input: string; output: string; direction?: string }) => runDetect(flags))
+    .option('--no-model', 'score without the learned forecaster (tfjs): faster, statistics only')
+    .action((flags: { input: string; output: string; direction?: string; model?: boolean }) =>
+      runDetect(flags),
+    )
   program
     .command('logs')
     .description('log tools')

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ARGUS_ERR_STOPPED: 'the component is stopping or stopped and accepts no more work',
   ARGUS_ERR_RETRY_EXHAUSTED: 'an operation kept failing until its retry budget ran out',
   ARGUS_ERR_TIMEOUT: 'an operation did not finish in time',
+  ARGUS_ERR_MODEL: 'a learned model could not be trained (too little history), saved or loaded',
   ARGUS_ERR_INTERNAL: 'a bug: an invariant did not hold',
 } as const
 

@@ -1,0 +1,6 @@
+export { loadTensorflow } from './tf-runtime.js'
+export type { Tensorflow, TensorflowRuntime } from './tf-runtime.js'
+export { WindowForecaster } from './window-forecaster.js'
+export type { ForecasterArtifacts, ForecasterMeta, TrainOptions } from './window-forecaster.js'
+export { ModelStore } from './model-store.js'
+export type { ModelStoreOptions, StoredModel } from './model-store.js'
