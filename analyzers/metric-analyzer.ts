@@ -10,6 +10,8 @@ import {
 } from '../core/index.js'
 import { MetricIndicators } from './metric-indicators.js'
 import { MetricSeriesTracker } from './metric-series-tracker.js'
+import { MODEL_FEATURES, WorkloadFeatureRows, workloadKeyOf } from './workload-features.js'
+import type { WorkloadModelScorer } from './workload-model-scorer.js'
 import { createStreamAnalyzer } from './stream-analyzer.js'
 
 export interface MetricAnalyzerOptions {
@@ -21,6 +23,8 @@ export interface MetricAnalyzerOptions {
   warmupPoints?: number
   /** Indicator series scored at most (memory bound); pods tracked at most is half of it. */
   maxSeries?: number
+  /** Learned workload models, when enabled: their forecasts are one more view for the detectors. */
+  scorer?: WorkloadModelScorer
 }
 
 /**
@@ -35,6 +39,7 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
     maxSeries,
     ...(options.warmupPoints !== undefined && { warmupPoints: options.warmupPoints }),
   })
+  const rows = new WorkloadFeatureRows()
   const logger = options.logger.child({ component: 'metrics-analyzer' })
   const tracked = gauge(
     options.metrics,
@@ -57,7 +62,26 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
       return []
     },
     flush: () => {
-      const found = indicators.flush().flatMap((point) => tracker.observe(point) ?? [])
+      const points = indicators.flush()
+      const deviations = new Map<string, Array<number | undefined>>()
+      if (options.scorer)
+        for (const row of rows.rows(points)) deviations.set(row.workloadKey, options.scorer.score(row))
+      const found = points.flatMap((point) => {
+        const feature = MODEL_FEATURES.indexOf(point.indicator)
+        const workload = point.pod === undefined ? point.workload : undefined
+        const deviation =
+          workload && feature >= 0
+            ? deviations.get(
+                workloadKeyOf({
+                  cluster: point.cluster,
+                  namespace: point.namespace ?? '',
+                  kind: workload.kind,
+                  name: workload.name,
+                }),
+              )?.[feature]
+            : undefined
+        return tracker.observe(point, deviation) ?? []
+      })
       tracked.set(tracker.size)
       const skipped = indicators.untracked + tracker.untracked
       if (skipped > counted) {

@@ -114,6 +114,17 @@ const LATENCY = /(_duration_seconds|_latency_seconds)_(sum|count)$/
 const SWEEP_EVERY_MS = 60_000
 const STATUS_LABELS = ['code', 'status', 'status_code', 'grpc_code']
 
+/** The raw metric names indicators are made of, and name patterns (RE2 and JavaScript alike): what history replays read. */
+export const INDICATOR_SOURCE_NAMES: readonly string[] = [
+  'container_cpu_usage_seconds_total',
+  'container_cpu_cfs_throttled_periods_total',
+  'container_memory_working_set_bytes',
+  'container_spec_memory_limit_bytes',
+  'container_network_receive_bytes_total',
+  'container_network_transmit_bytes_total',
+]
+export const INDICATOR_SOURCE_PATTERNS: readonly string[] = [HTTP_REQUESTS.source, LATENCY.source]
+
 /** Which family a raw sample feeds, if any: everything else is stored, not analysed here. */
 function familyOf(sample: MetricSample): Family | undefined {
   const name = sample.name

@@ -52,7 +52,8 @@ export class MetricSeriesTracker {
     return this.series.size
   }
 
-  observe(point: IndicatorPoint): Anomaly | undefined {
+  /** `forecastDeviation`: the point's distance from a learned model's forecast, when a model has one. */
+  observe(point: IndicatorPoint, forecastDeviation?: number): Anomaly | undefined {
     const entity = entityOf(point)
     if (!entity) return undefined
     const key = `${point.cluster}/${entity.namespace ?? ''}/${entity.kind}/${entity.name}/${point.indicator}`
@@ -78,7 +79,7 @@ export class MetricSeriesTracker {
     if (point.ts > this.latestTs) this.latestTs = point.ts
     if (this.latestTs - this.sweptTs >= SWEEP_EVERY_MS) this.sweep()
 
-    const result = state.detector.update(point.value, point.ts)
+    const result = state.detector.update(point.value, point.ts, forecastDeviation)
     const change = point.value - result.expected
     const oriented = spec.direction === 'up' ? change : spec.direction === 'down' ? -change : Math.abs(change)
     const significant =

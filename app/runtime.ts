@@ -30,7 +30,10 @@ import {
   createKubeAnalyzer,
   createLogAnalyzer,
   createMetricAnalyzer,
+  createWorkloadModelTrainer,
+  WorkloadModelScorer,
 } from '../analyzers/index.js'
+import { ModelStore, WindowForecaster, loadTensorflow } from '../models/index.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -93,7 +96,33 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     metrics,
   })
   const has = (role: Role): boolean => config.roles.includes(role)
-  const usesStorage = has('writer') || has('api')
+  // Learned workload models: scored wherever metrics are analysed; retrained where the stored
+  // history is at hand (this process writes it, or ClickHouse is a shared server).
+  const modelStore =
+    has('analyzer') && config.analyzer.modelRetrainIntervalMs > 0
+      ? new ModelStore({
+          dir: join(config.dataDir, 'models'),
+          tensorflow: async () => (await loadTensorflow()).tf,
+        })
+      : undefined
+  const modelScorer = modelStore ? new WorkloadModelScorer({ store: modelStore, logger }) : undefined
+  const modelTrainer =
+    modelStore && modelScorer && (has('writer') || config.clickhouse.url !== undefined)
+      ? createWorkloadModelTrainer({
+          store: modelStore,
+          scorer: modelScorer,
+          history: { workloadSamples: (query) => storage.metricHistory.workloadSamples(query) },
+          train: async (features, rows) =>
+            WindowForecaster.train((await loadTensorflow()).tf, features, rows, { window: 12, epochs: 30 }),
+          logger,
+          metrics,
+          intervalMs: config.analyzer.modelRetrainIntervalMs,
+          historyMs: config.analyzer.modelHistoryMs,
+          minRows: config.analyzer.modelMinRows,
+          maxWorkloads: config.analyzer.modelMaxWorkloads,
+        })
+      : undefined
+  const usesStorage = has('writer') || has('api') || modelTrainer !== undefined
   // Every log record gets its template id before it is published, so it is stored with it.
   const miner = new LogTemplateMiner()
   const intake = createRawIntake({
@@ -167,7 +196,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           metrics,
           warmupPoints: config.analyzer.metricWarmupPoints,
           maxSeries: config.analyzer.metricMaxSeries,
+          ...(modelScorer && { scorer: modelScorer }),
         }),
+        ...(modelTrainer ? [modelTrainer] : []),
       ]
     : []
   const kubeletScraper =

@@ -126,6 +126,14 @@ export const ConfigSchema = Type.Object(
         metricWarmupPoints: Type.Integer({ minimum: 1 }),
         /** Metric series (indicator per pod or workload) scored at most: the detectors' memory bound. */
         metricMaxSeries: PositiveInt,
+        /** How often workload models are retrained from stored history; 0 turns learned models off. */
+        modelRetrainIntervalMs: Type.Integer({ minimum: 0 }),
+        /** Stored history a training reads. */
+        modelHistoryMs: PositiveInt,
+        /** Indicator rows a workload needs before it gets a model. */
+        modelMinRows: Type.Integer({ minimum: 32 }),
+        /** Workloads trained per round at most (the most recently active first). */
+        modelMaxWorkloads: PositiveInt,
       },
       { additionalProperties: false },
     ),
@@ -164,7 +172,15 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   forward: { host: '127.0.0.1', port: 24224 },
   calico: { flowLogFiles: [] },
   prometheus: { targets: [], scrapeIntervalMs: 15_000 },
-  analyzer: { logWarmupRecords: 1_000, metricWarmupPoints: 50, metricMaxSeries: 100_000 },
+  analyzer: {
+    logWarmupRecords: 1_000,
+    metricWarmupPoints: 50,
+    metricMaxSeries: 100_000,
+    modelRetrainIntervalMs: 6 * 3_600_000,
+    modelHistoryMs: 24 * 3_600_000,
+    modelMinRows: 200,
+    modelMaxWorkloads: 500,
+  },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -205,6 +221,14 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_ANALYZER_LOG_WARMUP_RECORDS', path: 'analyzer.logWarmupRecords', type: 'integer' },
   { name: 'ARGUS_ANALYZER_METRIC_WARMUP_POINTS', path: 'analyzer.metricWarmupPoints', type: 'integer' },
   { name: 'ARGUS_ANALYZER_METRIC_MAX_SERIES', path: 'analyzer.metricMaxSeries', type: 'integer' },
+  {
+    name: 'ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS',
+    path: 'analyzer.modelRetrainIntervalMs',
+    type: 'integer',
+  },
+  { name: 'ARGUS_ANALYZER_MODEL_HISTORY_MS', path: 'analyzer.modelHistoryMs', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_MODEL_MIN_ROWS', path: 'analyzer.modelMinRows', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_MODEL_MAX_WORKLOADS', path: 'analyzer.modelMaxWorkloads', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },

@@ -13,6 +13,8 @@ export interface StoredModel {
 export interface ModelStoreOptions {
   /** Folder holding one folder per model name, one per version inside it. */
   dir: string
+  /** TensorFlow.js, loaded when a model is first read (loading it costs a moment and memory). */
+  tensorflow: () => Promise<Tensorflow>
   /** Versions kept per model; older ones are deleted after a save. */
   keepVersions?: number
 }
@@ -29,10 +31,7 @@ const NAME = /^[A-Za-z0-9._-]{1,200}$/
 export class ModelStore {
   private readonly keep: number
 
-  constructor(
-    private readonly tf: Tensorflow,
-    private readonly options: ModelStoreOptions,
-  ) {
+  constructor(private readonly options: ModelStoreOptions) {
     this.keep = options.keepVersions ?? 3
   }
 
@@ -79,7 +78,7 @@ export class ModelStore {
         weightsManifest: Array<{ weights: ForecasterArtifacts['weightSpecs'] }>
       }
       const weights = await readFile(join(dir, 'weights.bin'))
-      const forecaster = await WindowForecaster.fromArtifacts(this.tf, {
+      const forecaster = await WindowForecaster.fromArtifacts(await this.options.tensorflow(), {
         meta,
         topology: model.modelTopology,
         weightSpecs: model.weightsManifest.flatMap((m) => m.weights),

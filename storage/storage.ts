@@ -3,6 +3,7 @@ import { openClickHouse, type ClickHouseTarget, type StorageClientHandle } from 
 import { createLogRepository, type LogRepository } from './log-repository.js'
 import { createTopologyRepository, type TopologyRepository } from './topology-repository.js'
 import { createAnomalyRepository, type AnomalyRepository } from './anomaly-repository.js'
+import { createMetricRepository, type MetricRepository } from './metric-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -22,6 +23,7 @@ export interface Storage extends Component {
   readonly logs: LogRepository
   readonly topology: TopologyRepository
   readonly anomalies: AnomalyRepository
+  readonly metricHistory: MetricRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -35,6 +37,7 @@ export function createStorage(options: StorageOptions): Storage {
   let logs: LogRepository | undefined
   let topology: TopologyRepository | undefined
   let anomalies: AnomalyRepository | undefined
+  let metricHistory: MetricRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -60,6 +63,9 @@ export function createStorage(options: StorageOptions): Storage {
     get anomalies() {
       return started(anomalies)
     },
+    get metricHistory() {
+      return started(metricHistory)
+    },
     start() {
       starting ??= (async () => {
         handle = openClickHouse(options.target)
@@ -83,6 +89,7 @@ export function createStorage(options: StorageOptions): Storage {
         logs = createLogRepository(client, options.database)
         topology = createTopologyRepository(client, options.database)
         anomalies = createAnomalyRepository(client, options.database)
+        metricHistory = createMetricRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -109,6 +116,7 @@ export function createStorage(options: StorageOptions): Storage {
       logs = undefined
       topology = undefined
       anomalies = undefined
+      metricHistory = undefined
     },
   }
 }

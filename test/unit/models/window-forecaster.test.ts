@@ -44,7 +44,7 @@ describe('window forecaster', () => {
 describe('model store', () => {
   it('saves versions, reloads the newest with the same forecasts, and keeps only the last few', async () => {
     const { tf } = await loadTensorflow()
-    const store = new ModelStore(tf, { dir, keepVersions: 2 })
+    const store = new ModelStore({ dir, keepVersions: 2, tensorflow: async () => tf })
     const history = rows(300)
     const trained = await WindowForecaster.train(tf, ['rate', 'cpu'], history, { epochs: 5 })
     expect(await store.save('shop.checkout', trained)).toBe(1)
@@ -65,7 +65,7 @@ describe('model store', () => {
 
   it('says which model is broken rather than loading half of it', async () => {
     const { tf } = await loadTensorflow()
-    const store = new ModelStore(tf, { dir })
+    const store = new ModelStore({ dir, tensorflow: async () => tf })
     const trained = await WindowForecaster.train(
       tf,
       ['x'],
