@@ -7,10 +7,10 @@ import {
   errorMessage,
   type ArgusConfig,
 } from '../core/index.js'
-import { createRuntime } from './runtime.js'
-import { runDetect } from './detect-command.js'
-import { runLogsMine } from './logs-mine-command.js'
-import { runSimCommand, type SimFlags } from './sim-command.js'
+import type { SimFlags } from './sim-command.js'
+
+// Commands load their code when run: `argus detect` or `argus logs mine` in a loop over many files
+// should not pay for the service's storage, bus and Kubernetes clients each time.
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
 const EXIT_FAILURE = 1
@@ -44,6 +44,7 @@ function configFrom(flags: StartFlags): ArgusConfig {
 async function start(flags: StartFlags): Promise<void> {
   const config = configFrom(flags)
   const logger = createLogger({ level: config.log.level })
+  const { createRuntime } = await import('./runtime.js')
   const runtime = createRuntime(config, logger)
   let stopping = false
   const shutdown = (signal: string): void => {
@@ -116,7 +117,7 @@ export function buildCli(): Command {
     .option('--fault-duration <d>', 'how long it lasts (default: a third of the duration)')
     .option('--target <name>', 'service or node the fault hits (default: per scenario)')
     .option('-o, --output <file>', 'where to write the NDJSON, "-" for stdout', '-')
-    .action((flags: SimFlags) => runSimCommand(flags))
+    .action(async (flags: SimFlags) => (await import('./sim-command.js')).runSimCommand(flags))
   program
     .command('detect')
     .description(
@@ -127,7 +128,7 @@ export function buildCli(): Command {
     .option('--direction <d>', 'which way is bad: up, down or both', 'both')
     .option('--no-model', 'score without the learned forecaster (tfjs): faster, statistics only')
     .action((flags: { input: string; output: string; direction?: string; model?: boolean }) =>
-      runDetect(flags),
+      import('./detect-command.js').then(({ runDetect }) => runDetect(flags)),
     )
   program
     .command('logs')
@@ -137,7 +138,9 @@ export function buildCli(): Command {
       'mine log templates online: one message per line on stdin, "groupId<TAB>template" per line on stdout',
     )
     .option('--similarity <x>', 'share of tokens that must agree to join a template (0 to 1)')
-    .action((flags: { similarity?: string }) => runLogsMine(flags))
+    .action(async (flags: { similarity?: string }) =>
+      (await import('./logs-mine-command.js')).runLogsMine(flags),
+    )
   program
     .command('config')
     .description('print the effective configuration (secrets redacted) and exit; fails on an invalid one')
