@@ -130,6 +130,13 @@ export function buildCli(): Command {
     .action((flags: { input: string; output: string; direction?: string; model?: boolean }) =>
       import('./detect-command.js').then(({ runDetect }) => runDetect(flags)),
     )
+  const rca = program.command('rca').description('root-cause analysis')
+  rca
+    .command('offline')
+    .description(
+      'rank root causes for one exported case: JSON on stdin (call graph, target, normal and abnormal windows), {"rootCauses":[...]} on stdout',
+    )
+    .action(async () => (await import('./rca-offline-command.js')).runRcaOffline())
   program
     .command('logs')
     .description('log tools')
@@ -158,7 +165,7 @@ export async function main(argv: string[]): Promise<void> {
     const code = (error as { code?: string }).code
     if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0)
     if (typeof code === 'string' && code.startsWith('commander.')) process.exit(EXIT_USAGE)
-    if (isArgusError(error) && error.code === 'ARGUS_ERR_CONFIG') {
+    if (isArgusError(error) && (error.code === 'ARGUS_ERR_CONFIG' || error.code === 'ARGUS_ERR_BAD_INPUT')) {
       process.stderr.write(`argus: ${error.message}\n`)
       process.exit(EXIT_USAGE)
     }
