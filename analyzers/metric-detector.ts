@@ -69,6 +69,8 @@ function tail(z: number): number {
 const LEVEL_SHIFT_WEIGHT = 0.8
 const VARIANCE_WEIGHT = 0.5
 const FORECAST_WEIGHT = 0.7
+/** Points after which raw scores describe the series rather than its empty baselines. */
+const RAW_SETTLE_POINTS = 10
 const DAY_MS = 86_400_000
 /**
  * A daily profile has at most this many slots (5 minutes each): finer data shares slots, which
@@ -191,7 +193,9 @@ export class StreamingDetector {
     this.rawRecent.update(raw)
     const z = (this.rawRecent.mean - this.rawLongRun.mean) / Math.max(this.rawLongRun.deviation * 1.25, 1e-3)
     let score = this.seen > this.warmup && this.rawLongRun.n > this.warmup ? 1 - tail(z) : 0
-    this.rawLongRun.update(raw)
+    // The first points' raw scores measure baselines still forming (a spread of almost nothing), not
+    // the series: they would inflate the long-run spread for hundreds of points.
+    if (this.seen > RAW_SETTLE_POINTS) this.rawLongRun.update(raw)
 
     if (this.seen < this.quietUntil) score *= 0.5
     else if (score > 0.999) this.quietUntil = this.seen + this.refractory

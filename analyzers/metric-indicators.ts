@@ -32,7 +32,7 @@ export const INDICATORS = {
     unit: 'bytes/s',
   },
   request_rate: { direction: 'both', minAbsoluteChange: 0.5, minRelativeChange: 0.3, unit: 'requests/s' },
-  error_ratio: { direction: 'up', minAbsoluteChange: 0.01, minRelativeChange: 0.5, unit: 'of requests' },
+  error_ratio: { direction: 'up', minAbsoluteChange: 0.02, minRelativeChange: 0.5, unit: 'of requests' },
   latency_seconds: { direction: 'up', minAbsoluteChange: 0.005, minRelativeChange: 0.3, unit: 's' },
 } satisfies Record<string, IndicatorSpec>
 export type IndicatorName = keyof typeof INDICATORS
@@ -57,8 +57,16 @@ export interface IndicatorPoint {
   workload?: WorkloadRef
   /** Set for pod points; workload points aggregate the workload's live pods. */
   pod?: string
+  /** For error_ratio: requests and failed requests in the interval (a ratio of 2 in 14 is not 2,000 in 14,000). */
+  requests?: number
+  failures?: number
   node?: string
   service?: string
+}
+
+interface Counts {
+  requests: number
+  failures: number
 }
 
 type Family =
@@ -194,8 +202,9 @@ export interface MetricIndicatorsOptions {
 /**
  * Turns raw metric samples into indicator points per pod and per workload. Samples are added as
  * they arrive; `flush` returns the points of every pod and workload that got new data since the
- * last flush. A workload's point aggregates the latest values of its live pods, so pods replaced by
- * a rollout hand over without the workload's series restarting.
+ * last flush. A workload's point aggregates its live pods at one scrape time, once all of them
+ * have reported it, so pods replaced by a rollout hand over without the workload's series
+ * restarting.
  */
 export class MetricIndicators {
   private readonly pods = new Map<string, PodState>()
@@ -207,6 +216,14 @@ export class MetricIndicators {
   /** Pod keys per workload key: who a workload's aggregate is made of. */
   private readonly workloadPods = new Map<string, Set<string>>()
   private sweptTs = 0
+  /**
+   * Per workload, the scrape time being assembled: a workload's point waits until each of its live
+   * pods has reported that time (or a newer time arrives), so pods scraped on different nodes and
+   * delivered in different batches still make one complete point.
+   */
+  private readonly rounds = new Map<string, { ts: number; reported: Set<string>; emitted: boolean }>()
+  /** Workload points completed by the arrival of a newer round, for the next flush. */
+  private ready: IndicatorPoint[] = []
   /** The newest sample time seen: the clock for forgetting pods (replays keep their own time). */
   private latestTs = 0
 
@@ -257,10 +274,32 @@ export class MetricIndicators {
       pod.lastTs = sample.ts
     }
     pod.service ??= sample.service
+    if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, podKey, sample.ts)
     this.addPart(pod, family, partKey(sample), sample)
     if (family === 'requests' && isServerError(sample.labels))
       this.addPart(pod, 'errors', `errors:${partKey(sample)}`, sample)
     this.dirtyPods.add(podKey)
+  }
+
+  private joinRound(workloadKey: string, podKey: string, ts: number): void {
+    const round = this.rounds.get(workloadKey)
+    if (round && ts === round.ts) round.reported.add(podKey)
+    else if (!round || ts > round.ts) {
+      // A newer scrape: the one assembled so far is as complete as it gets (pods still hold its values).
+      if (round && !round.emitted) this.ready.push(...this.workloadPoints(workloadKey, round.ts))
+      this.rounds.set(workloadKey, { ts, reported: new Set([podKey]), emitted: false })
+    }
+  }
+
+  private workloadPoints(workloadKey: string, ts: number): IndicatorPoint[] {
+    const live = [...(this.workloadPods.get(workloadKey) ?? [])]
+      .map((k) => this.pods.get(k) as PodState)
+      .filter((p) => !this.isGone(p, ts))
+    const first = live[0]
+    if (!first) return []
+    return this.values(live).map(([indicator, value, counts]) =>
+      this.point(first, indicator, value, ts, false, counts),
+    )
   }
 
   private addPart(pod: PodState, family: Family, key: string, sample: MetricSample): void {
@@ -296,20 +335,23 @@ export class MetricIndicators {
     for (const key of this.dirtyPods) {
       const pod = this.pods.get(key)
       if (!pod) continue
-      for (const [indicator, value] of this.values([pod]))
+      for (const [indicator, value, counts] of this.values([pod]))
         if (POD_INDICATORS.includes(indicator))
-          points.push(this.point(pod, indicator, value, pod.lastTs, true))
+          points.push(this.point(pod, indicator, value, pod.lastTs, true, counts))
       if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
     }
     this.dirtyPods.clear()
+    points.push(...this.ready)
+    this.ready = []
     for (const workloadKey of workloads) {
-      const members = [...(this.workloadPods.get(workloadKey) ?? [])].map((k) => this.pods.get(k) as PodState)
-      const newest = Math.max(...members.map((p) => p.lastTs))
-      const live = members.filter((p) => !this.isGone(p, newest))
-      const first = live[0]
-      if (!first) continue
-      for (const [indicator, value] of this.values(live))
-        points.push(this.point(first, indicator, value, newest, false))
+      const round = this.rounds.get(workloadKey)
+      if (!round || round.emitted) continue
+      const expected = [...(this.workloadPods.get(workloadKey) ?? [])].filter(
+        (k) => !this.isGone(this.pods.get(k) as PodState, round.ts),
+      )
+      if (!expected.every((k) => round.reported.has(k))) continue
+      round.emitted = true
+      points.push(...this.workloadPoints(workloadKey, round.ts))
     }
     if (this.latestTs - this.sweptTs >= SWEEP_EVERY_MS) this.sweep()
     return points
@@ -324,7 +366,10 @@ export class MetricIndicators {
       if (pod.workloadKey === undefined) continue
       const members = this.workloadPods.get(pod.workloadKey)
       members?.delete(key)
-      if (members?.size === 0) this.workloadPods.delete(pod.workloadKey)
+      if (members?.size === 0) {
+        this.workloadPods.delete(pod.workloadKey)
+        this.rounds.delete(pod.workloadKey)
+      }
     }
   }
 
@@ -340,8 +385,10 @@ export class MetricIndicators {
     value: number,
     ts: number,
     withPod: boolean,
+    counts?: Counts,
   ): IndicatorPoint {
     return {
+      ...counts,
       indicator,
       ts,
       value,
@@ -355,9 +402,9 @@ export class MetricIndicators {
   }
 
   /** Indicator values over a set of pods: rates summed, ratios of sums, memory the worst pod's. */
-  private values(pods: readonly PodState[]): Array<[IndicatorName, number]> {
+  private values(pods: readonly PodState[]): Array<[IndicatorName, number, Counts?]> {
     const sum = (family: Family, field?: 'increase'): number | undefined => total(pods, family, field)
-    const out: Array<[IndicatorName, number]> = []
+    const out: Array<[IndicatorName, number, Counts?]> = []
     const cpu = sum('cpu')
     if (cpu !== undefined) out.push(['cpu_cores', cpu])
     const throttled = sum('throttled')
@@ -381,7 +428,12 @@ export class MetricIndicators {
     const requests = sum('requests')
     if (requests !== undefined) {
       out.push(['request_rate', requests])
-      if (requests > 0) out.push(['error_ratio', (sum('errors') ?? 0) / requests])
+      if (requests > 0)
+        out.push([
+          'error_ratio',
+          (sum('errors') ?? 0) / requests,
+          { requests: sum('requests', 'increase') ?? 0, failures: sum('errors', 'increase') ?? 0 },
+        ])
     }
     const latencyCount = sum('latencyCount', 'increase')
     const latencySum = sum('latencySum', 'increase')

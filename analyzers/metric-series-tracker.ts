@@ -20,8 +20,15 @@ interface SeriesState {
   /** Inside an anomaly episode: one anomaly per episode, not one per point. */
   anomalous: boolean
   calmPoints: number
+  /** For error ratios: requests and failures seen so far, the baseline failure rate. */
+  requests: number
+  failures: number
 }
 
+/** A score from which an indicator is unusual enough to count together with another of its entity. */
+const SUSPICIOUS = 0.9
+/** Failures alone make an anomaly only below this probability under the usual rate. */
+const ALONE = 0.99999
 /** Points in a row below threshold that end an episode. */
 const CALM_POINTS_TO_END = 5
 const SWEEP_EVERY_MS = 60_000
@@ -39,6 +46,8 @@ export class MetricSeriesTracker {
   private readonly staleAfterMs: number
   private latestTs = 0
   private sweptTs = 0
+  /** Per entity, the last indicator that was unusual but not enough alone. */
+  private readonly suspects = new Map<string, { ts: number; indicator: string; score: number }>()
   untracked = 0
 
   constructor(options: MetricSeriesTrackerOptions = {}) {
@@ -70,6 +79,8 @@ export class MetricSeriesTracker {
         lastTs: point.ts - 1,
         anomalous: false,
         calmPoints: 0,
+        requests: 0,
+        failures: 0,
       }
       this.series.set(key, state)
     }
@@ -80,10 +91,39 @@ export class MetricSeriesTracker {
     if (this.latestTs - this.sweptTs >= SWEEP_EVERY_MS) this.sweep()
 
     const result = state.detector.update(point.value, point.ts, forecastDeviation)
+    // Error ratios are counts: judge the failures against the usual failure rate for this many requests.
+    if (point.requests !== undefined && point.failures !== undefined) {
+      const usual = (state.failures + 1) / (state.requests + 100)
+      // Alone, failures must be very unlikely (many workloads, many intervals); together with another
+      // unusual indicator, less so (see below).
+      if (state.requests >= this.warmupPoints * 10) {
+        const surprise = binomialSurprise(point.failures, point.requests, usual)
+        // Counts decide: a ratio's own history says little when one failure moves it by a percent.
+        result.score = surprise >= ALONE ? surprise : Math.min(surprise, this.threshold - 1e-6)
+      } else result.score = 0
+      state.failures += point.failures
+      state.requests += point.requests
+    }
     const change = point.value - result.expected
     const oriented = spec.direction === 'up' ? change : spec.direction === 'down' ? -change : Math.abs(change)
     const significant =
       oriented >= Math.max(spec.minAbsoluteChange, spec.minRelativeChange * Math.abs(result.expected))
+    const entityKey = key.slice(0, key.length - point.indicator.length - 1)
+    let together: string | undefined
+    if (significant && result.score < this.threshold && result.score >= SUSPICIOUS) {
+      // Two indicators of one entity unusual at the same time are stronger evidence than either.
+      const other = this.suspects.get(entityKey)
+      if (other && other.ts === point.ts && other.indicator !== point.indicator) {
+        const p = (1 - result.score) * (1 - other.score)
+        const joint = 1 - p * (1 - Math.log(p))
+        if (joint >= this.threshold) {
+          together = other.indicator
+          result.score = joint
+        }
+      } else this.suspects.set(entityKey, { ts: point.ts, indicator: point.indicator, score: result.score })
+      if (this.suspects.size > this.maxSeries)
+        this.suspects.delete(this.suspects.keys().next().value as string)
+    }
     if (!(significant && result.score >= this.threshold)) {
       if (state.anomalous && ++state.calmPoints >= CALM_POINTS_TO_END) state.anomalous = false
       return undefined
@@ -110,7 +150,7 @@ export class MetricSeriesTracker {
       kind: result.kind,
       score: result.score,
       severity,
-      summary: `${point.indicator} of ${where} ${verb} to ${format(point.value)} ${spec.unit} (expected ${format(result.expected)})`,
+      summary: `${point.indicator} of ${where} ${verb} to ${format(point.value)} ${spec.unit} (expected ${format(result.expected)})${together ? `, together with ${together}` : ''}`,
       attributes: {
         indicator: point.indicator,
         direction: spec.direction,
@@ -136,6 +176,37 @@ export class MetricSeriesTracker {
     for (const [key, state] of this.series)
       if (this.latestTs - state.lastTs > this.staleAfterMs) this.series.delete(key)
   }
+}
+
+/**
+ * 1 - P(X >= failures) for X ~ Binomial(requests, rate): how surprising this many failures are.
+ * Exact in log space up to 2,000 requests, a normal approximation above.
+ */
+export function binomialSurprise(failures: number, requests: number, rate: number): number {
+  const n = Math.round(requests)
+  const k = Math.round(failures)
+  if (k <= 0 || n <= 0) return 0
+  if (k > n) return 1
+  if (n > 2_000) {
+    const mean = n * rate
+    const sd = Math.sqrt(n * rate * (1 - rate)) || 1e-9
+    const z = (k - 0.5 - mean) / sd
+    return z <= 0 ? 0 : 1 - 0.5 * Math.exp(-0.717 * z - 0.416 * z * z)
+  }
+  let logTerm = logChoose(n, k) + k * Math.log(rate) + (n - k) * Math.log1p(-rate)
+  let tail = 0
+  for (let j = k; j <= n; j++) {
+    tail += Math.exp(logTerm)
+    logTerm += Math.log((n - j) / (j + 1)) + Math.log(rate) - Math.log1p(-rate)
+    if (logTerm < -50 && j > n * rate) break
+  }
+  return Math.max(0, Math.min(1, 1 - tail))
+}
+
+function logChoose(n: number, k: number): number {
+  let sum = 0
+  for (let i = 1; i <= k; i++) sum += Math.log(n - k + i) - Math.log(i)
+  return sum
 }
 
 function entityOf(point: IndicatorPoint): EntityRef | undefined {
