@@ -32,3 +32,19 @@ export { WorkloadModelScorer } from './workload-model-scorer.js'
 export type { WorkloadModelScorerOptions } from './workload-model-scorer.js'
 export { createWorkloadModelTrainer } from './workload-model-trainer.js'
 export type { WorkloadModelTrainer, WorkloadModelTrainerOptions } from './workload-model-trainer.js'
+export { ServiceGraph, serviceNode } from './service-graph.js'
+export type { ServiceGraphOptions, ServiceNode } from './service-graph.js'
+export { rankIncidentRootCauses } from './incident-root-cause.js'
+export type { IncidentRankingInput, IncidentRankingOptions, RankedRootCause } from './incident-root-cause.js'
+export { IncidentCorrelator } from './incident-correlator.js'
+export type { CorrelationOutput, IncidentCorrelatorOptions } from './incident-correlator.js'
+export { createIncidentAnalyzer } from './incident-analyzer.js'
+export type { IncidentAnalyzerOptions } from './incident-analyzer.js'
+export { rankWindowRootCauses } from './window-root-cause.js'
+export type {
+  Symptom,
+  WindowCause,
+  WindowRankInput,
+  WindowRankOptions,
+  WindowSeries,
+} from './window-root-cause.js'

@@ -60,6 +60,8 @@ export interface IndicatorPoint {
   /** For error_ratio: requests and failed requests in the interval (a ratio of 2 in 14 is not 2,000 in 14,000). */
   requests?: number
   failures?: number
+  /** For pod points: live pods in its workload (one hot pod of ten is the pod's problem). */
+  workloadPods?: number
   node?: string
   service?: string
 }
@@ -336,8 +338,14 @@ export class MetricIndicators {
       const pod = this.pods.get(key)
       if (!pod) continue
       for (const [indicator, value, counts] of this.values([pod]))
-        if (POD_INDICATORS.includes(indicator))
-          points.push(this.point(pod, indicator, value, pod.lastTs, true, counts))
+        if (POD_INDICATORS.includes(indicator)) {
+          const point = this.point(pod, indicator, value, pod.lastTs, true, counts)
+          if (pod.workloadKey !== undefined)
+            point.workloadPods = [...(this.workloadPods.get(pod.workloadKey) ?? [])].filter(
+              (k) => !this.isGone(this.pods.get(k) as PodState, pod.lastTs),
+            ).length
+          points.push(point)
+        }
       if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
     }
     this.dirtyPods.clear()

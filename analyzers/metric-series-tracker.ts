@@ -154,7 +154,9 @@ export class MetricSeriesTracker {
       attributes: {
         indicator: point.indicator,
         direction: spec.direction,
+        movement: change >= 0 ? 'up' : 'down',
         deviation: result.deviation.toFixed(1),
+        ...(point.workloadPods !== undefined && { workloadPods: String(point.workloadPods) }),
       },
       evidence: [
         {

@@ -31,6 +31,7 @@ import {
   createLogAnalyzer,
   createMetricAnalyzer,
   createWorkloadModelTrainer,
+  createIncidentAnalyzer,
   WorkloadModelScorer,
 } from '../analyzers/index.js'
 import { ModelStore, WindowForecaster, loadTensorflow } from '../models/index.js'
@@ -199,6 +200,13 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           ...(modelScorer && { scorer: modelScorer }),
         }),
         ...(modelTrainer ? [modelTrainer] : []),
+        createIncidentAnalyzer({
+          bus,
+          logger,
+          metrics,
+          windowMs: config.analyzer.incidentWindowMs,
+          quietMs: config.analyzer.incidentQuietMs,
+        }),
       ]
     : []
   const kubeletScraper =

@@ -134,6 +134,10 @@ export const ConfigSchema = Type.Object(
         modelMinRows: Type.Integer({ minimum: 32 }),
         /** Workloads trained per round at most (the most recently active first). */
         modelMaxWorkloads: PositiveInt,
+        /** An anomaly joins an open incident it relates to when at most this much later than its last one. */
+        incidentWindowMs: PositiveInt,
+        /** An incident with no new anomaly for this long is resolved. */
+        incidentQuietMs: PositiveInt,
       },
       { additionalProperties: false },
     ),
@@ -180,6 +184,8 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     modelHistoryMs: 24 * 3_600_000,
     modelMinRows: 200,
     modelMaxWorkloads: 500,
+    incidentWindowMs: 10 * 60_000,
+    incidentQuietMs: 15 * 60_000,
   },
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
@@ -229,6 +235,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_ANALYZER_MODEL_HISTORY_MS', path: 'analyzer.modelHistoryMs', type: 'integer' },
   { name: 'ARGUS_ANALYZER_MODEL_MIN_ROWS', path: 'analyzer.modelMinRows', type: 'integer' },
   { name: 'ARGUS_ANALYZER_MODEL_MAX_WORKLOADS', path: 'analyzer.modelMaxWorkloads', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_INCIDENT_WINDOW_MS', path: 'analyzer.incidentWindowMs', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_INCIDENT_QUIET_MS', path: 'analyzer.incidentQuietMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },

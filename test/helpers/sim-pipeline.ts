@@ -2,10 +2,11 @@ import {
   createFlowAnalyzer,
   createKubeAnalyzer,
   createLogAnalyzer,
+  createIncidentAnalyzer,
   createMetricAnalyzer,
 } from '../../analyzers/index.js'
 import { createSimFeed } from '../../app/sim-feed.js'
-import { TOPICS, type Anomaly, type Component } from '../../core/index.js'
+import { TOPICS, type Anomaly, type Component, type Incident, type RootCause } from '../../core/index.js'
 import { createScenario, type FaultKind, type GroundTruth } from '../../sim/index.js'
 import { intakeHarness } from './intake-harness.js'
 import { quietLogger } from './quiet-logger.js'
@@ -13,6 +14,9 @@ import { quietLogger } from './quiet-logger.js'
 export interface SimRun {
   truth: GroundTruth | undefined
   anomalies: Anomaly[]
+  /** Every incident version published, and every root-cause entry, in order. */
+  incidents: Incident[]
+  rootCauses: RootCause[]
   stepMs: number
 }
 
@@ -36,9 +40,12 @@ export async function runScenarioThroughAnalyzers(options: {
     createLogAnalyzer({ bus: harness.bus, logger, metrics: harness.metrics, warmupRecords: 200 }),
     createFlowAnalyzer({ bus: harness.bus, logger, metrics: harness.metrics }),
     createMetricAnalyzer({ bus: harness.bus, logger, metrics: harness.metrics, warmupPoints: 30 }),
+    createIncidentAnalyzer({ bus: harness.bus, logger, metrics: harness.metrics, tickMs: 60_000 }),
   ]
   try {
     const anomalies = await harness.collect<Anomaly>(TOPICS.anomalies)
+    const incidents = await harness.collect<Incident>(TOPICS.incidents)
+    const rootCauses = await harness.collect<RootCause>(TOPICS.rootCauses)
     for (const analyzer of analyzers) await analyzer.start()
     const startTs = Date.now() - options.steps * stepMs
     const scenario = createScenario({
@@ -55,7 +62,9 @@ export async function runScenarioThroughAnalyzers(options: {
       await feed(tick)
       await harness.bus.drain(10_000)
     }
-    return { truth: scenario.truth, anomalies, stepMs }
+    // Anomalies reach the incident analyzer after their analyzers publish them: let that settle too.
+    await harness.bus.drain(10_000)
+    return { truth: scenario.truth, anomalies, incidents, rootCauses, stepMs }
   } finally {
     for (const analyzer of analyzers) await analyzer.stop()
     await harness.stop()

@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto'
+import type { Anomaly, EntityRef, Incident, ResourceChange, RootCause, Severity } from '../core/index.js'
+import {
+  rankIncidentRootCauses,
+  type IncidentRankingOptions,
+  type RankedRootCause,
+} from './incident-root-cause.js'
+import { serviceNode, type ServiceGraph, type ServiceNode } from './service-graph.js'
+
+export interface IncidentCorrelatorOptions {
+  /** An anomaly joins an incident whose last anomaly is at most this much older (default 10 min). */
+  windowMs?: number
+  /** An incident with no new anomaly for this long is resolved (default 15 min). */
+  quietMs?: number
+  /** Graph distance (calls, either way) within which services are related (default 2). */
+  hops?: number
+  /** Open incidents at most; beyond, the oldest is resolved early (counted in `forcedResolutions`). */
+  maxOpen?: number
+  /** Anomalies kept per incident for ranking (the rest are counted, not kept). */
+  maxAnomaliesPerIncident?: number
+  /** Changes remembered for change correlation. */
+  maxChanges?: number
+  ranking?: IncidentRankingOptions
+}
+
+interface OpenIncident {
+  incident: Incident
+  anomalies: Anomaly[]
+  lastTs: number
+  nodes: Set<ServiceNode>
+  entityKeys: Set<string>
+  hosts: Set<string>
+  changed: boolean
+  ranking: RankedRootCause[]
+}
+
+export interface CorrelationOutput {
+  incidents: Incident[]
+  rootCauses: RootCause[]
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, critical: 2 }
+const REMEMBERED_ANOMALIES = 100_000
+
+/**
+ * Groups anomalies into incidents: an anomaly joins an open incident when it is close in time and
+ * related to it (the same entity, workload or node, or services within a couple of calls on the
+ * service graph); otherwise it opens one. A repeated anomaly id (a redelivery) is ignored, and a
+ * flapping entity keeps adding to its open incident instead of opening new ones. Each change to an
+ * incident gives a new version with a fresh root-cause ranking; a quiet incident is resolved.
+ * Time is the anomalies' own, advanced by the caller's clock between them.
+ */
+export class IncidentCorrelator {
+  private readonly open = new Map<string, OpenIncident>()
+  private readonly seen = new Set<string>()
+  private readonly changes: ResourceChange[] = []
+  private readonly windowMs: number
+  private readonly quietMs: number
+  private readonly hops: number
+  private readonly maxOpen: number
+  private readonly maxAnomalies: number
+  private readonly maxChanges: number
+  forcedResolutions = 0
+
+  constructor(
+    private readonly graph: ServiceGraph,
+    private readonly options: IncidentCorrelatorOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? 10 * 60_000
+    this.quietMs = options.quietMs ?? 15 * 60_000
+    this.hops = options.hops ?? 2
+    this.maxOpen = options.maxOpen ?? 1_000
+    this.maxAnomalies = options.maxAnomaliesPerIncident ?? 500
+    this.maxChanges = options.maxChanges ?? 10_000
+  }
+
+  get openCount(): number {
+    return this.open.size
+  }
+
+  observeChange(change: ResourceChange): void {
+    this.changes.push(change)
+    if (this.changes.length > this.maxChanges) this.changes.splice(0, this.changes.length - this.maxChanges)
+    // A change just before an open incident's anomalies may be its cause: rank again.
+    for (const state of this.open.values())
+      if (change.ts <= state.incident.openedAt + 60_000 && change.ts >= state.incident.openedAt - 15 * 60_000)
+        state.changed = true
+  }
+
+  observeAnomaly(anomaly: Anomaly): void {
+    if (this.seen.has(anomaly.id)) return
+    this.seen.add(anomaly.id)
+    if (this.seen.size > REMEMBERED_ANOMALIES) this.seen.delete(this.seen.values().next().value as string)
+    const facets = facetsOf(anomaly)
+    const state = [...this.open.values()].find(
+      (s) =>
+        s.incident.cluster === anomaly.cluster &&
+        anomaly.ts <= s.lastTs + this.windowMs &&
+        this.related(s, facets),
+    )
+    if (state) {
+      if (state.anomalies.length < this.maxAnomalies) state.anomalies.push(anomaly)
+      state.lastTs = Math.max(state.lastTs, anomaly.ts)
+      state.incident.openedAt = Math.min(state.incident.openedAt, anomaly.ts)
+      state.incident.anomalyIds.push(anomaly.id)
+      if (SEVERITY_ORDER[anomaly.severity] > SEVERITY_ORDER[state.incident.severity])
+        state.incident.severity = anomaly.severity
+      const key = entityKey(anomaly.entity)
+      if (!state.entityKeys.has(key)) state.incident.entities.push(anomaly.entity)
+      merge(state, facets)
+      state.changed = true
+      return
+    }
+    if (this.open.size >= this.maxOpen) {
+      const oldest = [...this.open.values()].sort((a, b) => a.lastTs - b.lastTs)[0] as OpenIncident
+      this.resolve(oldest, oldest.lastTs)
+      this.forcedResolutions++
+    }
+    const id = `inc-${createHash('sha256').update(`${anomaly.cluster}\u0000${anomaly.id}`).digest('hex').slice(0, 16)}`
+    const opened: OpenIncident = {
+      incident: {
+        ts: anomaly.ts,
+        cluster: anomaly.cluster,
+        ...(anomaly.namespace !== undefined && { namespace: anomaly.namespace }),
+        id,
+        status: 'open',
+        severity: anomaly.severity,
+        title: anomaly.summary,
+        openedAt: anomaly.ts,
+        anomalyIds: [anomaly.id],
+        entities: [anomaly.entity],
+        version: 0,
+      },
+      anomalies: [anomaly],
+      lastTs: anomaly.ts,
+      nodes: new Set(),
+      entityKeys: new Set(),
+      hosts: new Set(),
+      changed: true,
+      ranking: [],
+    }
+    merge(opened, facets)
+    this.open.set(id, opened)
+  }
+
+  /**
+   * Incidents changed since the last call, as new versions with their rankings, and incidents
+   * quiet since `now - quietMs`, resolved.
+   */
+  flush(now: number): CorrelationOutput {
+    const out: CorrelationOutput = { incidents: [], rootCauses: [] }
+    for (const state of [...this.open.values()]) {
+      if (state.changed) {
+        state.ranking = rankIncidentRootCauses(
+          { anomalies: state.anomalies, changes: this.changes, graph: this.graph },
+          this.options.ranking,
+        )
+        const top = state.ranking[0]
+        state.incident.title = top
+          ? `${top.entity.kind}/${top.entity.name}: ${summary(state)}`
+          : `${summary(state)} (cause unclear: evidence too weak to rank)`
+        this.emit(state, now, out)
+      }
+      if (now - state.lastTs >= this.quietMs) {
+        this.resolve(state, now)
+        this.emit(state, now, out)
+      }
+    }
+    return out
+  }
+
+  private resolve(state: OpenIncident, now: number): void {
+    state.incident.status = 'resolved'
+    state.incident.resolvedAt = Math.max(state.lastTs, Math.min(now, state.lastTs + this.quietMs))
+    this.open.delete(state.incident.id)
+  }
+
+  private emit(state: OpenIncident, now: number, out: CorrelationOutput): void {
+    state.changed = false
+    state.incident.version++
+    state.incident.ts = now
+    out.incidents.push(structuredClone(state.incident))
+    if (state.incident.status === 'resolved') return
+    state.ranking.forEach((cause, i) =>
+      out.rootCauses.push({
+        ts: now,
+        cluster: state.incident.cluster,
+        ...(state.incident.namespace !== undefined && { namespace: state.incident.namespace }),
+        incidentId: state.incident.id,
+        rank: i + 1,
+        entity: cause.entity,
+        score: cause.score,
+        explanation: cause.explanation,
+        evidence: cause.evidence,
+      }),
+    )
+  }
+
+  private related(state: OpenIncident, facets: Facets): boolean {
+    if (facets.entityKeys.some((k) => state.entityKeys.has(k))) return true
+    if (facets.hosts.some((h) => state.hosts.has(h))) return true
+    for (const node of facets.nodes) {
+      if (state.nodes.has(node)) return true
+      for (const other of state.nodes) if (this.graph.near(node, other, this.hops)) return true
+    }
+    return false
+  }
+}
+
+interface Facets {
+  nodes: ServiceNode[]
+  entityKeys: string[]
+  hosts: string[]
+}
+
+const entityKey = (e: EntityRef): string => `${e.kind}/${e.namespace ?? ''}/${e.name}`
+
+/** What an anomaly can relate by: its entity, its workload or service (a graph node), its host. */
+function facetsOf(a: Anomaly): Facets {
+  const nodes: ServiceNode[] = []
+  if (a.workload) nodes.push(serviceNode(a.namespace, a.workload.name))
+  if (a.service) nodes.push(serviceNode(a.namespace, a.service))
+  if (a.entity.kind !== 'Pod' && a.entity.kind !== 'Node')
+    nodes.push(serviceNode(a.entity.namespace ?? a.namespace, a.entity.name))
+  const hosts: string[] = []
+  if (a.node) hosts.push(a.node)
+  if (a.entity.kind === 'Node') hosts.push(a.entity.name)
+  return { nodes: [...new Set(nodes)], entityKeys: [entityKey(a.entity)], hosts }
+}
+
+function merge(state: OpenIncident, facets: Facets): void {
+  for (const n of facets.nodes) state.nodes.add(n)
+  for (const k of facets.entityKeys) state.entityKeys.add(k)
+  for (const h of facets.hosts) state.hosts.add(h)
+}
+
+function summary(state: OpenIncident): string {
+  const kinds = [...new Set(state.anomalies.map((a) => a.kind.replace(/_/g, ' ')))]
+  const entities = state.incident.entities.length
+  return `${kinds.slice(0, 3).join(', ')}${kinds.length > 3 ? ', ...' : ''} on ${entities} entit${entities === 1 ? 'y' : 'ies'}`
+}

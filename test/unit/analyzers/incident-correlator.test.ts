@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { IncidentCorrelator, ServiceGraph } from '../../../analyzers/index.js'
+import type { Anomaly, ResourceChange } from '../../../core/index.js'
+
+const T0 = Date.parse('2026-11-01T10:00:00Z')
+const MIN = 60_000
+
+function anomaly(id: string, workload: string, minute: number, extra: Partial<Anomaly> = {}): Anomaly {
+  return {
+    ts: T0 + minute * MIN,
+    cluster: 'c1',
+    namespace: 'shop',
+    workload: { kind: 'Deployment', name: workload },
+    id,
+    entity: { kind: 'Deployment', name: workload, namespace: 'shop', cluster: 'c1' },
+    signal: 'metric',
+    kind: 'spike',
+    score: 1,
+    severity: 'warning',
+    summary: `latency_seconds of Deployment/${workload} rose`,
+    evidence: [{ signal: 'metric', ts: T0 + minute * MIN, description: 'latency up' }],
+    ...extra,
+  }
+}
+
+function shopGraph(): ServiceGraph {
+  const graph = new ServiceGraph()
+  graph.addCall('shop/frontend', 'shop/checkout')
+  graph.addCall('shop/checkout', 'shop/payment')
+  return graph
+}
+
+describe('incident correlator', () => {
+  it('groups related anomalies into one incident and ranks the deepest anomalous dependency first', () => {
+    const correlator = new IncidentCorrelator(shopGraph())
+    correlator.observeAnomaly(anomaly('a1', 'payment', 0))
+    correlator.observeAnomaly(anomaly('a2', 'checkout', 0.5))
+    correlator.observeAnomaly(anomaly('a3', 'frontend', 1))
+    correlator.observeAnomaly(anomaly('a3', 'frontend', 1)) // a redelivery
+    const { incidents, rootCauses } = correlator.flush(T0 + 2 * MIN)
+    expect(incidents).toHaveLength(1)
+    expect(incidents[0]).toMatchObject({ status: 'open', version: 1, anomalyIds: ['a1', 'a2', 'a3'] })
+    expect(rootCauses.map((r) => [r.rank, r.entity.name])).toEqual([
+      [1, 'payment'],
+      [2, 'checkout'],
+      [3, 'frontend'],
+    ])
+    expect(incidents[0]?.title).toMatch(/^Deployment\/payment: /)
+  })
+
+  it('keeps unrelated anomalies apart and resolves a quiet incident', () => {
+    const correlator = new IncidentCorrelator(shopGraph(), { quietMs: 5 * MIN })
+    correlator.observeAnomaly(anomaly('a1', 'payment', 0))
+    correlator.observeAnomaly(anomaly('b1', 'reporting', 1))
+    const opened = correlator.flush(T0 + 2 * MIN).incidents
+    expect(opened.map((i) => i.status)).toEqual(['open', 'open'])
+    const later = correlator.flush(T0 + 10 * MIN).incidents
+    expect(later.map((i) => [i.status, i.version])).toEqual([
+      ['resolved', 2],
+      ['resolved', 2],
+    ])
+    expect(correlator.openCount).toBe(0)
+  })
+
+  it('names a change made just before onset as the cause of the workloads it concerns', () => {
+    const correlator = new IncidentCorrelator(shopGraph())
+    const change: ResourceChange = {
+      ts: T0 - 30_000,
+      cluster: 'c1',
+      namespace: 'shop',
+      changeKind: 'config',
+      resource: { kind: 'ConfigMap', name: 'payment-config', namespace: 'shop' },
+      diff: [{ path: 'data.POOL_SIZE', from: '20', to: '0' }],
+    }
+    correlator.observeChange(change)
+    correlator.observeAnomaly(
+      anomaly('a1', 'payment', 0, { signal: 'event', kind: 'crash_loop', severity: 'critical' }),
+    )
+    const { rootCauses } = correlator.flush(T0 + MIN)
+    expect(rootCauses[0]?.entity).toEqual({ kind: 'ConfigMap', name: 'payment-config', namespace: 'shop' })
+    expect(rootCauses[0]?.explanation).toMatch(
+      /was changed \(config\) 30 s before the first anomaly; payment went wrong/,
+    )
+    expect(rootCauses[0]?.evidence[0]?.description).toContain('data.POOL_SIZE: 20 -> 0')
+  })
+
+  it('says nothing ranks when the evidence is weak', () => {
+    const correlator = new IncidentCorrelator(shopGraph())
+    correlator.observeAnomaly(anomaly('w1', 'payment', 0, { score: 0.6, severity: 'info' }))
+    const { incidents, rootCauses } = correlator.flush(T0 + MIN)
+    expect(rootCauses).toEqual([])
+    expect(incidents[0]?.title).toMatch(/cause unclear/)
+  })
+})
