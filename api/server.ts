@@ -6,13 +6,20 @@ import Fastify, {
 } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { Logger, Registry } from '../core/index.js'
-import type { AnomalyRepository, LogRepository, SignalCounts, TopologyRepository } from '../storage/index.js'
+import type {
+  AnomalyRepository,
+  IncidentRepository,
+  LogRepository,
+  SignalCounts,
+  TopologyRepository,
+} from '../storage/index.js'
 import { createErrorHandler } from './error-handler.js'
 import { healthRoutes, type ReadinessCheck } from './routes/health.js'
 import { logRoutes } from './routes/logs.js'
 import { signalRoutes } from './routes/signals.js'
 import { topologyRoutes } from './routes/topology.js'
 import { anomalyRoutes } from './routes/anomalies.js'
+import { incidentRoutes } from './routes/incidents.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -25,6 +32,7 @@ export interface ApiServerOptions {
   countSignals?: (range: { fromTs: number; toTs: number }) => Promise<SignalCounts>
   topology?: () => TopologyRepository
   anomalies?: () => AnomalyRepository
+  incidents?: () => IncidentRepository
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -66,6 +74,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   if (options.countSignals) await app.register(signalRoutes({ countSignals: options.countSignals }))
   if (options.topology) await app.register(topologyRoutes({ topology: options.topology }))
   if (options.anomalies) await app.register(anomalyRoutes({ anomalies: options.anomalies }))
+  if (options.incidents) await app.register(incidentRoutes({ incidents: options.incidents }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }

@@ -293,6 +293,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           countSignals: (range) => storage.countSignals(range),
           topology: () => storage.topology,
           anomalies: () => storage.anomalies,
+          incidents: () => storage.incidents,
         }),
         plugins: has('collector')
           ? [
@@ -310,9 +311,11 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       })
       url = await server.listen({ host: config.http.host, port: config.http.port })
       if (demo) {
-        const every = Math.round(config.sim.faultIntervalMs / 60_000)
+        const interval = config.sim.faultIntervalMs
+        const every =
+          interval >= 60_000 ? `${Math.round(interval / 60_000)} min` : `${Math.round(interval / 1000)} s`
         logger.warn(
-          `no Kubernetes cluster configured: running on a SIMULATED cluster (a 12-service shop on 4 nodes) in demo mode; a fault is injected every ${every} min. Set ARGUS_SIM=off to turn it off.`,
+          `no Kubernetes cluster configured: running on a SIMULATED cluster (a 12-service shop on 4 nodes) in demo mode; a fault is injected every ${every}. Set ARGUS_SIM=off to turn it off.`,
         )
         await demo.start()
       } else if (config.sim.mode === 'auto' && kubeConfig) {

@@ -4,6 +4,7 @@ import { createLogRepository, type LogRepository } from './log-repository.js'
 import { createTopologyRepository, type TopologyRepository } from './topology-repository.js'
 import { createAnomalyRepository, type AnomalyRepository } from './anomaly-repository.js'
 import { createMetricRepository, type MetricRepository } from './metric-repository.js'
+import { createIncidentRepository, type IncidentRepository } from './incident-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -24,6 +25,7 @@ export interface Storage extends Component {
   readonly topology: TopologyRepository
   readonly anomalies: AnomalyRepository
   readonly metricHistory: MetricRepository
+  readonly incidents: IncidentRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -38,6 +40,7 @@ export function createStorage(options: StorageOptions): Storage {
   let topology: TopologyRepository | undefined
   let anomalies: AnomalyRepository | undefined
   let metricHistory: MetricRepository | undefined
+  let incidents: IncidentRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -66,6 +69,9 @@ export function createStorage(options: StorageOptions): Storage {
     get metricHistory() {
       return started(metricHistory)
     },
+    get incidents() {
+      return started(incidents)
+    },
     start() {
       starting ??= (async () => {
         handle = openClickHouse(options.target)
@@ -90,6 +96,7 @@ export function createStorage(options: StorageOptions): Storage {
         topology = createTopologyRepository(client, options.database)
         anomalies = createAnomalyRepository(client, options.database)
         metricHistory = createMetricRepository(client, options.database)
+        incidents = createIncidentRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -117,6 +124,7 @@ export function createStorage(options: StorageOptions): Storage {
       topology = undefined
       anomalies = undefined
       metricHistory = undefined
+      incidents = undefined
     },
   }
 }

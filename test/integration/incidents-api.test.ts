@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { Incident, RootCause } from '../../core/index.js'
+import { startArgus, type ArgusProcess } from '../helpers/argus-process.js'
+import { until } from '../helpers/until.js'
+
+// The running service on its simulated cluster: the first demo fault (a CPU hog in one
+// recommendation pod) becomes an incident whose root cause is served by the API.
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-incidents-'))
+let argus: ArgusProcess | undefined
+
+afterAll(async () => {
+  await argus?.stop('SIGTERM')
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe('incidents API', () => {
+  it('lists the incident a fault opened and serves its ranked root cause with evidence', async () => {
+    argus = await startArgus({
+      dataDir,
+      env: {
+        HOME: dataDir,
+        KUBECONFIG: '',
+        KUBERNETES_SERVICE_HOST: '',
+        ARGUS_SIM: 'auto',
+        // Five steps a second, so simulated time runs fast: 150 points of baseline before the fault
+        // at 30 s, and incident windows scaled to match (seconds, not the default minutes).
+        ARGUS_SIM_STEP_MS: '200',
+        ARGUS_SIM_FAULT_INTERVAL_MS: '30000',
+        ARGUS_SIM_FAULT_DURATION_MS: '8000',
+        ARGUS_ANALYZER_METRIC_WARMUP_POINTS: '30',
+        ARGUS_ANALYZER_INCIDENT_WINDOW_MS: '5000',
+        ARGUS_ANALYZER_INCIDENT_QUIET_MS: '10000',
+        ARGUS_WRITER_MAX_WAIT_MS: '100',
+        ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '0',
+      },
+    })
+    const api = argus.url
+    const incident = await until(
+      async () => {
+        const response = await fetch(`${api}/api/v1/incidents?from=-1d`)
+        const body = (await response.json()) as { incidents: Incident[] }
+        return body.incidents.find((i) => i.title.startsWith('Pod/recommendation'))
+      },
+      'an incident whose top root cause is a recommendation pod',
+      90_000,
+      500,
+    )
+    expect(incident).toMatchObject({ status: 'open', cluster: 'default' })
+    expect(incident.anomalyIds.length).toBeGreaterThan(0)
+
+    const detail = (await (await fetch(`${api}/api/v1/incidents/${incident.id}`)).json()) as {
+      incident: Incident
+      rootCauses: RootCause[]
+    }
+    expect(detail.incident.id).toBe(incident.id)
+    const [top] = detail.rootCauses
+    expect(top?.rank).toBe(1)
+    expect(top?.entity.name).toMatch(/^recommendation/)
+    expect(top?.evidence.length).toBeGreaterThan(0)
+    expect(detail.rootCauses.map((r) => r.rank)).toEqual(detail.rootCauses.map((_, i) => i + 1))
+
+    const missing = await fetch(`${api}/api/v1/incidents/inc-none`)
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({
+      error: { code: 'ARGUS_ERR_NOT_FOUND', message: 'no incident inc-none' },
+    })
+    const bad = await fetch(`${api}/api/v1/incidents?status=burning`)
+    expect(bad.status).toBe(400)
+  })
+})
