@@ -20,6 +20,10 @@ export interface IncidentRepository {
   get(id: string): Promise<{ incident: Incident; rootCauses: RootCause[] } | undefined>
 }
 
+/** A column value as text: strings as they are, numbers printed, anything else empty. */
+const text = (value: unknown): string =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : ''
+
 /** Incidents are stored as versions; the newest version of each is the incident. */
 export function createIncidentRepository(client: ClickHouseClient, database: string): IncidentRepository {
   async function incidents(where: QueryConditions, limit: number): Promise<Incident[]> {
@@ -44,17 +48,17 @@ export function createIncidentRepository(client: ClickHouseClient, database: str
     return rows.map((r) => {
       const incident: Incident = {
         ts: Number(r.i_ts),
-        cluster: String(r.i_cluster),
-        id: String(r.id),
+        cluster: text(r.i_cluster),
+        id: text(r.id),
         status: r.i_status === 'resolved' ? 'resolved' : 'open',
         severity: r.i_severity as Incident['severity'],
-        title: String(r.i_title),
+        title: text(r.i_title),
         openedAt: Number(r.i_opened_at),
         anomalyIds: r.i_anomaly_ids as string[],
-        entities: JSON.parse(String(r.i_entities)) as EntityRef[],
+        entities: JSON.parse(text(r.i_entities)) as EntityRef[],
         version: Number(r.i_version),
       }
-      if (r.i_namespace) incident.namespace = String(r.i_namespace)
+      if (r.i_namespace) incident.namespace = text(r.i_namespace)
       if (r.i_resolved_at !== null && r.i_resolved_at !== undefined)
         incident.resolvedAt = Number(r.i_resolved_at)
       return incident
@@ -92,19 +96,19 @@ export function createIncidentRepository(client: ClickHouseClient, database: str
         })
         const rows = await result.json<Record<string, unknown>>()
         const rootCauses = rows.map((r) => {
-          const entity: EntityRef = { kind: String(r.entity_kind), name: String(r.entity_name) }
-          if (r.entity_namespace) entity.namespace = String(r.entity_namespace)
+          const entity: EntityRef = { kind: text(r.entity_kind), name: text(r.entity_name) }
+          if (r.entity_namespace) entity.namespace = text(r.entity_namespace)
           const cause: RootCause = {
             ts: Number(r.r_ts),
-            cluster: String(r.cluster),
+            cluster: text(r.cluster),
             incidentId: id,
             rank: Number(r.rank),
             entity,
             score: Number(r.score),
-            explanation: String(r.explanation),
-            evidence: JSON.parse(String(r.evidence)) as Evidence[],
+            explanation: text(r.explanation),
+            evidence: JSON.parse(text(r.evidence)) as Evidence[],
           }
-          if (r.namespace) cause.namespace = String(r.namespace)
+          if (r.namespace) cause.namespace = text(r.namespace)
           return cause
         })
         return { incident, rootCauses }
