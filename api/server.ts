@@ -20,6 +20,7 @@ import { signalRoutes } from './routes/signals.js'
 import { topologyRoutes } from './routes/topology.js'
 import { anomalyRoutes } from './routes/anomalies.js'
 import { incidentRoutes } from './routes/incidents.js'
+import { analysisRoutes, type Analyze } from './routes/analysis.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   topology?: () => TopologyRepository
   anomalies?: () => AnomalyRepository
   incidents?: () => IncidentRepository
+  /** Ad-hoc root-cause analysis, composed by the app from the analyzers and storage. */
+  analyze?: Analyze
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -75,6 +78,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   if (options.topology) await app.register(topologyRoutes({ topology: options.topology }))
   if (options.anomalies) await app.register(anomalyRoutes({ anomalies: options.anomalies }))
   if (options.incidents) await app.register(incidentRoutes({ incidents: options.incidents }))
+  if (options.analyze) await app.register(analysisRoutes({ analyze: options.analyze }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }

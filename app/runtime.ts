@@ -35,6 +35,7 @@ import {
   WorkloadModelScorer,
 } from '../analyzers/index.js'
 import { ModelStore, WindowForecaster, loadTensorflow } from '../models/index.js'
+import { createAdHocAnalysis } from './ad-hoc-analysis.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -294,6 +295,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           topology: () => storage.topology,
           anomalies: () => storage.anomalies,
           incidents: () => storage.incidents,
+          analyze: createAdHocAnalysis(() => storage),
         }),
         plugins: has('collector')
           ? [

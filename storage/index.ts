@@ -12,3 +12,4 @@ export type { FlowEdge, FlowGraphQuery, TopologyRepository } from './topology-re
 export type { AnomalyQuery, AnomalyRepository } from './anomaly-repository.js'
 export type { MetricRepository, WorkloadSamplesQuery } from './metric-repository.js'
 export type { IncidentQuery, IncidentRepository } from './incident-repository.js'
+export type { ChangeQuery, ChangeRepository } from './change-repository.js'

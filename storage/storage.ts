@@ -5,6 +5,7 @@ import { createTopologyRepository, type TopologyRepository } from './topology-re
 import { createAnomalyRepository, type AnomalyRepository } from './anomaly-repository.js'
 import { createMetricRepository, type MetricRepository } from './metric-repository.js'
 import { createIncidentRepository, type IncidentRepository } from './incident-repository.js'
+import { createChangeRepository, type ChangeRepository } from './change-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -26,6 +27,7 @@ export interface Storage extends Component {
   readonly anomalies: AnomalyRepository
   readonly metricHistory: MetricRepository
   readonly incidents: IncidentRepository
+  readonly changes: ChangeRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -41,6 +43,7 @@ export function createStorage(options: StorageOptions): Storage {
   let anomalies: AnomalyRepository | undefined
   let metricHistory: MetricRepository | undefined
   let incidents: IncidentRepository | undefined
+  let changes: ChangeRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -72,6 +75,9 @@ export function createStorage(options: StorageOptions): Storage {
     get incidents() {
       return started(incidents)
     },
+    get changes() {
+      return started(changes)
+    },
     start() {
       starting ??= (async () => {
         handle = openClickHouse(options.target)
@@ -97,6 +103,7 @@ export function createStorage(options: StorageOptions): Storage {
         anomalies = createAnomalyRepository(client, options.database)
         metricHistory = createMetricRepository(client, options.database)
         incidents = createIncidentRepository(client, options.database)
+        changes = createChangeRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -125,6 +132,7 @@ export function createStorage(options: StorageOptions): Storage {
       anomalies = undefined
       metricHistory = undefined
       incidents = undefined
+      changes = undefined
     },
   }
 }

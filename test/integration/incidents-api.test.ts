@@ -16,7 +16,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-describe('incidents API', () => {
+describe('incidents and analysis API', () => {
   it('lists the incident a fault opened and serves its ranked root cause with evidence', async () => {
     argus = await startArgus({
       dataDir,
@@ -61,6 +61,31 @@ describe('incidents API', () => {
     expect(top?.entity.name).toMatch(/^recommendation/)
     expect(top?.evidence.length).toBeGreaterThan(0)
     expect(detail.rootCauses.map((r) => r.rank)).toEqual(detail.rootCauses.map((_, i) => i + 1))
+
+    // The same question asked ad hoc, from the caller that felt it: stored anomalies, flows and changes.
+    const post = (body: object) =>
+      fetch(`${api}/api/v1/analysis`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    // The range is the incident's: a wider one would mix in other episodes, as any analysis would.
+    const range = { from: String(incident.openedAt - 1000), to: String(incident.openedAt + 8000) }
+    const analysis = (await (await post({ service: 'frontend', namespace: 'shop', ...range })).json()) as {
+      anomalies: number
+      rootCauses: Array<{ rank: number; entity: { name: string }; explanation: string }>
+    }
+    expect(analysis.anomalies).toBeGreaterThan(0)
+    expect(analysis.rootCauses[0]?.entity.name).toMatch(/^recommendation/)
+    const unknown = (await (await post({ service: 'no-such-service', from: '-10m' })).json()) as {
+      rootCauses: unknown[]
+      note: string
+    }
+    expect(unknown).toMatchObject({
+      rootCauses: [],
+      note: 'no anomaly on no-such-service or near it in the range',
+    })
+    expect((await post({ namespace: 'shop' })).status).toBe(400)
 
     const missing = await fetch(`${api}/api/v1/incidents/inc-none`)
     expect(missing.status).toBe(404)
