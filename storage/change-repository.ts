@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { ResourceChange } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
+import { columnText } from './column-text.js'
 import { QueryConditions } from './query-conditions.js'
 import { TABLES } from './tables.js'
 
@@ -16,9 +17,6 @@ export interface ChangeRepository {
   /** Changes to cluster objects in the range, oldest first (a relisted change once). */
   list(query: ChangeQuery): Promise<ResourceChange[]>
 }
-
-const text = (value: unknown): string =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : ''
 
 export function createChangeRepository(client: ClickHouseClient, database: string): ChangeRepository {
   return {
@@ -43,35 +41,35 @@ export function createChangeRepository(client: ClickHouseClient, database: strin
         return rows.map((r) => {
           const change: ResourceChange = {
             ts: Number(r.c_ts),
-            cluster: text(r.cluster),
-            changeKind: text(r.change_kind) as ResourceChange['changeKind'],
-            resource: { kind: text(r.resource_kind), name: text(r.resource_name) },
+            cluster: columnText(r.cluster),
+            changeKind: columnText(r.change_kind) as ResourceChange['changeKind'],
+            resource: { kind: columnText(r.resource_kind), name: columnText(r.resource_name) },
           }
-          if (text(r.namespace)) {
-            change.namespace = text(r.namespace)
-            change.resource.namespace = text(r.namespace)
+          if (columnText(r.namespace)) {
+            change.namespace = columnText(r.namespace)
+            change.resource.namespace = columnText(r.namespace)
           }
-          if (text(r.resource_uid)) change.resource.uid = text(r.resource_uid)
-          if (text(r.workload_name))
-            change.workload = { kind: text(r.workload_kind), name: text(r.workload_name) }
-          if (text(r.revision)) change.revision = text(r.revision)
+          if (columnText(r.resource_uid)) change.resource.uid = columnText(r.resource_uid)
+          if (columnText(r.workload_name))
+            change.workload = { kind: columnText(r.workload_kind), name: columnText(r.workload_name) }
+          if (columnText(r.revision)) change.revision = columnText(r.revision)
           if (typeof r.from_replicas === 'number') change.fromReplicas = r.from_replicas
           if (typeof r.to_replicas === 'number') change.toReplicas = r.to_replicas
           const pairs = (value: unknown): Array<Record<string, string>> =>
             Array.isArray(value) ? (value as Array<Record<string, string>>) : []
           const images = pairs(r.images).map((i) => ({
-            container: text(i.container),
-            ...(text(i.from) && { from: text(i.from) }),
-            ...(text(i.to) && { to: text(i.to) }),
+            container: columnText(i.container),
+            ...(columnText(i.from) && { from: columnText(i.from) }),
+            ...(columnText(i.to) && { to: columnText(i.to) }),
           }))
           if (images.length > 0) change.images = images
           const diff = pairs(r.diff).map((d) => ({
-            path: text(d.path),
-            ...(text(d.from) && { from: text(d.from) }),
-            ...(text(d.to) && { to: text(d.to) }),
+            path: columnText(d.path),
+            ...(columnText(d.from) && { from: columnText(d.from) }),
+            ...(columnText(d.to) && { to: columnText(d.to) }),
           }))
           if (diff.length > 0) change.diff = diff
-          if (text(r.actor)) change.actor = text(r.actor)
+          if (columnText(r.actor)) change.actor = columnText(r.actor)
           return change
         })
       } catch (error) {

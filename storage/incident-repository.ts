@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { EntityRef, Evidence, Incident, RootCause } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
+import { columnText } from './column-text.js'
 import { QueryConditions } from './query-conditions.js'
 import { TABLES } from './tables.js'
 
@@ -19,10 +20,6 @@ export interface IncidentRepository {
   /** One incident at its latest version, with its latest root-cause ranking (best first). */
   get(id: string): Promise<{ incident: Incident; rootCauses: RootCause[] } | undefined>
 }
-
-/** A column value as text: strings as they are, numbers printed, anything else empty. */
-const text = (value: unknown): string =>
-  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : ''
 
 /** Incidents are stored as versions; the newest version of each is the incident. */
 export function createIncidentRepository(client: ClickHouseClient, database: string): IncidentRepository {
@@ -48,17 +45,17 @@ export function createIncidentRepository(client: ClickHouseClient, database: str
     return rows.map((r) => {
       const incident: Incident = {
         ts: Number(r.i_ts),
-        cluster: text(r.i_cluster),
-        id: text(r.id),
+        cluster: columnText(r.i_cluster),
+        id: columnText(r.id),
         status: r.i_status === 'resolved' ? 'resolved' : 'open',
         severity: r.i_severity as Incident['severity'],
-        title: text(r.i_title),
+        title: columnText(r.i_title),
         openedAt: Number(r.i_opened_at),
         anomalyIds: r.i_anomaly_ids as string[],
-        entities: JSON.parse(text(r.i_entities)) as EntityRef[],
+        entities: JSON.parse(columnText(r.i_entities)) as EntityRef[],
         version: Number(r.i_version),
       }
-      if (r.i_namespace) incident.namespace = text(r.i_namespace)
+      if (r.i_namespace) incident.namespace = columnText(r.i_namespace)
       if (r.i_resolved_at !== null && r.i_resolved_at !== undefined)
         incident.resolvedAt = Number(r.i_resolved_at)
       return incident
@@ -96,19 +93,19 @@ export function createIncidentRepository(client: ClickHouseClient, database: str
         })
         const rows = await result.json<Record<string, unknown>>()
         const rootCauses = rows.map((r) => {
-          const entity: EntityRef = { kind: text(r.entity_kind), name: text(r.entity_name) }
-          if (r.entity_namespace) entity.namespace = text(r.entity_namespace)
+          const entity: EntityRef = { kind: columnText(r.entity_kind), name: columnText(r.entity_name) }
+          if (r.entity_namespace) entity.namespace = columnText(r.entity_namespace)
           const cause: RootCause = {
             ts: Number(r.r_ts),
-            cluster: text(r.cluster),
+            cluster: columnText(r.cluster),
             incidentId: id,
             rank: Number(r.rank),
             entity,
             score: Number(r.score),
-            explanation: text(r.explanation),
-            evidence: JSON.parse(text(r.evidence)) as Evidence[],
+            explanation: columnText(r.explanation),
+            evidence: JSON.parse(columnText(r.evidence)) as Evidence[],
           }
-          if (r.namespace) cause.namespace = text(r.namespace)
+          if (r.namespace) cause.namespace = columnText(r.namespace)
           return cause
         })
         return { incident, rootCauses }

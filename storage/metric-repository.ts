@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import type { MetricSample } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
+import { columnText } from './column-text.js'
 import { QueryConditions } from './query-conditions.js'
 import { TABLES } from './tables.js'
 
@@ -49,10 +50,7 @@ export function createMetricRepository(client: ClickHouseClient, database: strin
         })
         const rows = await result.json<Record<string, unknown>>()
         return rows.map((r) => {
-          const text = (key: string): string => {
-            const v = r[key]
-            return typeof v === 'string' ? v : ''
-          }
+          const text = (key: string): string => columnText(r[key])
           const sample: MetricSample = {
             ts: Number(r.m_ts),
             cluster: text('cluster'),

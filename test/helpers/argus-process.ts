@@ -99,3 +99,14 @@ export function argusRoles(options: { prefix: string; env: Record<string, string
     },
   }
 }
+
+/**
+ * Environment for `argus start` on its simulated cluster: no kubeconfig anywhere (HOME is the data
+ * folder), the demo on, and the given settings on top.
+ */
+export function simulatedClusterEnv(
+  dataDir: string,
+  settings: Record<string, string>,
+): Record<string, string> {
+  return { HOME: dataDir, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', ARGUS_SIM: 'auto', ...settings }
+}

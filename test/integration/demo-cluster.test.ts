@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sleep } from '../../core/index.js'
-import { startArgus, type ArgusProcess } from '../helpers/argus-process.js'
+import { simulatedClusterEnv, startArgus, type ArgusProcess } from '../helpers/argus-process.js'
 
 // `argus start` with no cluster configured: the simulated cluster feeds the real pipeline.
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-demo-'))
@@ -22,15 +22,11 @@ describe('demo mode', () => {
     // No kubeconfig anywhere (HOME points at an empty folder), short steps and an early fault.
     argus = await startArgus({
       dataDir,
-      env: {
-        HOME: dataDir,
-        KUBECONFIG: '',
-        KUBERNETES_SERVICE_HOST: '',
-        ARGUS_SIM: 'auto',
+      env: simulatedClusterEnv(dataDir, {
         ARGUS_SIM_STEP_MS: '2000',
         ARGUS_SIM_FAULT_INTERVAL_MS: '6000',
         ARGUS_SIM_FAULT_DURATION_MS: '3000',
-      },
+      }),
     })
     expect(argus.logs.join('\n')).toContain('SIMULATED cluster')
 

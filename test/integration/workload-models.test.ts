@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startArgus, type ArgusProcess } from '../helpers/argus-process.js'
+import { simulatedClusterEnv, startArgus, type ArgusProcess } from '../helpers/argus-process.js'
 import { until } from '../helpers/until.js'
 
 // Learned workload models in the running service: trained from the stored history of the simulated
@@ -15,11 +15,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-const env = {
-  HOME: dataDir,
-  KUBECONFIG: '',
-  KUBERNETES_SERVICE_HOST: '',
-  ARGUS_SIM: 'auto',
+const env = simulatedClusterEnv(dataDir, {
   // Five scrapes a second: a model's worth of history in seconds, and no fault to learn.
   ARGUS_SIM_STEP_MS: '200',
   ARGUS_SIM_FAULT_INTERVAL_MS: '3600000',
@@ -27,7 +23,7 @@ const env = {
   ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '4000',
   ARGUS_ANALYZER_MODEL_MIN_ROWS: '40',
   ARGUS_ANALYZER_MODEL_HISTORY_MS: '3600000',
-}
+})
 
 const logged = (process: ArgusProcess, text: string): string | undefined =>
   process.logs.find((line) => line.includes(text))
