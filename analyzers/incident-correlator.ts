@@ -8,9 +8,9 @@ import {
 import { serviceNode, type ServiceGraph, type ServiceNode } from './service-graph.js'
 
 export interface IncidentCorrelatorOptions {
-  /** An anomaly joins an incident whose last anomaly is at most this much older (default 10 min). */
+  /** An anomaly joins an incident whose last anomaly is at most this much older (default 5 min). */
   windowMs?: number
-  /** An incident with no new anomaly for this long is resolved (default 15 min). */
+  /** An incident with no new anomaly for this long is resolved (default 10 min). */
   quietMs?: number
   /** Graph distance (calls, either way) within which services are related (default 2). */
   hops?: number
@@ -66,8 +66,8 @@ export class IncidentCorrelator {
     private readonly graph: ServiceGraph,
     private readonly options: IncidentCorrelatorOptions = {},
   ) {
-    this.windowMs = options.windowMs ?? 10 * 60_000
-    this.quietMs = options.quietMs ?? 15 * 60_000
+    this.windowMs = options.windowMs ?? 5 * 60_000
+    this.quietMs = options.quietMs ?? 10 * 60_000
     this.hops = options.hops ?? 2
     this.maxOpen = options.maxOpen ?? 1_000
     this.maxAnomalies = options.maxAnomaliesPerIncident ?? 500

@@ -171,6 +171,7 @@ export function rankIncidentRootCauses(
     c.score = 0.4 * c.strength + 0.4 * ((walk.get(c) ?? 0) / maxWalk) + 0.2 * onsetScore
   }
   // A surge of requests that no anomalous caller passed on starts here: it explains the load below.
+  const surgeOrigins = new Set<Candidate>()
   for (const c of anomalous) {
     // Only a surge that came first: load moving after pods were evicted or restarted is a consequence.
     if (!c.key.startsWith('W:') || !isSurge(c) || surgeOnset(c) > start + SURGE_FIRST_MS) continue
@@ -178,7 +179,9 @@ export function rankIncidentRootCauses(
       const caller = byNode.get(n)
       return caller !== undefined && isSurge(caller)
     })
-    if (!fedByCaller) c.score += 0.5
+    if (fedByCaller) continue
+    c.score += 0.5
+    surgeOrigins.add(c)
   }
   // One pod stands out: it, not its workload, is the suspect; several: the workload.
   for (const c of anomalous) {
@@ -187,8 +190,23 @@ export function rankIncidentRootCauses(
     const livePods = Math.max(0, ...c.anomalies.map((a) => Number(a.attributes?.workloadPods ?? 0)))
     const workload = byNode.get(c.node)
     // The only anomalous pod of several (or of an unknown number): the pod. Of one: the workload.
-    if (anomalousPods === 1 && livePods !== 1 && workload) c.score = Math.max(c.score, workload.score * 1.02)
+    // Under a surge every pod is loaded; the one that crossed a threshold first is not the cause.
+    if (anomalousPods === 1 && livePods !== 1 && workload && !surgeOrigins.has(workload))
+      c.score = Math.max(c.score, workload.score * 1.02)
     else c.score *= 0.5
+  }
+
+  // A node under pressure (or not ready) explains the anomalous pods it hosts and their workloads,
+  // as a change explains what it touched.
+  for (const node of anomalous) {
+    if (!node.key.startsWith('N:') || !isNodeFault(node)) continue
+    const hosted = [...podNode.entries()].filter(([, host]) => `N:${host}` === node.key)
+    const explained = hosted
+      .map(([podKey]) => candidates.get(podKey)?.node)
+      .map((workloadNode) => (workloadNode === undefined ? undefined : byNode.get(workloadNode)))
+      .filter((w): w is Candidate => w !== undefined)
+    if (explained.length > 0)
+      node.score = Math.max(node.score, Math.max(...explained.map((w) => w.score)) * 1.02)
   }
 
   // Changes shortly before onset, linked to the anomalous workloads they touch or name.
