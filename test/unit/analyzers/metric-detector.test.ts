@@ -37,6 +37,16 @@ describe('streaming metric detector', () => {
     expect(first).toBeLessThan(1020)
   })
 
+  it('notices a trend change: a slow climb no single step shows (a leak) alarms while it climbs', () => {
+    // Each step rises by a tenth of the noise; after 150 steps the level is 15 noise units up.
+    const values = Array.from({ length: 1500 }, (_, i) => 50 + (i < 1000 ? 0 : (i - 1000) * 0.1) + noise())
+    const result = scores(values, { direction: 'up' })
+    const first = result.findIndex((r, i) => i >= 1000 && r.score > 0.99)
+    expect(first).toBeGreaterThan(1000)
+    expect(first).toBeLessThan(1150)
+    expect(result.slice(400, 1000).filter((r) => r.score > 0.99).length).toBeLessThan(4)
+  })
+
   it('learns a daily cycle: the usual peak is not an anomaly, a peak at night is', () => {
     const day = 288 // 5-minute points
     const values = Array.from(
