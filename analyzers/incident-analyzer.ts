@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Bus, Subscription } from '../bus/index.js'
 import {
   TOPICS,
@@ -29,9 +30,8 @@ export interface IncidentAnalyzerOptions extends IncidentCorrelatorOptions {
 
 /**
  * Anomalies, changes and flows in; incidents (new versions as they change) and their root-cause
- * rankings out. One consumer group member sees everything it correlates, so run one incident
- * analyzer per cluster (with Kafka, the group's other members stand by with no partitions only if
- * the topics have one partition; otherwise each member correlates its partitions' share).
+ * rankings out. Anomalies arrive keyed by cluster, so one member of the group correlates all of a
+ * cluster's; every member reads all changes and flows (its own group) for the context.
  */
 export function createIncidentAnalyzer(options: IncidentAnalyzerOptions): Component & {
   readonly correlator: IncidentCorrelator
@@ -52,6 +52,7 @@ export function createIncidentAnalyzer(options: IncidentAnalyzerOptions): Compon
   let eventWall = 0
   const now = (): number => (eventTs === 0 ? Date.now() : eventTs + (Date.now() - eventWall))
   let subscription: Subscription | undefined
+  let context: Subscription | undefined
   let timer: NodeJS.Timeout | undefined
   let chain: Promise<void> = Promise.resolve()
 
@@ -78,21 +79,39 @@ export function createIncidentAnalyzer(options: IncidentAnalyzerOptions): Compon
     correlator,
     graph,
     async start() {
-      subscription = await options.bus.subscribe<Anomaly | ResourceChange | NetworkFlow>({
-        group: options.group ?? 'argus-analyzer-incidents',
-        topics: [TOPICS.anomalies, TOPICS.resourceChanges, TOPICS.flows],
+      const seen = (ts: number): void => {
+        if (ts > eventTs) {
+          eventTs = ts
+          eventWall = Date.now()
+        }
+      }
+      // Context every instance needs whole: the changes and the flow graph, each instance its own
+      // group (so Kafka gives it every partition), from now on.
+      context = await options.bus.subscribe<ResourceChange | NetworkFlow>({
+        group: `${options.group ?? 'argus-analyzer-incidents'}-context-${randomUUID()}`,
+        topics: [TOPICS.resourceChanges, TOPICS.flows],
+        fromBeginning: false,
         maxBatchSize: 5_000,
         handler: async (batch) => {
           for (const { value } of batch.messages) {
             if (batch.topic === TOPICS.flows) graph.observeFlow(value as NetworkFlow)
-            else if (batch.topic === TOPICS.resourceChanges) correlator.observeChange(value as ResourceChange)
-            else correlator.observeAnomaly(value as Anomaly)
-            if (value.ts > eventTs) {
-              eventTs = value.ts
-              eventWall = Date.now()
-            }
+            else correlator.observeChange(value as ResourceChange)
           }
-          if (batch.topic !== TOPICS.flows) await flush()
+          // A change may explain an open incident: its ranking is published again.
+          if (batch.topic === TOPICS.resourceChanges) await flush()
+        },
+      })
+      // Anomalies are keyed by cluster: the group gives each cluster's to one instance.
+      subscription = await options.bus.subscribe<Anomaly>({
+        group: options.group ?? 'argus-analyzer-incidents',
+        topics: [TOPICS.anomalies],
+        maxBatchSize: 5_000,
+        handler: async (batch) => {
+          for (const { value } of batch.messages) {
+            correlator.observeAnomaly(value)
+            seen(value.ts)
+          }
+          await flush()
         },
       })
       timer = setInterval(() => {
@@ -109,6 +128,7 @@ export function createIncidentAnalyzer(options: IncidentAnalyzerOptions): Compon
     async stop() {
       if (timer) clearInterval(timer)
       await subscription?.stop()
+      await context?.stop()
       await chain.catch(() => undefined)
     },
   }

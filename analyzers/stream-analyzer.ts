@@ -1,13 +1,5 @@
 import type { Bus, Subscription } from '../bus/index.js'
-import {
-  TOPICS,
-  counter,
-  partitionKey,
-  type Anomaly,
-  type Component,
-  type Logger,
-  type Registry,
-} from '../core/index.js'
+import { TOPICS, counter, type Anomaly, type Component, type Logger, type Registry } from '../core/index.js'
 
 export interface StreamAnalyzerOptions<T> {
   /** Names the analyzer in logs and in `argus_analyzer_anomalies_total`. */
@@ -30,7 +22,8 @@ const REMEMBERED_IDS = 100_000
 
 /**
  * Runs a signal-to-anomaly analyzer as a consumer group: signals in, anomalies published to the
- * anomalies topic, keyed like the signals so one workload's findings stay in order.
+ * anomalies topic, keyed by cluster (anomalies are few; the incident analyzer needs all of a
+ * cluster's on one partition).
  */
 export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Component {
   const logger = options.logger.child({ component: `${options.name}-analyzer` })
@@ -62,7 +55,8 @@ export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Comp
           if (anomalies.length === 0) return
           await options.bus.publish(
             TOPICS.anomalies,
-            anomalies.map((a) => ({ key: partitionKey(a), value: a })),
+            // Keyed by cluster: one incident analyzer sees all of a cluster's anomalies, in order.
+            anomalies.map((a) => ({ key: a.cluster, value: a })),
           )
           for (const a of anomalies) found.inc({ analyzer: options.name, kind: a.kind })
         },
