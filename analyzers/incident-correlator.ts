@@ -149,6 +149,7 @@ export class IncidentCorrelator {
    */
   flush(now: number): CorrelationOutput {
     const out: CorrelationOutput = { incidents: [], rootCauses: [] }
+    this.mergeRelated(now, out)
     for (const state of [...this.open.values()]) {
       if (state.changed) {
         state.ranking = rankIncidentRootCauses(
@@ -194,6 +195,45 @@ export class IncidentCorrelator {
         evidence: cause.evidence,
       }),
     )
+  }
+
+  /**
+   * Incidents that turn out to be one: the topology that relates them (a flow edge) may arrive
+   * after their anomalies did. The younger is folded into the older and closed with a pointer.
+   */
+  private mergeRelated(now: number, out: CorrelationOutput): void {
+    const states = [...this.open.values()].sort((a, b) => a.incident.openedAt - b.incident.openedAt)
+    for (let i = 0; i < states.length; i++) {
+      const older = states[i] as OpenIncident
+      if (!this.open.has(older.incident.id)) continue
+      for (let j = i + 1; j < states.length; j++) {
+        const younger = states[j] as OpenIncident
+        if (!this.open.has(younger.incident.id) || younger.incident.cluster !== older.incident.cluster)
+          continue
+        const overlap =
+          younger.incident.openedAt <= older.lastTs + this.windowMs &&
+          older.incident.openedAt <= younger.lastTs + this.windowMs
+        const facets = {
+          nodes: [...younger.nodes],
+          entityKeys: [...younger.entityKeys],
+          hosts: [...younger.hosts],
+        }
+        if (!overlap || !this.related(older, facets)) continue
+        for (const anomaly of younger.anomalies) {
+          if (older.anomalies.length < this.maxAnomalies) older.anomalies.push(anomaly)
+          older.incident.anomalyIds.push(anomaly.id)
+          if (!older.entityKeys.has(entityKey(anomaly.entity))) older.incident.entities.push(anomaly.entity)
+          if (SEVERITY_ORDER[anomaly.severity] > SEVERITY_ORDER[older.incident.severity])
+            older.incident.severity = anomaly.severity
+        }
+        merge(older, facets)
+        older.lastTs = Math.max(older.lastTs, younger.lastTs)
+        older.changed = true
+        younger.incident.title = `merged into ${older.incident.id}`
+        this.resolve(younger, now)
+        this.emit(younger, now, out)
+      }
+    }
   }
 
   private related(state: OpenIncident, facets: Facets): boolean {

@@ -61,7 +61,9 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
       indicators.add(sample)
       return []
     },
-    flush: () => {
+    flush: ({ full }) => {
+      // A full batch may have cut a scrape in two: score once the rest has arrived.
+      if (full) return []
       const points = indicators.flush()
       const deviations = new Map<string, Array<number | undefined>>()
       if (options.scorer)

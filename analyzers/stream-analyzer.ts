@@ -12,13 +12,17 @@ export interface StreamAnalyzerOptions<T> {
   group: string
   /** What a signal shows; called in partition order. */
   observe(value: T, topic: string): Anomaly[]
-  /** Called after each batch has been observed: for analyzers that aggregate a batch's signals first. */
-  flush?(): Anomaly[]
+  /**
+   * Called after each batch has been observed: for analyzers that aggregate a batch's signals first.
+   * `full` says the batch hit its size limit, so what it cut off is probably in the next one.
+   */
+  flush?(batch: { full: boolean }): Anomaly[]
   /** Publish an anomaly id once even if a redelivery or relist shows it again (bounded memory). */
   dedupe?: boolean
 }
 
 const REMEMBERED_IDS = 100_000
+const MAX_BATCH = 5_000
 
 /**
  * Runs a signal-to-anomaly analyzer as a consumer group: signals in, anomalies published to the
@@ -48,10 +52,11 @@ export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Comp
       subscription = await options.bus.subscribe<T>({
         group: options.group,
         topics: options.topics,
-        maxBatchSize: 5_000,
+        maxBatchSize: MAX_BATCH,
         handler: async (batch) => {
           const observed = batch.messages.flatMap((m) => options.observe(m.value, batch.topic))
-          const anomalies = [...observed, ...(options.flush?.() ?? [])].filter(fresh)
+          const full = batch.messages.length >= MAX_BATCH
+          const anomalies = [...observed, ...(options.flush?.({ full }) ?? [])].filter(fresh)
           if (anomalies.length === 0) return
           await options.bus.publish(
             TOPICS.anomalies,

@@ -92,3 +92,21 @@ describe('incident correlator', () => {
     expect(incidents[0]?.title).toMatch(/cause unclear/)
   })
 })
+
+describe('incident correlator, late topology', () => {
+  it('merges incidents that a flow edge learned afterwards relates, into the older one', () => {
+    const graph = new ServiceGraph()
+    const correlator = new IncidentCorrelator(graph)
+    correlator.observeAnomaly(anomaly('a1', 'payment', 0))
+    correlator.observeAnomaly(anomaly('a2', 'checkout', 0.5)) // unrelated yet: no edge known
+    expect(correlator.flush(T0 + MIN).incidents.filter((i) => i.status === 'open')).toHaveLength(2)
+    graph.addCall('shop/checkout', 'shop/payment')
+    const { incidents, rootCauses } = correlator.flush(T0 + 2 * MIN)
+    const merged = incidents.find((i) => i.status === 'resolved')
+    const kept = incidents.find((i) => i.status === 'open')
+    expect(merged?.title).toBe(`merged into ${kept?.id}`)
+    expect(kept?.anomalyIds).toEqual(['a1', 'a2'])
+    expect(rootCauses[0]?.entity.name).toBe('payment')
+    expect(correlator.openCount).toBe(1)
+  })
+})
