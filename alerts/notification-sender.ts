@@ -61,7 +61,7 @@ export class NotificationSender {
   }
 
   async send(notification: Notification, receiver: ReceiverConfig): Promise<DeliveryRecord> {
-    const idempotencyKey = `${receiver.name}\u0000${notification.groupKey}\u0000${notification.sequence}`
+    const idempotencyKey = `${receiver.name}/${notification.groupKey}/${notification.sequence}`
     const base = {
       receiver: receiver.name,
       groupKey: notification.groupKey,
@@ -135,7 +135,7 @@ export class NotificationSender {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'idempotency-key': idempotencyKey.replace(/\u0000/g, '/'),
+          'idempotency-key': idempotencyKey,
         },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(receiver.timeoutMs ?? 10_000),
