@@ -130,6 +130,21 @@ export function buildCli(): Command {
     .action((flags: { input: string; output: string; direction?: string; model?: boolean }) =>
       import('./detect-command.js').then(({ runDetect }) => runDetect(flags)),
     )
+  const alerts = program.command('alerts').description('alerting configuration tools')
+  alerts
+    .command('check-config <file>')
+    .description(
+      'validate alerting YAML (routes, receivers, inhibit rules); exit 2 with the place of the first error',
+    )
+    .action(async (file: string) => (await import('./alerts-command.js')).runAlertsCheckConfig(file))
+  alerts
+    .command('route-test <file> [labels...]')
+    .description(
+      'which receivers an alert with these labels (name=value ...) is sent to, and how it is grouped',
+    )
+    .action(async (file: string, labels: string[]) =>
+      (await import('./alerts-command.js')).runAlertsRouteTest(file, labels),
+    )
   const rca = program.command('rca').description('root-cause analysis')
   rca
     .command('offline')

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { ArgusError, sleep } from '../core/index.js'
 import { FAULT_KINDS, createScenario, isFaultKind } from '../sim/index.js'
-import { parseDuration } from './duration.js'
+import { parseDuration } from '../core/index.js'
 
 export interface SimFlags {
   scenario: string

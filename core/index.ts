@@ -55,3 +55,4 @@ export {
   SignalKind,
 } from './schemas/findings.js'
 export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-names.js'
+export { parseDuration } from './duration.js'
