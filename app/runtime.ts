@@ -36,6 +36,8 @@ import {
 } from '../analyzers/index.js'
 import { ModelStore, WindowForecaster, loadTensorflow } from '../models/index.js'
 import { createAdHocAnalysis } from './ad-hoc-analysis.js'
+import { loadAlertConfig } from '../alerts/alert-config.js'
+import { createIncidentAlerter } from '../alerts/incident-alerter.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -208,6 +210,18 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           windowMs: config.analyzer.incidentWindowMs,
           quietMs: config.analyzer.incidentQuietMs,
         }),
+        // Read and validated here, so a broken alerting file stops the start with its reason.
+        ...(config.alerts.configFile
+          ? [
+              createIncidentAlerter({
+                bus,
+                logger,
+                metrics,
+                config: loadAlertConfig(config.alerts.configFile),
+                externalUrl: config.alerts.externalUrl ?? `http://${config.http.host}:${config.http.port}`,
+              }),
+            ]
+          : []),
       ]
     : []
   const kubeletScraper =

@@ -141,6 +141,15 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    alerts: Type.Object(
+      {
+        /** Alerting YAML (routes, receivers, inhibit rules); unset: incidents are not sent to chat. */
+        configFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** Argus's URL as people reach it, for incident links (default: the HTTP listen address). */
+        externalUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+      },
+      { additionalProperties: false },
+    ),
     kube: Type.Object(
       {
         /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
@@ -187,6 +196,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     incidentWindowMs: 5 * 60_000,
     incidentQuietMs: 10 * 60_000,
   },
+  alerts: {},
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -239,6 +249,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_ANALYZER_INCIDENT_QUIET_MS', path: 'analyzer.incidentQuietMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
+  { name: 'ARGUS_ALERTS_CONFIG', path: 'alerts.configFile', type: 'string' },
+  { name: 'ARGUS_EXTERNAL_URL', path: 'alerts.externalUrl', type: 'string' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },
   { name: 'ARGUS_WRITER_GROUP', path: 'writer.group', type: 'string' },
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },

@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { simulatedClusterEnv, startArgus, type ArgusProcess } from '../helpers/argus-process.js'
+import { until } from '../helpers/until.js'
+
+// The whole loop on the running service: the first demo fault becomes an incident, and the
+// incident, with its root cause, reaches a chat webhook (here: an Alertmanager-format receiver).
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-alerts-'))
+let argus: ArgusProcess | undefined
+let server: Server | undefined
+const received: Array<{ at: number; body: Record<string, unknown> }> = []
+
+afterAll(async () => {
+  await argus?.stop('SIGTERM')
+  server?.closeAllConnections()
+  await new Promise((resolve) => server?.close(resolve))
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+describe('alerts to chat', () => {
+  it('sends the incident a fault opened, with its root cause, to the configured webhook', async () => {
+    server = createServer((request, response) => {
+      let data = ''
+      request.on('data', (chunk: Buffer) => (data += chunk.toString()))
+      request.on('end', () => {
+        received.push({ at: Date.now(), body: JSON.parse(data) as Record<string, unknown> })
+        response.writeHead(200).end()
+      })
+    })
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    const configFile = join(dataDir, 'alerts.yaml')
+    writeFileSync(
+      configFile,
+      [
+        'route:',
+        '  receiver: ops',
+        '  group_by: [alertname, namespace]',
+        '  group_wait: 1s',
+        '  group_interval: 2s',
+        'receivers:',
+        '  - name: ops',
+        `    webhook: { url: 'http://127.0.0.1:${port}/alertmanager' }`,
+      ].join('\n'),
+    )
+    argus = await startArgus({
+      dataDir,
+      env: simulatedClusterEnv(dataDir, {
+        ARGUS_SIM_STEP_MS: '200',
+        ARGUS_SIM_FAULT_INTERVAL_MS: '30000',
+        ARGUS_SIM_FAULT_DURATION_MS: '8000',
+        ARGUS_ANALYZER_METRIC_WARMUP_POINTS: '30',
+        ARGUS_ANALYZER_INCIDENT_WINDOW_MS: '5000',
+        ARGUS_ANALYZER_INCIDENT_QUIET_MS: '10000',
+        ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '0',
+        ARGUS_ALERTS_CONFIG: configFile,
+        ARGUS_EXTERNAL_URL: 'https://argus.example',
+      }),
+    })
+    type Payload = {
+      version: string
+      status: string
+      alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>
+    }
+    const message = await until(
+      () =>
+        received
+          .map((r) => ({ ...r, payload: r.body as unknown as Payload }))
+          .find((r) =>
+            r.payload.alerts.some((a) => a.annotations.rootCauses?.includes('Pod/recommendation')),
+          ),
+      'a webhook message naming the recommendation pod as root cause',
+      90_000,
+      200,
+    )
+    expect(message.payload).toMatchObject({ version: '4', status: 'firing' })
+    const alert = message.payload.alerts.find((a) => a.annotations.rootCauses?.includes('Pod/recommendation'))
+    expect(alert?.labels).toMatchObject({ alertname: 'ArgusIncident', cluster: 'default' })
+    expect(alert?.annotations.incidentUrl).toMatch(
+      /^https:\/\/argus\.example\/api\/v1\/incidents\/inc-[0-9a-f]{16}$/,
+    )
+    // Fault onset to webhook, as the demo logs the onset: within seconds (group_wait is 1 s here).
+    const injected = argus.logs.find((line) => line.includes('demo: injecting cpu_hog'))
+    const onset = Number(JSON.parse(injected as string).startTs)
+    expect(message.at - onset).toBeLessThan(15_000)
+    const metrics = await (await fetch(`${argus.url}/metrics`)).text()
+    expect(metrics).toMatch(/argus_alert_deliveries_total\{receiver="ops",status="delivered"\} [1-9]/)
+  })
+})
