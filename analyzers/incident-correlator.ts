@@ -5,7 +5,7 @@ import {
   type IncidentRankingOptions,
   type RankedRootCause,
 } from './incident-root-cause.js'
-import { serviceNode, type ServiceGraph, type ServiceNode } from './service-graph.js'
+import { serviceNodesOf, type ServiceGraph, type ServiceNode } from './service-graph.js'
 
 export interface IncidentCorrelatorOptions {
   /** An anomaly joins an incident whose last anomaly is at most this much older (default 5 min). */
@@ -60,6 +60,8 @@ export class IncidentCorrelator {
   private readonly maxOpen: number
   private readonly maxAnomalies: number
   private readonly maxChanges: number
+  /** Incidents resolved early to stay within maxOpen, not yet published. */
+  private readonly closedEarly: OpenIncident[] = []
   forcedResolutions = 0
 
   constructor(
@@ -99,21 +101,13 @@ export class IncidentCorrelator {
         this.related(s, facets),
     )
     if (state) {
-      if (state.anomalies.length < this.maxAnomalies) state.anomalies.push(anomaly)
-      state.lastTs = Math.max(state.lastTs, anomaly.ts)
-      state.incident.openedAt = Math.min(state.incident.openedAt, anomaly.ts)
-      state.incident.anomalyIds.push(anomaly.id)
-      if (SEVERITY_ORDER[anomaly.severity] > SEVERITY_ORDER[state.incident.severity])
-        state.incident.severity = anomaly.severity
-      const key = entityKey(anomaly.entity)
-      if (!state.entityKeys.has(key)) state.incident.entities.push(anomaly.entity)
-      merge(state, facets)
-      state.changed = true
+      this.absorb(state, anomaly, facets)
       return
     }
     if (this.open.size >= this.maxOpen) {
       const oldest = [...this.open.values()].sort((a, b) => a.lastTs - b.lastTs)[0] as OpenIncident
       this.resolve(oldest, oldest.lastTs)
+      this.closedEarly.push(oldest) // published with the next flush
       this.forcedResolutions++
     }
     const id = `inc-${createHash('sha256').update(`${anomaly.cluster}\u0000${anomaly.id}`).digest('hex').slice(0, 16)}`
@@ -149,6 +143,7 @@ export class IncidentCorrelator {
    */
   flush(now: number): CorrelationOutput {
     const out: CorrelationOutput = { incidents: [], rootCauses: [] }
+    for (const state of this.closedEarly.splice(0)) this.emit(state, now, out)
     this.mergeRelated(now, out)
     for (const state of [...this.open.values()]) {
       if (state.changed) {
@@ -219,21 +214,25 @@ export class IncidentCorrelator {
           hosts: [...younger.hosts],
         }
         if (!overlap || !this.related(older, facets)) continue
-        for (const anomaly of younger.anomalies) {
-          if (older.anomalies.length < this.maxAnomalies) older.anomalies.push(anomaly)
-          older.incident.anomalyIds.push(anomaly.id)
-          if (!older.entityKeys.has(entityKey(anomaly.entity))) older.incident.entities.push(anomaly.entity)
-          if (SEVERITY_ORDER[anomaly.severity] > SEVERITY_ORDER[older.incident.severity])
-            older.incident.severity = anomaly.severity
-        }
-        merge(older, facets)
-        older.lastTs = Math.max(older.lastTs, younger.lastTs)
-        older.changed = true
+        for (const anomaly of younger.anomalies) this.absorb(older, anomaly, facetsOf(anomaly))
         younger.incident.title = `merged into ${older.incident.id}`
         this.resolve(younger, now)
         this.emit(younger, now, out)
       }
     }
+  }
+
+  /** Adds an anomaly to an open incident: its entity, severity, time and what relates it. */
+  private absorb(state: OpenIncident, anomaly: Anomaly, facets: Facets): void {
+    if (state.anomalies.length < this.maxAnomalies) state.anomalies.push(anomaly)
+    state.lastTs = Math.max(state.lastTs, anomaly.ts)
+    state.incident.openedAt = Math.min(state.incident.openedAt, anomaly.ts)
+    state.incident.anomalyIds.push(anomaly.id)
+    if (SEVERITY_ORDER[anomaly.severity] > SEVERITY_ORDER[state.incident.severity])
+      state.incident.severity = anomaly.severity
+    if (!state.entityKeys.has(entityKey(anomaly.entity))) state.incident.entities.push(anomaly.entity)
+    merge(state, facets)
+    state.changed = true
   }
 
   private related(state: OpenIncident, facets: Facets): boolean {
@@ -257,15 +256,10 @@ const entityKey = (e: EntityRef): string => `${e.kind}/${e.namespace ?? ''}/${e.
 
 /** What an anomaly can relate by: its entity, its workload or service (a graph node), its host. */
 function facetsOf(a: Anomaly): Facets {
-  const nodes: ServiceNode[] = []
-  if (a.workload) nodes.push(serviceNode(a.namespace, a.workload.name))
-  if (a.service) nodes.push(serviceNode(a.namespace, a.service))
-  if (a.entity.kind !== 'Pod' && a.entity.kind !== 'Node')
-    nodes.push(serviceNode(a.entity.namespace ?? a.namespace, a.entity.name))
   const hosts: string[] = []
   if (a.node) hosts.push(a.node)
   if (a.entity.kind === 'Node') hosts.push(a.entity.name)
-  return { nodes: [...new Set(nodes)], entityKeys: [entityKey(a.entity)], hosts }
+  return { nodes: serviceNodesOf(a), entityKeys: [entityKey(a.entity)], hosts }
 }
 
 function merge(state: OpenIncident, facets: Facets): void {

@@ -113,6 +113,7 @@ export function rankIncidentRootCauses(
   }
 
   // Anomalies onto candidates: pods also count for their workload; nodes stand alone.
+  /** Anomalous pods' candidate keys per workload. */
   const podsByWorkload = new Map<ServiceNode, Set<string>>()
   const podNode = new Map<string, string>()
   for (const a of input.anomalies) {
@@ -125,7 +126,7 @@ export function rankIncidentRootCauses(
       if (workload) {
         add(workload, a)
         const pods = podsByWorkload.get(workload.node as ServiceNode) ?? new Set()
-        pods.add(name)
+        pods.add(pod.key)
         podsByWorkload.set(workload.node as ServiceNode, pods)
       }
       if (a.node) podNode.set(pod.key, a.node)
@@ -140,27 +141,29 @@ export function rankIncidentRootCauses(
   const byNode = new Map(
     anomalous.filter((c) => c.key.startsWith('W:')).map((c) => [c.node as ServiceNode, c]),
   )
+  /** The node hosting an anomalous pod, when that node itself is at fault (pressure, not ready). */
+  const faultyHost = (podKey: string): Candidate | undefined => {
+    const host = candidates.get(`N:${podNode.get(podKey) ?? ''}`)
+    return host && isNodeFault(host) ? host : undefined
+  }
   const next = new Map<Candidate, Candidate[]>()
   for (const c of anomalous) {
-    const targets: Candidate[] = []
-    if (c.key.startsWith('W:'))
+    const targets = new Set<Candidate>()
+    if (c.key.startsWith('W:')) {
       for (const callee of input.graph.callees(c.node as ServiceNode)) {
         const target = byNode.get(callee)
-        if (target) targets.push(target)
+        if (target) targets.add(target)
       }
+      for (const podKey of podsByWorkload.get(c.node as ServiceNode) ?? []) {
+        const host = faultyHost(podKey)
+        if (host) targets.add(host)
+      }
+    }
     if (c.key.startsWith('P:')) {
-      const node = candidates.get(`N:${podNode.get(c.key) ?? ''}`)
-      if (node && isNodeFault(node)) targets.push(node)
+      const host = faultyHost(c.key)
+      if (host) targets.add(host)
     }
-    next.set(c, targets)
-  }
-  for (const [workloadNode, pods] of podsByWorkload) {
-    const workload = byNode.get(workloadNode)
-    if (!workload) continue
-    for (const pod of pods) {
-      const node = candidates.get(`N:${podNode.get(`P:${workloadNode.split('/')[0]}/${pod}`) ?? ''}`)
-      if (node && isNodeFault(node) && !next.get(workload)?.includes(node)) next.get(workload)?.push(node)
-    }
+    next.set(c, [...targets])
   }
   const walk = randomWalk(anomalous, next)
 
@@ -200,11 +203,8 @@ export function rankIncidentRootCauses(
   // as a change explains what it touched.
   for (const node of anomalous) {
     if (!node.key.startsWith('N:') || !isNodeFault(node)) continue
-    const hosted = [...podNode.entries()].filter(([, host]) => `N:${host}` === node.key)
-    const explained = hosted
-      .map(([podKey]) => candidates.get(podKey)?.node)
-      .map((workloadNode) => (workloadNode === undefined ? undefined : byNode.get(workloadNode)))
-      .filter((w): w is Candidate => w !== undefined)
+    // The workloads whose anomalous pods it hosts: those the walk already sends to it.
+    const explained = [...byNode.values()].filter((w) => next.get(w)?.includes(node))
     if (explained.length > 0)
       node.score = Math.max(node.score, Math.max(...explained.map((w) => w.score)) * 1.02)
   }

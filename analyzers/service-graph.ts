@@ -1,10 +1,20 @@
-import { workloadOfAggregatedName, type NetworkFlow } from '../core/index.js'
+import { workloadOfAggregatedName, type Anomaly, type NetworkFlow } from '../core/index.js'
 
 /** A node of the service graph: a workload in a namespace (`namespace/name`). */
 export type ServiceNode = string
 
 export const serviceNode = (namespace: string | undefined, name: string): ServiceNode =>
   `${namespace ?? ''}/${name}`
+
+/** The graph nodes an anomaly concerns: its workload, its service, and its entity when that is a workload or service. */
+export function serviceNodesOf(a: Anomaly): ServiceNode[] {
+  const nodes: ServiceNode[] = []
+  if (a.workload) nodes.push(serviceNode(a.namespace, a.workload.name))
+  if (a.service) nodes.push(serviceNode(a.namespace, a.service))
+  if (a.entity.kind !== 'Pod' && a.entity.kind !== 'Node')
+    nodes.push(serviceNode(a.entity.namespace ?? a.namespace, a.entity.name))
+  return [...new Set(nodes)]
+}
 
 export interface ServiceGraphOptions {
   /** Edges kept at most; the least recently seen go first. */

@@ -1,6 +1,6 @@
-import { ServiceGraph, rankIncidentRootCauses, serviceNode } from '../analyzers/index.js'
+import { ServiceGraph, rankIncidentRootCauses, serviceNode, serviceNodesOf } from '../analyzers/index.js'
 import type { Analyze } from '../api/routes/analysis.js'
-import { workloadOfAggregatedName, type Anomaly } from '../core/index.js'
+import { workloadOfAggregatedName } from '../core/index.js'
 import type { Storage } from '../storage/index.js'
 
 /** How far back before the range changes and flows are read: a change shortly before is a cause. */
@@ -46,7 +46,7 @@ export function createAdHocAnalysis(storage: () => Storage): Analyze {
     const related = anomalies.filter((a) => {
       if (request.namespace !== undefined && a.namespace !== undefined && a.namespace !== request.namespace)
         return false
-      return nodesOf(a).some((node) => graph.near(node, target(a.namespace), HOPS))
+      return serviceNodesOf(a).some((node) => graph.near(node, target(a.namespace), HOPS))
     })
     const ranked = rankIncidentRootCauses({ anomalies: related, changes, graph })
     return {
@@ -63,11 +63,4 @@ export function createAdHocAnalysis(storage: () => Storage): Analyze {
       }),
     }
   }
-}
-
-function nodesOf(a: Anomaly): string[] {
-  const nodes = [serviceNode(a.entity.namespace ?? a.namespace, a.entity.name)]
-  if (a.workload) nodes.push(serviceNode(a.namespace, a.workload.name))
-  if (a.service) nodes.push(serviceNode(a.namespace, a.service))
-  return nodes
 }

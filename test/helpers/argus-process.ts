@@ -110,3 +110,17 @@ export function simulatedClusterEnv(
 ): Record<string, string> {
   return { HOME: dataDir, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', ARGUS_SIM: 'auto', ...settings }
 }
+
+/**
+ * The simulated cluster in fast time: five steps a second, 150 points of baseline before the first
+ * fault (cpu_hog) at 30 s, and incident windows scaled to match (seconds, not the default minutes).
+ */
+export const FAST_FIRST_FAULT: Readonly<Record<string, string>> = {
+  ARGUS_SIM_STEP_MS: '200',
+  ARGUS_SIM_FAULT_INTERVAL_MS: '30000',
+  ARGUS_SIM_FAULT_DURATION_MS: '8000',
+  ARGUS_ANALYZER_METRIC_WARMUP_POINTS: '30',
+  ARGUS_ANALYZER_INCIDENT_WINDOW_MS: '5000',
+  ARGUS_ANALYZER_INCIDENT_QUIET_MS: '10000',
+  ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '0',
+}

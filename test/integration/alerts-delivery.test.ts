@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { simulatedClusterEnv, startArgus, type ArgusProcess } from '../helpers/argus-process.js'
+import {
+  FAST_FIRST_FAULT,
+  simulatedClusterEnv,
+  startArgus,
+  type ArgusProcess,
+} from '../helpers/argus-process.js'
 import { until } from '../helpers/until.js'
 
 // The whole loop on the running service: the first demo fault becomes an incident, and the
@@ -50,13 +55,7 @@ describe('alerts to chat', () => {
     argus = await startArgus({
       dataDir,
       env: simulatedClusterEnv(dataDir, {
-        ARGUS_SIM_STEP_MS: '200',
-        ARGUS_SIM_FAULT_INTERVAL_MS: '30000',
-        ARGUS_SIM_FAULT_DURATION_MS: '8000',
-        ARGUS_ANALYZER_METRIC_WARMUP_POINTS: '30',
-        ARGUS_ANALYZER_INCIDENT_WINDOW_MS: '5000',
-        ARGUS_ANALYZER_INCIDENT_QUIET_MS: '10000',
-        ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '0',
+        ...FAST_FIRST_FAULT,
         ARGUS_ALERTS_CONFIG: configFile,
         ARGUS_EXTERNAL_URL: 'https://argus.example',
       }),

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Incident, RootCause } from '../../core/index.js'
-import { simulatedClusterEnv, startArgus, type ArgusProcess } from '../helpers/argus-process.js'
+import {
+  FAST_FIRST_FAULT,
+  simulatedClusterEnv,
+  startArgus,
+  type ArgusProcess,
+} from '../helpers/argus-process.js'
 import { until } from '../helpers/until.js'
 
 // The running service on its simulated cluster: the first demo fault (a CPU hog in one
@@ -20,18 +25,7 @@ describe('incidents and analysis API', () => {
   it('lists the incident a fault opened and serves its ranked root cause with evidence', async () => {
     argus = await startArgus({
       dataDir,
-      env: simulatedClusterEnv(dataDir, {
-        // Five steps a second, so simulated time runs fast: 150 points of baseline before the fault
-        // at 30 s, and incident windows scaled to match (seconds, not the default minutes).
-        ARGUS_SIM_STEP_MS: '200',
-        ARGUS_SIM_FAULT_INTERVAL_MS: '30000',
-        ARGUS_SIM_FAULT_DURATION_MS: '8000',
-        ARGUS_ANALYZER_METRIC_WARMUP_POINTS: '30',
-        ARGUS_ANALYZER_INCIDENT_WINDOW_MS: '5000',
-        ARGUS_ANALYZER_INCIDENT_QUIET_MS: '10000',
-        ARGUS_WRITER_MAX_WAIT_MS: '100',
-        ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '0',
-      }),
+      env: simulatedClusterEnv(dataDir, { ...FAST_FIRST_FAULT, ARGUS_WRITER_MAX_WAIT_MS: '100' }),
     })
     const api = argus.url
     const incident = await until(
