@@ -20,6 +20,12 @@ export interface DispatcherOptions {
   isMuted?: (alert: Alert, route: Route, now: number) => boolean
   /** Groups kept at most; beyond, a new group is refused (counted in `droppedAlerts`). */
   maxGroups?: number
+  /**
+   * What of a firing alert is worth a new message when it changes (Alertmanager: nothing beyond
+   * its presence). Argus passes an incident's severity and top root causes, so a cause found after
+   * the first message is told at the next group_interval, not only at repeat_interval.
+   */
+  contentKey?: (alert: Alert) => string
 }
 
 interface Group {
@@ -29,8 +35,8 @@ interface Group {
   alerts: Map<string, Alert>
   /** When the group is next looked at: group_wait after it opens, then every group_interval. */
   nextFlushAt: number
-  /** What the last notification said, to tell whether anything changed since. */
-  lastFiring: Set<string>
+  /** What the last notification said (firing fingerprints and their content keys). */
+  lastFiring: Map<string, string>
   lastNotifiedAt: number | undefined
   sequence: number
 }
@@ -75,7 +81,7 @@ export class AlertDispatcher {
           labels,
           alerts: new Map(),
           nextFlushAt: now + route.groupWaitMs,
-          lastFiring: new Set(),
+          lastFiring: new Map(),
           lastNotifiedAt: undefined,
           sequence: 0,
         }
@@ -95,11 +101,12 @@ export class AlertDispatcher {
       const firing = active.filter((a) => a.status === 'firing')
       // Resolved alerts are told only to a group that had told they were firing.
       const resolved = active.filter((a) => a.status === 'resolved' && group.lastFiring.has(a.fingerprint))
-      const firingSet = new Set(firing.map((a) => a.fingerprint))
+      const contentKey = this.options.contentKey ?? (() => '')
+      const firingNow = new Map(firing.map((a) => [a.fingerprint, contentKey(a)]))
       const changed =
         resolved.length > 0 ||
-        firing.some((a) => !group.lastFiring.has(a.fingerprint)) ||
-        firingSet.size !== group.lastFiring.size
+        firing.some((a) => group.lastFiring.get(a.fingerprint) !== firingNow.get(a.fingerprint)) ||
+        firingNow.size !== group.lastFiring.size
       const repeat =
         firing.length > 0 &&
         group.lastNotifiedAt !== undefined &&
@@ -117,7 +124,7 @@ export class AlertDispatcher {
           sequence: group.sequence,
         })
         group.lastNotifiedAt = now
-        group.lastFiring = firingSet
+        group.lastFiring = firingNow
       }
       for (const alert of [...group.alerts.values()])
         if (alert.status === 'resolved' && !group.lastFiring.has(alert.fingerprint))

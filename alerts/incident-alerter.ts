@@ -48,6 +48,12 @@ export function createIncidentAlerter(
     isMuted: (alert, _route, now) =>
       silences.muting(alert.labels, now).length > 0 ||
       inhibitor.inhibited(alert.labels, alert.fingerprint, [...firing.values()]),
+    // A new top cause or severity is news; a score moving is not.
+    contentKey: (alert) =>
+      [
+        alert.labels.severity,
+        ...(alert.annotations.rootCauses ?? '').split('\n').map((l) => l.split(' (')[0]),
+      ].join('|'),
   })
   const deliveries = counter(
     options.metrics,

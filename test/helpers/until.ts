@@ -3,7 +3,8 @@ import { sleep } from '../../core/index.js'
 /** Polls until `find` answers something (sync or async), or fails naming what was awaited. */
 export async function until<T>(
   find: () => T | undefined | Promise<T | undefined>,
-  what: string,
+  /** What was awaited; a function when the failure should say what was seen instead. */
+  what: string | (() => string),
   timeoutMs = 60_000,
   everyMs = 50,
 ): Promise<T> {
@@ -11,7 +12,8 @@ export async function until<T>(
   for (;;) {
     const found = await find()
     if (found !== undefined) return found
-    if (Date.now() > deadline) throw new Error(`not seen in time: ${what}`)
+    if (Date.now() > deadline)
+      throw new Error(`not seen in time: ${typeof what === 'string' ? what : what()}`)
     await sleep(everyMs)
   }
 }

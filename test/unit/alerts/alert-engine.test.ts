@@ -90,6 +90,20 @@ describe('alert dispatcher', () => {
     expect(repeated.map((n) => [n.firing.length, n.sequence])).toEqual([[3, 3]])
   })
 
+  it('tells a firing alert again at the next group_interval when its content key changes', () => {
+    const dispatcher = new AlertDispatcher(tree, { contentKey: (a) => a.annotations.cause ?? '' })
+    const labels = { alertname: 'ArgusIncident', namespace: 'kube-system' }
+    dispatcher.receive({ ...alert(labels), annotations: {} }, T0)
+    expect(dispatcher.due(T0 + 30 * S).map((n) => n.sequence)).toEqual([1])
+    // The root cause is found later: news, told at the next group_interval.
+    dispatcher.receive({ ...alert(labels), annotations: { cause: 'Pod/db-0' } }, T0 + MIN)
+    const told = dispatcher.due(T0 + 30 * S + 5 * MIN)
+    expect(told.map((n) => [n.sequence, n.firing[0]?.annotations.cause])).toEqual([[2, 'Pod/db-0']])
+    // The same cause again: nothing new.
+    dispatcher.receive({ ...alert(labels), annotations: { cause: 'Pod/db-0' } }, T0 + 6 * MIN)
+    expect(dispatcher.due(T0 + 30 * S + 10 * MIN)).toEqual([])
+  })
+
   it('sends resolved alerts once to the groups that told they fired, then forgets the group', () => {
     const dispatcher = new AlertDispatcher(tree)
     const labels = { alertname: 'PodCrashLooping', namespace: 'kube-system' }
