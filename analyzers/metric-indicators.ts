@@ -60,6 +60,12 @@ export interface IndicatorPoint {
   /** For error_ratio: requests and failed requests in the interval (a ratio of 2 in 14 is not 2,000 in 14,000). */
   requests?: number
   failures?: number
+  /**
+   * For request_rate and network rates: requests counted in the interval and its length, so a
+   * quiet service's lumpy rate (0, then 5 requests/s, at short scrape intervals) is judged as counts.
+   */
+  events?: number
+  intervalMs?: number
   /** For pod points: live pods in its workload (one hot pod of ten is the pod's problem). */
   workloadPods?: number
   node?: string
@@ -67,8 +73,10 @@ export interface IndicatorPoint {
 }
 
 interface Counts {
-  requests: number
-  failures: number
+  requests?: number
+  failures?: number
+  events?: number
+  intervalMs?: number
 }
 
 type Family =
@@ -429,13 +437,17 @@ export class MetricIndicators {
     }
     if (worstRatio !== undefined) out.push(['memory_limit_ratio', worstRatio])
     else if (worstBytes !== undefined) out.push(['memory_bytes', worstBytes])
+    const events = sum('requests', 'increase')
+    const intervalMs = Math.max(0, ...pods.map((p) => p.intervalMs))
+    const counted: Counts | undefined =
+      events !== undefined && intervalMs > 0 ? { events, intervalMs } : undefined
     const rx = sum('rx')
-    if (rx !== undefined) out.push(['network_receive_bytes_per_s', rx])
+    if (rx !== undefined) out.push(['network_receive_bytes_per_s', rx, counted])
     const tx = sum('tx')
-    if (tx !== undefined) out.push(['network_transmit_bytes_per_s', tx])
+    if (tx !== undefined) out.push(['network_transmit_bytes_per_s', tx, counted])
     const requests = sum('requests')
     if (requests !== undefined) {
-      out.push(['request_rate', requests])
+      out.push(['request_rate', requests, counted])
       if (requests > 0)
         out.push([
           'error_ratio',

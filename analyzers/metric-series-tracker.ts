@@ -23,12 +23,24 @@ interface SeriesState {
   /** For error ratios: requests and failures seen so far, the baseline failure rate. */
   requests: number
   failures: number
+  /** For counted rates: the usual units per request (EWMA), and the current run on one side of normal. */
+  perEvent: number
+  runObserved: number
+  runExpected: number
+  runSide: number
 }
 
 /** A score from which an indicator is unusual enough to count together with another of its entity. */
 const SUSPICIOUS = 0.9
 /** Failures alone make an anomaly only below this probability under the usual rate. */
 const ALONE = 0.99999
+/** Counted evidence short of ALONE stays below any threshold (it can still join another indicator). */
+const SUSPICIOUS_CAP = 0.998
+/**
+ * Indicators that move together by construction (bytes follow requests): one of them unusual with
+ * another of the same family is one piece of evidence, not two.
+ */
+const TRAFFIC = new Set(['request_rate', 'network_receive_bytes_per_s', 'network_transmit_bytes_per_s'])
 /** Points in a row below threshold that end an episode. */
 const CALM_POINTS_TO_END = 5
 const SWEEP_EVERY_MS = 60_000
@@ -81,6 +93,10 @@ export class MetricSeriesTracker {
         calmPoints: 0,
         requests: 0,
         failures: 0,
+        perEvent: 0,
+        runObserved: 0,
+        runExpected: 0,
+        runSide: 0,
       }
       this.series.set(key, state)
     }
@@ -104,6 +120,8 @@ export class MetricSeriesTracker {
       state.failures += point.failures
       state.requests += point.requests
     }
+    if (point.events !== undefined && point.intervalMs !== undefined)
+      result.score = Math.min(result.score, countedSurprise(state, point, result.expected, result.score))
     const change = point.value - result.expected
     const oriented = spec.direction === 'up' ? change : spec.direction === 'down' ? -change : Math.abs(change)
     const significant =
@@ -113,7 +131,8 @@ export class MetricSeriesTracker {
     if (significant && result.score < this.threshold && result.score >= SUSPICIOUS) {
       // Two indicators of one entity unusual at the same time are stronger evidence than either.
       const other = this.suspects.get(entityKey)
-      if (other && other.ts === point.ts && other.indicator !== point.indicator) {
+      const sameFamily = TRAFFIC.has(point.indicator) && TRAFFIC.has(other?.indicator ?? '')
+      if (other && other.ts === point.ts && other.indicator !== point.indicator && !sameFamily) {
         const p = (1 - result.score) * (1 - other.score)
         const joint = 1 - p * (1 - Math.log(p))
         if (joint >= this.threshold) {
@@ -178,6 +197,70 @@ export class MetricSeriesTracker {
     for (const [key, state] of this.series)
       if (this.latestTs - state.lastTs > this.staleAfterMs) this.series.delete(key)
   }
+}
+
+/**
+ * How surprising a counted rate's current run is as Poisson counts: a quiet service scraped often
+ * serves 0 requests in one interval and 5 in the next, which its rate's own history cannot tell
+ * from an outage. The run (consecutive points on one side of the expected value) sums its counts,
+ * so a real drop to zero becomes certain within a few intervals. Rates in other units (bytes) are
+ * put in requests by their usual size per request, so a byte surge with as many requests still counts.
+ */
+function countedSurprise(state: SeriesState, point: IndicatorPoint, expected: number, score: number): number {
+  const seconds = (point.intervalMs as number) / 1000
+  const events = point.events as number
+  const perEvent = state.perEvent
+  if (events > 0 && point.value > 0) {
+    const size = (point.value * seconds) / events
+    state.perEvent = perEvent > 0 ? 0.9 * perEvent + 0.1 * size : size
+  }
+  if (!(perEvent > 0) || !(seconds > 0)) return score
+  const observed = (point.value * seconds) / perEvent
+  const lambda = (Math.max(expected, 0) * seconds) / perEvent
+  const side = Math.sign(observed - lambda)
+  if (side !== state.runSide || side === 0) {
+    state.runSide = side
+    state.runObserved = 0
+    state.runExpected = 0
+  }
+  state.runObserved += observed
+  state.runExpected += lambda
+  if (score < SUSPICIOUS) return score // only ever lowers a score: no need to compute
+  const surprise =
+    side < 0
+      ? 1 - poissonCdf(Math.round(state.runObserved), state.runExpected)
+      : poissonCdf(Math.round(state.runObserved) - 1, state.runExpected)
+  // As with failures: many series, many intervals; counts alone alarm only when very unlikely.
+  return surprise >= ALONE ? surprise : Math.min(surprise, SUSPICIOUS_CAP)
+}
+
+/** P(X <= k) for X ~ Poisson(lambda): exact by terms for small lambda, normal approximation above. */
+export function poissonCdf(k: number, lambda: number): number {
+  if (k < 0) return 0
+  if (!(lambda > 0)) return 1
+  if (lambda > 100) {
+    const z = (k + 0.5 - lambda) / Math.sqrt(lambda)
+    return 0.5 * (1 + erf(z / Math.SQRT2))
+  }
+  let term = Math.exp(-lambda)
+  let sum = term
+  for (let i = 1; i <= k; i++) {
+    term *= lambda / i
+    sum += term
+    if (term < 1e-15 && i > lambda) break
+  }
+  return Math.min(1, sum)
+}
+
+/** Abramowitz and Stegun 7.1.26 (error below 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x))
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496735) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x)
+  return x >= 0 ? y : -y
 }
 
 /**

@@ -187,9 +187,10 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   }
 
   function newPod(service: Service, ordinal: number, ts: number): Pod {
+    const podUid = uid(random)
     return {
       name: podName(service, ordinal),
-      uid: uid(random),
+      uid: podUid,
       node: schedulableNode(),
       createdTs: ts,
       restarts: 0,
@@ -198,8 +199,10 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       rxBytes: 0,
       txBytes: 0,
       throttledPeriods: 0,
-      requestsOk: 0,
-      requestsError: 0,
+      // Counters are exported rounded: each pod starts at its own fraction so replicas do not
+      // tick in lockstep (every replica's first error in the same step is no real cluster's data).
+      requestsOk: phaseOf(podUid, 0),
+      requestsError: phaseOf(podUid, 8),
       buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0),
       latencySum: 0,
       hogMillicores: 0,
@@ -797,7 +800,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
           (downstreamOf.get(spec.name) ?? 0)
         pod.requestsOk += requests - failed
         pod.requestsError += failed
-        pod.latencySum += (requests * meanMs) / 1000
+        // The sum grows by the requests the exported (rounded) count grows by, as a real histogram's
+        // does: otherwise a quiet pod's mean latency jumps with every rounding step.
+        const countedBefore = Math.round(pod.buckets[LATENCY_BUCKETS.length] ?? 0)
+        const countedAfter = Math.round((pod.buckets[LATENCY_BUCKETS.length] ?? 0) + requests)
+        pod.latencySum += ((countedAfter - countedBefore) * meanMs) / 1000
         LATENCY_BUCKETS.forEach(
           (le, i) =>
             (pod.buckets[i] =
@@ -1029,4 +1036,9 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     inject,
     serviceStats: () => new Map(stats),
   }
+}
+
+/** A fraction in [0, 1) read from a pod's uid: a per-pod phase that draws nothing from the seed. */
+function phaseOf(podUid: string, at: number): number {
+  return parseInt(podUid.replace(/-/g, '').slice(at, at + 6), 16) / 0x1000000
 }

@@ -74,3 +74,51 @@ describe('metric series tracker', () => {
     expect(tracker.untracked).toBe(3)
   })
 })
+
+describe('counted rates', () => {
+  /** A quiet service scraped every second: whole requests, Poisson around `rate` per second. */
+  function counted(rate: number, steps: number, seed: number, dropAt = Infinity): IndicatorPoint[] {
+    const { next: random } = seededRandom(seed)
+    const poisson = (mean: number): number => {
+      let k = 0
+      for (let p = random(); p > Math.exp(-mean); p *= random()) k++
+      return k
+    }
+    return Array.from({ length: steps }, (_, step) => {
+      const events = step >= dropAt ? 0 : poisson(rate)
+      return {
+        indicator: 'request_rate',
+        ts: T0 + step * 1_000,
+        value: events,
+        events,
+        intervalMs: 1_000,
+        cluster: 'c1',
+        namespace: 'shop',
+        workload: { kind: 'Deployment', name: 'email' },
+      }
+    })
+  }
+
+  it('does not take a quiet service lumpy rate (0, then 3 requests/s) for an outage or a surge', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const tracker = new MetricSeriesTracker({ warmupPoints: 30 })
+      const found = counted(1.2, 600, seed).flatMap((p) => tracker.observe(p) ?? [])
+      expect(found.map((a) => a.summary)).toEqual([])
+    }
+  })
+
+  it('reports traffic that stops, within the seconds its counts make that certain', () => {
+    const tracker = new MetricSeriesTracker({ warmupPoints: 30 })
+    const points = counted(20, 300, 9, 250)
+    const found = points.flatMap((p, step) => {
+      const anomaly = tracker.observe(p)
+      return anomaly ? [{ step, anomaly }] : []
+    })
+    expect(found).toHaveLength(1)
+    // 20 requests a second: no request for a second is already very unlikely (e^-20); the counts
+    // hold nothing back, the detector's own two-sample rule at most.
+    expect(found[0]?.step).toBeGreaterThanOrEqual(250)
+    expect(found[0]?.step).toBeLessThanOrEqual(251)
+    expect(found[0]?.anomaly.summary).toMatch(/request_rate of Deployment\/email dropped to 0/)
+  })
+})
