@@ -8,6 +8,8 @@ import type { InhibitRuleConfig } from './inhibitor.js'
 import type { ReceiverConfig } from './notification-sender.js'
 import { buildRouteTree, type Route, type RouteConfig } from './route-tree.js'
 import type { ChatPlatform } from './chat-messages.js'
+import { DEFAULT_RATE_LIMITS } from './receiver-queues.js'
+import { TimeIntervals } from './time-intervals.js'
 
 const Duration = Type.String({
   pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h|d))+$|^\\d+$',
@@ -23,6 +25,7 @@ interface YamlRoute {
   repeat_interval?: string
   continue?: boolean
   mute_time_intervals?: string[]
+  active_time_intervals?: string[]
   routes?: YamlRoute[]
 }
 
@@ -38,6 +41,7 @@ const RouteSchema = Type.Cyclic(
         repeat_interval: Type.Optional(Duration),
         continue: Type.Optional(Type.Boolean()),
         mute_time_intervals: Type.Optional(Type.Array(Type.String())),
+        active_time_intervals: Type.Optional(Type.Array(Type.String())),
         routes: Type.Optional(Type.Array(Type.Ref('Route'))),
       },
       { additionalProperties: false },
@@ -57,6 +61,46 @@ const Endpoint = Type.Object(
 
 const PLATFORMS = ['slack', 'dingtalk', 'wecom', 'feishu', 'teams', 'webhook'] as const
 
+const RangeList = Type.Optional(Type.Array(Type.String({ minLength: 1 })))
+const NamedTimeIntervals = Type.Optional(
+  Type.Array(
+    Type.Object(
+      {
+        name: Type.String({ minLength: 1 }),
+        time_intervals: Type.Array(
+          Type.Object(
+            {
+              times: Type.Optional(
+                Type.Array(
+                  Type.Object(
+                    { start_time: Type.String(), end_time: Type.String() },
+                    { additionalProperties: false },
+                  ),
+                ),
+              ),
+              weekdays: RangeList,
+              days_of_month: RangeList,
+              months: RangeList,
+              years: RangeList,
+              location: Type.Optional(Type.String({ minLength: 1 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+)
+
+const RateLimit = Type.Object(
+  {
+    max: Type.Integer({ minimum: 1 }),
+    per: Duration,
+  },
+  { additionalProperties: false, description: 'at most `max` messages per `per`; more wait their turn' },
+)
+
 const AlertConfigSchema = Type.Object(
   {
     route: RouteSchema,
@@ -65,6 +109,7 @@ const AlertConfigSchema = Type.Object(
         {
           name: Type.String({ minLength: 1 }),
           language: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('zh')])),
+          rate_limit: Type.Optional(RateLimit),
           slack: Type.Optional(Endpoint),
           dingtalk: Type.Optional(Endpoint),
           wecom: Type.Optional(Endpoint),
@@ -76,6 +121,9 @@ const AlertConfigSchema = Type.Object(
       ),
       { minItems: 1 },
     ),
+    time_intervals: NamedTimeIntervals,
+    // The name Alertmanager used before 0.24; still accepted there, so here too.
+    mute_time_intervals: NamedTimeIntervals,
     inhibit_rules: Type.Optional(
       Type.Array(
         Type.Object(
@@ -98,6 +146,7 @@ export interface AlertConfig {
   route: Route
   receivers: Map<string, ReceiverConfig>
   inhibitRules: InhibitRuleConfig[]
+  timeIntervals: TimeIntervals
 }
 
 /**
@@ -137,8 +186,17 @@ export function parseAlertConfig(text: string, source = 'alert config'): AlertCo
         'ARGUS_ERR_CONFIG',
         `${source}: receiver ${r.name}: only dingtalk and feishu sign with a secret`,
       )
+    const rateLimit = r.rate_limit
+      ? { max: r.rate_limit.max, perMs: parseDuration(r.rate_limit.per) ?? 0 }
+      : DEFAULT_RATE_LIMITS[platform]
+    if (rateLimit && !(rateLimit.perMs > 0))
+      throw new ArgusError(
+        'ARGUS_ERR_CONFIG',
+        `${source}: receiver ${r.name}: rate_limit.per must be above 0`,
+      )
     receivers.set(r.name, {
       name: r.name,
+      ...(rateLimit && { rateLimit }),
       platform,
       url: endpoint.url,
       ...(endpoint.secret !== undefined && { secret: endpoint.secret }),
@@ -151,11 +209,32 @@ export function parseAlertConfig(text: string, source = 'alert config'): AlertCo
       'ARGUS_ERR_CONFIG',
       `${source}: /route needs a receiver (the default for every alert)`,
     )
+  if (config.route.mute_time_intervals || config.route.active_time_intervals)
+    throw new ArgusError(
+      'ARGUS_ERR_CONFIG',
+      `${source}: /route (the root) cannot have mute or active time intervals; set them on a child route`,
+    )
   const route = buildRouteTree(toRouteConfig(config.route, '/route', source))
   const unknown = (r: Route): string[] => [
     ...(receivers.has(r.receiver) ? [] : [`${r.receiver} (route ${r.id})`]),
     ...r.routes.flatMap(unknown),
   ]
+  const timeIntervals = parseOrConfigError(
+    () => new TimeIntervals([...(config.time_intervals ?? []), ...(config.mute_time_intervals ?? [])]),
+    source,
+  )
+  const unknownIntervals = (r: Route): string[] => [
+    ...[...r.muteTimeIntervals, ...r.activeTimeIntervals]
+      .filter((name) => !timeIntervals.has(name))
+      .map((name) => `${name} (route ${r.id})`),
+    ...r.routes.flatMap(unknownIntervals),
+  ]
+  const missingIntervals = unknownIntervals(route)
+  if (missingIntervals.length > 0)
+    throw new ArgusError(
+      'ARGUS_ERR_CONFIG',
+      `${source}: unknown time intervals: ${missingIntervals.join(', ')}`,
+    )
   const missing = unknown(route)
   if (missing.length > 0)
     throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: unknown receivers: ${missing.join(', ')}`)
@@ -168,7 +247,7 @@ export function parseAlertConfig(text: string, source = 'alert config'): AlertCo
       ...(rule.equal && { equal: rule.equal }),
     }
   })
-  return { route, receivers, inhibitRules }
+  return { route, receivers, inhibitRules, timeIntervals }
 }
 
 export function loadAlertConfig(file: string): AlertConfig {
@@ -197,8 +276,17 @@ function toRouteConfig(route: YamlRoute, path: string, source: string): RouteCon
   if (repeat !== undefined) out.repeatIntervalMs = repeat
   if (route.continue !== undefined) out.continue = route.continue
   if (route.mute_time_intervals) out.muteTimeIntervals = route.mute_time_intervals
+  if (route.active_time_intervals) out.activeTimeIntervals = route.active_time_intervals
   if (route.routes) out.routes = route.routes.map((r, i) => toRouteConfig(r, `${path}/routes/${i}`, source))
   return out
+}
+
+function parseOrConfigError<T>(parse: () => T, source: string): T {
+  try {
+    return parse()
+  } catch (error) {
+    throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: ${errorMessage(error)}`)
+  }
 }
 
 function matcherAt(text: string, path: string, source: string): void {

@@ -1,20 +1,30 @@
+import { randomUUID } from 'node:crypto'
 import type { Bus, Subscription } from '../bus/index.js'
 import {
   TOPICS,
   counter,
   errorMessage,
+  gauge,
   type Alert,
+  type AlertDelivery,
   type Component,
   type Incident,
   type Logger,
   type Registry,
   type RootCause,
+  type Silence,
 } from '../core/index.js'
 import type { AlertConfig } from './alert-config.js'
 import { AlertDispatcher } from './alert-dispatcher.js'
 import { alertFingerprint } from './alert-fingerprint.js'
 import { Inhibitor } from './inhibitor.js'
-import { NotificationSender, type DeliveryRecord } from './notification-sender.js'
+import {
+  NotificationSender,
+  deliveryBase,
+  idempotencyKeyOf,
+  type DeliveryRecord,
+} from './notification-sender.js'
+import { ReceiverQueue } from './receiver-queues.js'
 import { Silences } from './silences.js'
 
 export interface IncidentAlerterOptions {
@@ -27,6 +37,12 @@ export interface IncidentAlerterOptions {
   /** How often groups are checked for notifications due (default 1 s). */
   tickMs?: number
   group?: string
+  /** Names this process: each alerter instance gets every silence. */
+  instanceId?: string
+  /** The silences already made, read at start (from storage in the service). */
+  loadSilences?: () => Promise<Silence[]>
+  /** Notifications waiting for a receiver's rate limit, per receiver (default 1,000). */
+  maxQueuedPerReceiver?: number
 }
 
 /** Root causes shown per message. */
@@ -43,9 +59,13 @@ export function createIncidentAlerter(
   const logger = options.logger.child({ component: 'alerter' })
   const silences = new Silences()
   const inhibitor = new Inhibitor(options.config.inhibitRules)
+  const intervals = options.config.timeIntervals
   const firing = new Map<string, Alert>()
   const dispatcher = new AlertDispatcher(options.config.route, {
-    isMuted: (alert, _route, now) =>
+    isMuted: (alert, route, now) =>
+      route.muteTimeIntervals.some((name) => intervals.inEffect(name, now)) ||
+      (route.activeTimeIntervals.length > 0 &&
+        !route.activeTimeIntervals.some((name) => intervals.inEffect(name, now))) ||
       silences.muting(alert.labels, now).length > 0 ||
       inhibitor.inhibited(alert.labels, alert.fingerprint, [...firing.values()]),
     // A new top cause or severity is news; a score moving is not.
@@ -61,22 +81,50 @@ export function createIncidentAlerter(
     'Chat deliveries, by receiver and outcome',
     ['receiver', 'status'],
   )
-  const sender = new NotificationSender({
-    externalUrl: options.externalUrl,
-    record: (entry: DeliveryRecord) => {
-      deliveries.inc({ receiver: entry.receiver, status: entry.status })
-      const log = entry.status === 'dead_letter' ? logger.warn.bind(logger) : logger.info.bind(logger)
-      log(
-        { ...entry },
-        entry.status === 'dead_letter' ? 'alert not delivered: dead letter' : `alert ${entry.status}`,
-      )
+  const delayed = counter(
+    options.metrics,
+    'argus_alert_rate_limited_total',
+    'Notifications that waited for a receiver rate limit',
+    ['receiver'],
+  )
+  const queues = new Map(
+    [...options.config.receivers.values()].map((r) => [
+      r.name,
+      { queue: new ReceiverQueue(r.rateLimit, options.maxQueuedPerReceiver), busy: false, throttled: false },
+    ]),
+  )
+  gauge(
+    options.metrics,
+    'argus_alert_queue_length',
+    'Notifications waiting for their receiver (rate limit or a delivery in progress)',
+    ['receiver'],
+    function () {
+      for (const [receiver, { queue }] of queues) this.set({ receiver }, queue.length)
     },
-  })
+  )
+  const inFlight = new Set<Promise<void>>()
+
+  async function record(entry: DeliveryRecord): Promise<void> {
+    deliveries.inc({ receiver: entry.receiver, status: entry.status })
+    const bad = entry.status === 'dead_letter' || entry.status === 'dropped'
+    const log = bad ? logger.warn.bind(logger) : logger.info.bind(logger)
+    log({ ...entry }, bad ? `alert not delivered: ${entry.status}` : `alert ${entry.status}`)
+    const cluster = [...firing.values()][0]?.cluster ?? 'default'
+    const delivery: AlertDelivery = { ...entry, cluster }
+    try {
+      await options.bus.publish(TOPICS.alertDeliveries, [{ key: entry.receiver, value: delivery }])
+    } catch (error) {
+      // The outcome is logged above with every field: the log keeps it when the bus does not.
+      logger.warn({ err: error, reason: errorMessage(error) }, 'delivery log entry not published')
+    }
+  }
+  const sender = new NotificationSender({ externalUrl: options.externalUrl, record })
   const incidents = new Map<string, Incident>()
   const causes = new Map<string, RootCause[]>()
   let subscription: Subscription | undefined
+  let silenceSubscription: Subscription | undefined
   let timer: NodeJS.Timeout | undefined
-  let sending: Promise<void> = Promise.resolve()
+  const published: Alert[] = []
 
   function alertOf(incident: Incident): Alert {
     const labels: Record<string, string> = {
@@ -111,19 +159,63 @@ export function createIncidentAlerter(
     if (alert.status === 'firing') firing.set(alert.fingerprint, alert)
     else firing.delete(alert.fingerprint)
     dispatcher.receive(alert, Date.now())
+    published.push(alert)
   }
 
+  /**
+   * Due notifications join their receiver's queue; each receiver sends one at a time, in order, as
+   * its rate limit allows, so a slow or failing receiver (retrying for minutes) delays only itself.
+   */
   function tick(): void {
-    sending = sending.then(async () => {
-      for (const notification of dispatcher.due(Date.now())) {
-        const receiver = options.config.receivers.get(notification.receiver)
-        if (!receiver) continue // validated at load: every route names a receiver
-        await sender.send(notification, receiver)
-      }
-    })
-    sending.catch((error: unknown) =>
-      logger.warn({ err: error, reason: errorMessage(error) }, 'alert round failed'),
-    )
+    const now = Date.now()
+    for (const notification of dispatcher.due(now)) {
+      const outcome = queues.get(notification.receiver)?.queue.push(notification)
+      if (outcome)
+        void record({
+          ts: now,
+          ...deliveryBase(outcome.notification, notification.receiver),
+          idempotencyKey: idempotencyKeyOf(outcome.notification, notification.receiver),
+          status: outcome.status,
+          attempts: 0,
+          reason: outcome.reason,
+        })
+    }
+    for (const [name, state] of queues) {
+      if (state.busy) continue
+      const throttled = state.queue.throttled(now)
+      if (throttled && !state.throttled) delayed.inc({ receiver: name })
+      state.throttled = throttled
+      const notification = state.queue.take(now)
+      const receiver = options.config.receivers.get(name)
+      if (!notification || !receiver) continue
+      state.busy = true
+      const sending = sender
+        .send(notification, receiver)
+        .then(
+          () => undefined,
+          (error: unknown) =>
+            logger.warn({ err: error, reason: errorMessage(error) }, 'alert delivery failed'),
+        )
+        .finally(() => {
+          state.busy = false
+          inFlight.delete(sending)
+        })
+      inFlight.add(sending)
+    }
+    if (published.length > 0) {
+      const alerts = published.splice(0)
+      options.bus
+        .publish(
+          TOPICS.alerts,
+          alerts.map((a) => ({ key: `${a.cluster}/${a.fingerprint}`, value: a })),
+        )
+        .catch((error: unknown) =>
+          logger.warn(
+            { err: error, reason: errorMessage(error), alerts: alerts.length },
+            'alert states not stored',
+          ),
+        )
+    }
   }
 
   return {
@@ -162,6 +254,15 @@ export function createIncidentAlerter(
           }
         },
       })
+      for (const silence of (await options.loadSilences?.()) ?? []) silences.apply(silence)
+      silenceSubscription = await options.bus.subscribe<Silence>({
+        group: `argus-alerter-silences-${options.instanceId ?? randomUUID()}`,
+        topics: [TOPICS.silences],
+        fromBeginning: false,
+        handler: async (batch) => {
+          for (const { value } of batch.messages) silences.apply(value)
+        },
+      })
       timer = setInterval(tick, options.tickMs ?? 1_000)
       timer.unref()
       logger.info({ receivers: [...options.config.receivers.keys()] }, 'sending incidents to chat')
@@ -169,7 +270,8 @@ export function createIncidentAlerter(
     async stop() {
       if (timer) clearInterval(timer)
       await subscription?.stop()
-      await sending.catch(() => undefined)
+      await silenceSubscription?.stop()
+      await Promise.all(inFlight)
     },
   }
 }

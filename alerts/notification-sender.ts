@@ -8,6 +8,7 @@ import {
   type Language,
 } from './chat-messages.js'
 import { dingTalkSignedUrl, feishuSignature } from './chat-signing.js'
+import type { RateLimit } from './receiver-queues.js'
 
 /** A receiver as configured: where to send, in which format and language, and its secret if signed. */
 export interface ReceiverConfig {
@@ -18,6 +19,8 @@ export interface ReceiverConfig {
   secret?: string
   language?: Language
   timeoutMs?: number
+  /** Messages allowed per period (the platform's documented limit unless configured). */
+  rateLimit?: RateLimit
 }
 
 /** One delivery outcome: what the delivery log stores. */
@@ -27,11 +30,16 @@ export interface DeliveryRecord {
   groupKey: string
   sequence: number
   idempotencyKey: string
-  status: 'delivered' | 'dead_letter' | 'duplicate'
+  /** superseded: a newer message of its group replaced it while it waited for the rate limit. */
+  status: 'delivered' | 'dead_letter' | 'duplicate' | 'superseded' | 'dropped'
   attempts: number
   /** Why it ended in the dead-letter record (last error), when it did. */
   reason?: string
   statusCode?: number
+  notificationStatus: 'firing' | 'resolved'
+  /** The alerts it told of, firing then resolved, and their incidents. */
+  fingerprints: string[]
+  incidentIds: string[]
 }
 
 export interface NotificationSenderOptions {
@@ -61,13 +69,8 @@ export class NotificationSender {
   }
 
   async send(notification: Notification, receiver: ReceiverConfig): Promise<DeliveryRecord> {
-    const idempotencyKey = `${receiver.name}/${notification.groupKey}/${notification.sequence}`
-    const base = {
-      receiver: receiver.name,
-      groupKey: notification.groupKey,
-      sequence: notification.sequence,
-      idempotencyKey,
-    }
+    const idempotencyKey = idempotencyKeyOf(notification, receiver.name)
+    const base = { ...deliveryBase(notification, receiver.name), idempotencyKey }
     if (this.delivered.has(idempotencyKey)) {
       const duplicate: DeliveryRecord = { ts: this.now(), ...base, status: 'duplicate', attempts: 0 }
       await this.options.record(duplicate)
@@ -162,4 +165,25 @@ export class NotificationSender {
     if (this.delivered.size > (this.options.rememberKeys ?? 100_000))
       this.delivered.delete(this.delivered.values().next().value as string)
   }
+}
+
+/** What every delivery record of a notification says, whatever its outcome. */
+export function deliveryBase(
+  notification: Notification,
+  receiver: string,
+): Omit<DeliveryRecord, 'ts' | 'status' | 'attempts' | 'idempotencyKey'> {
+  const alerts = [...notification.firing, ...notification.resolved]
+  return {
+    receiver,
+    groupKey: notification.groupKey,
+    sequence: notification.sequence,
+    notificationStatus: notification.status,
+    fingerprints: alerts.map((a) => a.fingerprint),
+    incidentIds: [...new Set(alerts.flatMap((a) => (a.incidentId ? [a.incidentId] : [])))],
+  }
+}
+
+/** The key receivers can deduplicate on: the receiver, the group and the notification's sequence. */
+export function idempotencyKeyOf(notification: Notification, receiver: string): string {
+  return `${receiver}/${notification.groupKey}/${notification.sequence}`
 }

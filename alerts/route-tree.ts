@@ -10,6 +10,7 @@ export interface RouteConfig {
   repeatIntervalMs?: number
   continue?: boolean
   muteTimeIntervals?: string[]
+  activeTimeIntervals?: string[]
   routes?: RouteConfig[]
 }
 
@@ -25,7 +26,10 @@ export interface Route {
   groupIntervalMs: number
   repeatIntervalMs: number
   continue: boolean
+  /** Names of time intervals during which the route sends nothing. */
   muteTimeIntervals: string[]
+  /** When set, the route sends only while one of these is in effect. */
+  activeTimeIntervals: string[]
   routes: Route[]
 }
 
@@ -47,7 +51,9 @@ export function buildRouteTree(config: RouteConfig, parent?: Route, id = '0'): R
     groupIntervalMs: config.groupIntervalMs ?? parent?.groupIntervalMs ?? ROUTE_DEFAULTS.groupIntervalMs,
     repeatIntervalMs: config.repeatIntervalMs ?? parent?.repeatIntervalMs ?? ROUTE_DEFAULTS.repeatIntervalMs,
     continue: config.continue ?? false,
-    muteTimeIntervals: config.muteTimeIntervals ?? parent?.muteTimeIntervals ?? [],
+    // Not inherited, as in Alertmanager: a child route is muted only by its own intervals.
+    muteTimeIntervals: config.muteTimeIntervals ?? [],
+    activeTimeIntervals: config.activeTimeIntervals ?? [],
     routes: [],
   }
   route.routes = (config.routes ?? []).map((child, i) => buildRouteTree(child, route, `${id}.${i}`))

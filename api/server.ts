@@ -7,6 +7,7 @@ import Fastify, {
 import swagger from '@fastify/swagger'
 import type { Logger, Registry } from '../core/index.js'
 import type {
+  AlertRepository,
   AnomalyRepository,
   IncidentRepository,
   LogRepository,
@@ -21,6 +22,7 @@ import { topologyRoutes } from './routes/topology.js'
 import { anomalyRoutes } from './routes/anomalies.js'
 import { incidentRoutes } from './routes/incidents.js'
 import { analysisRoutes, type Analyze } from './routes/analysis.js'
+import { alertRoutes, type SilenceService } from './routes/alerts.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -36,6 +38,9 @@ export interface ApiServerOptions {
   incidents?: () => IncidentRepository
   /** Ad-hoc root-cause analysis, composed by the app from the analyzers and storage. */
   analyze?: Analyze
+  alerts?: () => AlertRepository
+  /** Silences made through the API, composed by the app (storage, then the bus to every alerter). */
+  silences?: SilenceService
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -78,6 +83,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   if (options.topology) await app.register(topologyRoutes({ topology: options.topology }))
   if (options.anomalies) await app.register(anomalyRoutes({ anomalies: options.anomalies }))
   if (options.incidents) await app.register(incidentRoutes({ incidents: options.incidents }))
+  if (options.alerts && options.silences)
+    await app.register(alertRoutes({ alerts: options.alerts, silences: options.silences }))
   if (options.analyze) await app.register(analysisRoutes({ analyze: options.analyze }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app

@@ -38,6 +38,7 @@ import { ModelStore, WindowForecaster, loadTensorflow } from '../models/index.js
 import { createAdHocAnalysis } from './ad-hoc-analysis.js'
 import { loadAlertConfig } from '../alerts/alert-config.js'
 import { createIncidentAlerter } from '../alerts/incident-alerter.js'
+import { createSilenceService } from './silence-service.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -126,7 +127,12 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           maxWorkloads: config.analyzer.modelMaxWorkloads,
         })
       : undefined
-  const usesStorage = has('writer') || has('api') || modelTrainer !== undefined
+  // The alerter reads the silences made while it was away.
+  const usesStorage =
+    has('writer') ||
+    has('api') ||
+    modelTrainer !== undefined ||
+    (has('analyzer') && !!config.alerts.configFile)
   // Every log record gets its template id before it is published, so it is stored with it.
   const miner = new LogTemplateMiner()
   const intake = createRawIntake({
@@ -219,6 +225,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
                 metrics,
                 config: loadAlertConfig(config.alerts.configFile),
                 externalUrl: config.alerts.externalUrl ?? `http://${config.http.host}:${config.http.port}`,
+                loadSilences: () => storage.alerts.silences(),
               }),
             ]
           : []),
@@ -310,6 +317,8 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           anomalies: () => storage.anomalies,
           incidents: () => storage.incidents,
           analyze: createAdHocAnalysis(() => storage),
+          alerts: () => storage.alerts,
+          silences: createSilenceService({ storage: () => storage, bus }),
         }),
         plugins: has('collector')
           ? [

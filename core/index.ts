@@ -46,12 +46,14 @@ export {
   ActionKind,
   ActionStatus,
   Alert,
+  AlertDelivery,
   Anomaly,
   Evidence,
   Incident,
   IncidentStatus,
   RootCause,
   Severity,
+  Silence,
   SignalKind,
 } from './schemas/findings.js'
 export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-names.js'

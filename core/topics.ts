@@ -8,7 +8,7 @@ import {
   ObjectState,
   ResourceChange,
 } from './schemas/signals.js'
-import { Action, Alert, Anomaly, Incident, RootCause } from './schemas/findings.js'
+import { Action, Alert, AlertDelivery, Anomaly, Incident, RootCause, Silence } from './schemas/findings.js'
 
 /** Topic names. Raw signals first, then findings; `deadLetter` holds messages whose handlers kept failing. */
 export const TOPICS = {
@@ -23,6 +23,9 @@ export const TOPICS = {
   incidents: 'argus.findings.incidents',
   rootCauses: 'argus.findings.root-causes',
   alerts: 'argus.alerts',
+  alertDeliveries: 'argus.alert-deliveries',
+  /** Silences created or expired through the API, for every alerter to apply at once. */
+  silences: 'argus.silences',
   actions: 'argus.actions',
   deadLetter: 'argus.dead-letter',
 } as const
@@ -42,6 +45,8 @@ export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>,
   [TOPICS.incidents]: Incident,
   [TOPICS.rootCauses]: RootCause,
   [TOPICS.alerts]: Alert,
+  [TOPICS.alertDeliveries]: AlertDelivery,
+  [TOPICS.silences]: Silence,
   [TOPICS.actions]: Action,
 }
 

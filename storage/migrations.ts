@@ -346,4 +346,35 @@ export const MIGRATIONS: readonly Migration[] = [
       busOffsetView(db, TABLES.externalAlerts),
     ],
   },
+  {
+    version: 9,
+    name: 'alert delivery log and silences',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.alertDeliveries} (${ENVELOPE},
+        receiver LowCardinality(String),
+        group_key String,
+        sequence UInt32,
+        idempotency_key String,
+        status LowCardinality(String),
+        notification_status LowCardinality(String),
+        attempts UInt16,
+        reason String,
+        status_code Nullable(UInt16),
+        fingerprints Array(String),
+        incident_ids Array(String),
+        ${BUS_COLUMNS}
+      ) ENGINE = MergeTree ${DAILY} ORDER BY (receiver, ts) ${SETTINGS}`,
+      busOffsetView(db, TABLES.alertDeliveries),
+      // Written by the API (not the bus writer); an expiry is a newer version of the same id.
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.silences} (
+        id String,
+        matchers Array(String),
+        starts_at DateTime64(3),
+        ends_at DateTime64(3),
+        created_by String,
+        comment String,
+        updated_at DateTime64(3)
+      ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY id ${SETTINGS}`,
+    ],
+  },
 ]

@@ -3,6 +3,7 @@ import {
   TOPICS,
   type Action,
   type Alert,
+  type AlertDelivery,
   type Anomaly,
   type Envelope,
   type ExternalAlert,
@@ -369,6 +370,35 @@ const alertRow = mapper<Alert>(
   (r) => [r.fingerprint, r.status, r.labels, r.annotations, r.startsAt, r.endsAt ?? null, r.incidentId ?? ''],
 )
 
+const alertDeliveryRow = mapper<AlertDelivery>(
+  [
+    'receiver',
+    'group_key',
+    'sequence',
+    'idempotency_key',
+    'status',
+    'notification_status',
+    'attempts',
+    'reason',
+    'status_code',
+    'fingerprints',
+    'incident_ids',
+  ],
+  (r) => [
+    r.receiver,
+    r.groupKey,
+    r.sequence,
+    r.idempotencyKey,
+    r.status,
+    r.notificationStatus,
+    r.attempts,
+    r.reason ?? '',
+    r.statusCode ?? null,
+    r.fingerprints,
+    r.incidentIds,
+  ],
+)
+
 const actionRow = mapper<Action>(
   [
     'id',
@@ -452,6 +482,7 @@ export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.incidents]: { table: TABLES.incidents, ...incidentRow },
   [TOPICS.rootCauses]: { table: TABLES.rootCauses, ...rootCauseRow },
   [TOPICS.alerts]: { table: TABLES.alerts, ...alertRow },
+  [TOPICS.alertDeliveries]: { table: TABLES.alertDeliveries, ...alertDeliveryRow },
   [TOPICS.actions]: { table: TABLES.actions, ...actionRow },
   [TOPICS.deadLetter]: { table: TABLES.deadLetters, ...deadLetterRow },
 }

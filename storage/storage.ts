@@ -6,6 +6,7 @@ import { createAnomalyRepository, type AnomalyRepository } from './anomaly-repos
 import { createMetricRepository, type MetricRepository } from './metric-repository.js'
 import { createIncidentRepository, type IncidentRepository } from './incident-repository.js'
 import { createChangeRepository, type ChangeRepository } from './change-repository.js'
+import { createAlertRepository, type AlertRepository } from './alert-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -28,6 +29,7 @@ export interface Storage extends Component {
   readonly metricHistory: MetricRepository
   readonly incidents: IncidentRepository
   readonly changes: ChangeRepository
+  readonly alerts: AlertRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -44,6 +46,7 @@ export function createStorage(options: StorageOptions): Storage {
   let metricHistory: MetricRepository | undefined
   let incidents: IncidentRepository | undefined
   let changes: ChangeRepository | undefined
+  let alerts: AlertRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -78,6 +81,9 @@ export function createStorage(options: StorageOptions): Storage {
     get changes() {
       return started(changes)
     },
+    get alerts() {
+      return started(alerts)
+    },
     start() {
       starting ??= (async () => {
         handle = openClickHouse(options.target)
@@ -104,6 +110,7 @@ export function createStorage(options: StorageOptions): Storage {
         metricHistory = createMetricRepository(client, options.database)
         incidents = createIncidentRepository(client, options.database)
         changes = createChangeRepository(client, options.database)
+        alerts = createAlertRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -133,6 +140,7 @@ export function createStorage(options: StorageOptions): Storage {
       metricHistory = undefined
       incidents = undefined
       changes = undefined
+      alerts = undefined
     },
   }
 }

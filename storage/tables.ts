@@ -11,6 +11,8 @@ export const TABLES = {
   incidents: 'incidents',
   rootCauses: 'root_causes',
   alerts: 'alerts',
+  alertDeliveries: 'alert_deliveries',
+  silences: 'silences',
   actions: 'actions',
   metrics1m: 'metrics_1m',
   flows1m: 'flows_1m',
@@ -40,6 +42,7 @@ export const FINDING_TABLES: readonly TableName[] = [
   TABLES.incidents,
   TABLES.rootCauses,
   TABLES.alerts,
+  TABLES.alertDeliveries,
   TABLES.actions,
 ]
 

@@ -98,6 +98,47 @@ export const Alert = Type.Object(
 )
 export type Alert = Static<typeof Alert>
 
+/** One delivery of a notification to a chat receiver: the delivery log. */
+export const AlertDelivery = Type.Object(
+  {
+    ...envelopeProperties,
+    receiver: Type.String(),
+    groupKey: Type.String(),
+    sequence: Type.Integer({ minimum: 0 }),
+    idempotencyKey: Type.String(),
+    status: Type.Union([
+      Type.Literal('delivered'),
+      Type.Literal('dead_letter'),
+      Type.Literal('duplicate'),
+      Type.Literal('superseded'),
+      Type.Literal('dropped'),
+    ]),
+    notificationStatus: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
+    attempts: Type.Integer({ minimum: 0 }),
+    reason: Type.Optional(Type.String({ description: 'why it was not delivered' })),
+    statusCode: Type.Optional(Type.Integer()),
+    fingerprints: Type.Array(Type.String()),
+    incidentIds: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+)
+export type AlertDelivery = Static<typeof AlertDelivery>
+
+/** A silence as stored and shared between processes; `updatedAt` orders its versions (expiry is an update). */
+export const Silence = Type.Object(
+  {
+    id: Type.String(),
+    matchers: Type.Array(Type.String(), { minItems: 1 }),
+    startsAt: Type.Integer({ minimum: 0 }),
+    endsAt: Type.Integer({ minimum: 0 }),
+    createdBy: Type.String(),
+    comment: Type.String(),
+    updatedAt: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+)
+export type Silence = Static<typeof Silence>
+
 export const ActionKind = Type.Union([
   Type.Literal('scale'),
   Type.Literal('restart'),

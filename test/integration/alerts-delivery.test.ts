@@ -95,5 +95,43 @@ describe('alerts to chat', () => {
     expect(message.at - onset).toBeLessThan(15_000)
     const metrics = await (await fetch(`${argus.url}/metrics`)).text()
     expect(metrics).toMatch(/argus_alert_deliveries_total\{receiver="ops",status="delivered"\} [1-9]/)
+
+    // The delivery log and the alert's state are stored and served.
+    const incidentId = alert?.labels.incident as string
+    const api = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
+      const response = await fetch(`${argus?.url}${path}`, init)
+      return { status: response.status, body: (await response.json()) as T }
+    }
+    type Deliveries = { deliveries: Array<{ status: string; receiver: string; attempts: number }> }
+    const logged = await until(async () => {
+      const { body } = await api<Deliveries>(`/api/v1/alerts/deliveries?incident=${incidentId}`)
+      return body.deliveries.find((d) => d.status === 'delivered')
+    }, 'the delivery in the delivery log')
+    expect(logged).toMatchObject({ receiver: 'ops', attempts: 1 })
+    const alerts = await api<{ alerts: Array<{ incidentId?: string; status: string }> }>('/api/v1/alerts')
+    expect(alerts.body.alerts.map((a) => a.incidentId)).toContain(incidentId)
+
+    // Silences: refused with a reason when they cannot be meant; made, listed and expired otherwise.
+    const post = (body: unknown) =>
+      api<{ id: string; endsAt: number; error?: { message: string } }>('/api/v1/silences', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    const who = { createdBy: 'ops@example.com', comment: 'maintenance OPS-42' }
+    const noEnd = await post({ matchers: ['namespace="shop"'], ...who })
+    expect(noEnd.status).toBe(400)
+    expect(noEnd.body.error?.message).toMatch(/endsAt or a duration/)
+    const everything = await post({ matchers: ['namespace=~".*"'], duration: '1h', ...who })
+    expect(everything.status).toBe(400)
+    expect(everything.body.error?.message).toMatch(/mute everything/)
+    const made = await post({ matchers: ['namespace="shop"', 'severity="warning"'], duration: '2h', ...who })
+    expect(made.status).toBe(201)
+    const listed = await api<{ silences: Array<{ id: string }> }>('/api/v1/silences')
+    expect(listed.body.silences.map((s) => s.id)).toContain(made.body.id)
+    const expired = await api<{ endsAt: number }>(`/api/v1/silences/${made.body.id}`, { method: 'DELETE' })
+    expect(expired.status).toBe(200)
+    expect(expired.body.endsAt).toBeLessThanOrEqual(Date.now())
+    expect((await api('/api/v1/silences/no-such-silence', { method: 'DELETE' })).status).toBe(404)
   })
 })

@@ -122,13 +122,16 @@ describe('alert dispatcher', () => {
 
   it('leaves muted alerts out: silences and inhibition', () => {
     const silences = new Silences()
-    silences.add({
-      matchers: ['alertname="Noisy"'],
-      startsAt: T0,
-      endsAt: T0 + 60 * MIN,
-      createdBy: 'ops@example.com',
-      comment: 'known, ticket OPS-1',
-    })
+    silences.add(
+      {
+        matchers: ['alertname="Noisy"'],
+        startsAt: T0,
+        endsAt: T0 + 60 * MIN,
+        createdBy: 'ops@example.com',
+        comment: 'known, ticket OPS-1',
+      },
+      T0,
+    )
     const inhibitor = new Inhibitor([
       { sourceMatchers: ['alertname="NodeDown"'], targetMatchers: ['severity="warning"'], equal: ['node'] },
     ])
@@ -162,8 +165,11 @@ describe('alert dispatcher', () => {
   it('refuses silences that are empty, endless or would mute everything', () => {
     const silences = new Silences()
     const base = { startsAt: T0, endsAt: T0 + MIN, createdBy: 'a', comment: 'c' }
-    expect(() => silences.add({ ...base, matchers: [] })).toThrow(/at least one matcher/)
-    expect(() => silences.add({ ...base, matchers: ['a="x"'], endsAt: T0 })).toThrow(/end after it starts/)
-    expect(() => silences.add({ ...base, matchers: ['a=~".*"'] })).toThrow(/mute everything/)
+    expect(() => silences.add({ ...base, matchers: [] }, T0)).toThrow(/at least one matcher/)
+    expect(() => silences.add({ ...base, matchers: ['a="x"'], endsAt: T0 }, T0)).toThrow(
+      /end after it starts/,
+    )
+    expect(() => silences.add({ ...base, matchers: ['a=~".*"'] }, T0)).toThrow(/mute everything/)
+    expect(() => silences.add({ ...base, matchers: ['a="x"'] }, T0 + 2 * MIN)).toThrow(/end in the future/)
   })
 })
