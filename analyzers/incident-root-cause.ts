@@ -216,8 +216,18 @@ export function rankIncidentRootCauses(
   const workloads = anomalous.filter((c) => c.key.startsWith('W:'))
   const changeCandidates: Candidate[] = []
   for (const change of changes) {
-    const touched = workloads.filter((w) => linked(change, w))
-    if (touched.length === 0) continue
+    const touched = workloads.filter((w) => linked(change, w.entity))
+    // What it touches also fails its callers (a policy denying traffic into a service, a broken
+    // config): the anomalous workloads calling a touched one, anomalous or not, are explained too.
+    const callersHit = workloads.filter(
+      (w) =>
+        !touched.includes(w) &&
+        [...input.graph.callees(w.node as ServiceNode)].some((callee) => {
+          const [namespace, name] = splitNode(callee)
+          return linked(change, { kind: 'Service', name, ...(namespace && { namespace }) })
+        }),
+    )
+    if (touched.length === 0 && callersHit.length === 0) continue
     const proximity = 1 - Math.max(0, start - change.ts) / lookback
     if (change.workload && touched.some((w) => w.entity.name === change.workload?.name)) {
       // A rollout or scale of the workload itself: the workload is the suspect, with this evidence.
@@ -234,7 +244,7 @@ export function rankIncidentRootCauses(
     })
     c.changes.push(change)
     c.onset = Math.min(c.onset, change.ts)
-    c.explains = touched
+    c.explains = [...touched, ...callersHit]
     changeCandidates.push(c)
   }
   // A change explains the workloads it touches: it ranks just above the best of them (after their
@@ -298,18 +308,19 @@ function randomWalk(
 }
 
 /** Whether a change concerns a workload: it is the workload, or its object's name contains the workload's. */
-function linked(change: ResourceChange, workload: Candidate): boolean {
+function linked(change: ResourceChange, workload: EntityRef): boolean {
   const namespace = change.resource.namespace ?? change.namespace
-  if (
-    namespace !== undefined &&
-    workload.entity.namespace !== undefined &&
-    namespace !== workload.entity.namespace
-  )
+  if (namespace !== undefined && workload.namespace !== undefined && namespace !== workload.namespace)
     return false
-  if (change.workload?.name === workload.entity.name) return true
+  if (change.workload?.name === workload.name) return true
   const tokens = new Set(change.resource.name.split(/[-_.]/))
-  const wanted = workload.entity.name.split(/[-_.]/)
+  const wanted = workload.name.split(/[-_.]/)
   return wanted.every((t) => tokens.has(t))
+}
+
+function splitNode(node: ServiceNode): [string, string] {
+  const at = node.indexOf('/')
+  return [node.slice(0, at), node.slice(at + 1)]
 }
 
 function explain(c: Candidate, start: number): string {

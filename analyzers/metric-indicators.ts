@@ -17,7 +17,7 @@ export interface IndicatorSpec {
 export const INDICATORS = {
   cpu_cores: { direction: 'up', minAbsoluteChange: 0.05, minRelativeChange: 0.5, unit: 'cores' },
   cpu_throttled_per_s: { direction: 'up', minAbsoluteChange: 1, minRelativeChange: 0.5, unit: 'periods/s' },
-  memory_limit_ratio: { direction: 'up', minAbsoluteChange: 0.02, minRelativeChange: 0.05, unit: 'of limit' },
+  memory_limit_ratio: { direction: 'up', minAbsoluteChange: 0.03, minRelativeChange: 0.05, unit: 'of limit' },
   memory_bytes: { direction: 'up', minAbsoluteChange: 16 * 2 ** 20, minRelativeChange: 0.1, unit: 'bytes' },
   network_receive_bytes_per_s: {
     direction: 'both',

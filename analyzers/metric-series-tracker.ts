@@ -23,6 +23,9 @@ interface SeriesState {
   /** For error ratios: requests and failures seen so far, the baseline failure rate. */
   requests: number
   failures: number
+  /** For error ratios: the last RECENT_POINTS intervals' requests then failures, as a ring. */
+  recent?: Float64Array
+  recentAt: number
   /** For counted rates: the usual units per request (EWMA), and the current run on one side of normal. */
   perEvent: number
   runObserved: number
@@ -34,6 +37,8 @@ interface SeriesState {
 const SUSPICIOUS = 0.9
 /** Failures alone make an anomaly only below this probability under the usual rate. */
 const ALONE = 0.99999
+/** Intervals whose requests and failures are judged together as well as one by one. */
+const RECENT_POINTS = 6
 /** Counted evidence short of ALONE stays below any threshold (it can still join another indicator). */
 const SUSPICIOUS_CAP = 0.998
 /**
@@ -93,6 +98,7 @@ export class MetricSeriesTracker {
         calmPoints: 0,
         requests: 0,
         failures: 0,
+        recentAt: 0,
         perEvent: 0,
         runObserved: 0,
         runExpected: 0,
@@ -112,8 +118,22 @@ export class MetricSeriesTracker {
       const usual = (state.failures + 1) / (state.requests + 100)
       // Alone, failures must be very unlikely (many workloads, many intervals); together with another
       // unusual indicator, less so (see below).
+      // A quiet service's interval holds a request or two: its last few intervals together say more.
+      const recent = (state.recent ??= new Float64Array(2 * RECENT_POINTS))
+      recent[state.recentAt] = point.requests
+      recent[RECENT_POINTS + state.recentAt] = point.failures
+      state.recentAt = (state.recentAt + 1) % RECENT_POINTS
       if (state.requests >= this.warmupPoints * 10) {
-        const surprise = binomialSurprise(point.failures, point.requests, usual)
+        let windowRequests = 0
+        let windowFailures = 0
+        for (let i = 0; i < RECENT_POINTS; i++) {
+          windowRequests += recent[i] as number
+          windowFailures += recent[RECENT_POINTS + i] as number
+        }
+        const surprise = Math.max(
+          binomialSurprise(point.failures, point.requests, usual),
+          point.failures > 0 ? binomialSurprise(windowFailures, windowRequests, usual) : 0,
+        )
         // Counts decide: a ratio's own history says little when one failure moves it by a percent.
         result.score = surprise >= ALONE ? surprise : Math.min(surprise, this.threshold - 1e-6)
       } else result.score = 0
