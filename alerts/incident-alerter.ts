@@ -5,6 +5,7 @@ import {
   counter,
   errorMessage,
   gauge,
+  type Action,
   type Alert,
   type AlertDelivery,
   type Component,
@@ -47,6 +48,17 @@ export interface IncidentAlerterOptions {
 
 /** Root causes shown per message. */
 const TOP_CAUSES = 3
+/** Remediation actions shown per message (the latest). */
+const TOP_ACTIONS = 5
+const ACTION_WORDS: Record<Action['status'], string> = {
+  proposed: 'Proposed',
+  pending_approval: 'Waiting for approval',
+  dry_run: 'Dry run (not applied)',
+  executed: 'Done',
+  skipped: 'Skipped',
+  failed: 'Failed',
+  rejected: 'Rejected',
+}
 
 /**
  * Incidents become alerts (labels: alertname, incident, cluster, namespace, severity; the title and
@@ -72,6 +84,7 @@ export function createIncidentAlerter(
     contentKey: (alert) =>
       [
         alert.labels.severity,
+        alert.annotations.actions ?? '',
         ...(alert.annotations.rootCauses ?? '').split('\n').map((l) => l.split(' (')[0]),
       ].join('|'),
   })
@@ -121,6 +134,8 @@ export function createIncidentAlerter(
   const sender = new NotificationSender({ externalUrl: options.externalUrl, record })
   const incidents = new Map<string, Incident>()
   const causes = new Map<string, RootCause[]>()
+  /** Per incident, the latest line of each remediation action (by action id). */
+  const actions = new Map<string, Array<{ id: string; line: string }>>()
   let subscription: Subscription | undefined
   let silenceSubscription: Subscription | undefined
   let timer: NodeJS.Timeout | undefined
@@ -147,6 +162,9 @@ export function createIncidentAlerter(
           .map((c) => `${c.entity.kind}/${c.entity.name} (${c.score.toFixed(2)}): ${c.explanation}`)
           .join('\n'),
         incidentUrl: `${options.externalUrl.replace(/\/$/, '')}/api/v1/incidents/${incident.id}`,
+        ...(actions.has(incident.id) && {
+          actions: (actions.get(incident.id) ?? []).map((a) => a.line).join('\n'),
+        }),
       },
       startsAt: incident.openedAt,
       ...(incident.resolvedAt !== undefined && { endsAt: incident.resolvedAt }),
@@ -222,14 +240,23 @@ export function createIncidentAlerter(
     name: 'alerter',
     silences,
     async start() {
-      subscription = await options.bus.subscribe<Incident | RootCause>({
+      subscription = await options.bus.subscribe<Incident | RootCause | Action>({
         group: options.group ?? 'argus-alerter',
-        topics: [TOPICS.incidents, TOPICS.rootCauses],
+        // Remediation publishes its actions keyed like incidents (cluster/incident id), so an
+        // incident, its ranking and its actions reach the same alerter instance.
+        topics: [TOPICS.incidents, TOPICS.rootCauses, TOPICS.actions],
         fromBeginning: false,
         handler: async (batch) => {
           const touched = new Set<string>()
           for (const { value } of batch.messages) {
-            if (batch.topic === TOPICS.rootCauses) {
+            if (batch.topic === TOPICS.actions) {
+              const action = value as Action
+              if (!action.incidentId) continue
+              const line = `${ACTION_WORDS[action.status]}: ${action.kind} ${action.target.kind}/${action.target.name}${action.reason ? ` (${action.reason})` : ''}`
+              const known = (actions.get(action.incidentId) ?? []).filter((a) => a.id !== action.id)
+              actions.set(action.incidentId, [...known, { id: action.id, line }].slice(-TOP_ACTIONS))
+              touched.add(action.incidentId)
+            } else if (batch.topic === TOPICS.rootCauses) {
               const cause = value as RootCause
               const known = (causes.get(cause.incidentId) ?? []).filter(
                 (c) => c.ts === cause.ts && c.rank !== cause.rank,
@@ -245,6 +272,7 @@ export function createIncidentAlerter(
               incidents.set(incident.id, incident)
               touched.add(incident.id)
               if (incident.status === 'resolved') causes.delete(incident.id)
+              if (incident.status === 'resolved') actions.delete(incident.id)
             }
           }
           for (const id of touched) {

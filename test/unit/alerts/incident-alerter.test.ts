@@ -12,7 +12,7 @@ import { until } from '../../helpers/until.js'
 // The alerter on an in-process bus, posting to a local webhook: what reaches chat, what is muted
 // (time intervals, silences from the bus and from storage), what waits for a rate limit, and the
 // delivery log it publishes.
-const posted: Array<{ path: string; namespaces: string[] }> = []
+const posted: Array<{ path: string; namespaces: string[]; actions: string[] }> = []
 let server: Server
 let base = ''
 let harness: IntakeHarness
@@ -22,8 +22,14 @@ beforeAll(async () => {
     let data = ''
     request.on('data', (chunk: Buffer) => (data += chunk.toString()))
     request.on('end', () => {
-      const body = JSON.parse(data) as { alerts: Array<{ labels: Record<string, string> }> }
-      posted.push({ path: request.url ?? '', namespaces: body.alerts.map((a) => a.labels.namespace ?? '') })
+      const body = JSON.parse(data) as {
+        alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string> }>
+      }
+      posted.push({
+        path: request.url ?? '',
+        namespaces: body.alerts.map((a) => a.labels.namespace ?? ''),
+        actions: body.alerts.flatMap((a) => (a.annotations.actions ? [a.annotations.actions] : [])),
+      })
       response.writeHead(200).end()
     })
   })
@@ -138,6 +144,32 @@ describe('incident alerter', () => {
         () => (postedTo('quiet').length > 0 ? true : undefined),
         'the quiet incident after expiry',
         5_000,
+      )
+
+      // A remediation action on an incident is news: told at the next group_interval.
+      await harness.bus.publish(TOPICS.actions, [
+        {
+          key: 'c1/inc-shop',
+          value: {
+            ts: Date.now(),
+            cluster: 'c1',
+            id: 'act-1',
+            incidentId: 'inc-shop',
+            kind: 'restart',
+            target: { kind: 'Deployment', name: 'cart', namespace: 'shop' },
+            params: {},
+            status: 'dry_run',
+            reason: 'policy restart-crashloops is in dry-run',
+          },
+        },
+      ])
+      const withAction = await until(
+        () => posted.find((p) => p.namespaces.includes('shop') && p.actions.length > 0),
+        'the shop incident again, with its action',
+        5_000,
+      )
+      expect(withAction.actions[0]).toBe(
+        'Dry run (not applied): restart Deployment/cart (policy restart-crashloops is in dry-run)',
       )
 
       // The delivery log: one delivered record per message, naming its incident.
