@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -145,5 +146,16 @@ describe('notification sender', () => {
       msg_type: 'interactive',
     })
     expect(JSON.stringify(received.slice(before))).not.toContain('SECsecret')
+    // Verified as each platform's server does, from its documentation (not with our signer):
+    // DingTalk: base64(HMAC-SHA256(key = secret, "timestamp\nsecret")), URL-encoded, timestamp in ms
+    // within an hour; Feishu: base64(HMAC-SHA256(key = "timestamp\nsecret", empty)), seconds.
+    const query = new URL(`http://x${ding?.path ?? ''}`).searchParams
+    const dingTs = query.get('timestamp') as string
+    expect(Math.abs(Date.now() - Number(dingTs))).toBeLessThan(3_600_000)
+    expect(query.get('sign')).toBe(
+      createHmac('sha256', 'SECsecret').update(`${dingTs}\nSECsecret`).digest('base64'),
+    )
+    const larkTs = String(lark?.body.timestamp)
+    expect(lark?.body.sign).toBe(createHmac('sha256', `${larkTs}\nSECsecret`).update('').digest('base64'))
   })
 })
