@@ -42,6 +42,22 @@ describe('window root-cause ranking', () => {
     expect(ranked.reduce((sum, c) => sum + c.score, 0)).toBeCloseTo(1)
   })
 
+  it('sees failures a normal window with a short earlier disturbance of its own would hide', () => {
+    // 3% of the normal window is an earlier episode as bad as this one; the rest is clean.
+    const failures = (n: number, level: number): number[] => Array.from({ length: n }, () => level * next())
+    const normal = [...failures(18, 25), ...failures(582, 1)]
+    const ranked = rankWindowRootCauses({
+      target: { service: 'web', symptom: 'errors' },
+      calls,
+      volume,
+      series: [
+        { service: 'db', symptom: 'errors', stat: 'failed', normal, abnormal: [0, 20, 22, 18, 1] },
+        { service: 'web', symptom: 'errors', stat: 'failed', normal, abnormal: [0, 1, 0, 1, 0] },
+      ],
+    })
+    expect(ranked.map((c) => c.service)).toEqual(['db'])
+  })
+
   it('answers nothing when no candidate left its normal range', () => {
     expect(
       rankWindowRootCauses({
