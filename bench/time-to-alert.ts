@@ -114,7 +114,10 @@ try {
       for (const r of received.filter((r) => r.at >= fault.startTs && r.at < until))
         console.log(
           `  ${fault.fault} +${r.at - fault.startTs} ms:`,
-          r.alerts.map((a) => `${a.status} starts ${Date.parse(a.startsAt) - fault.startTs} ${(a.annotations.rootCauses ?? '').split('\n')[0]?.slice(0, 50)}`),
+          r.alerts.map(
+            (a) =>
+              `${a.status} starts ${Date.parse(a.startsAt) - fault.startTs} ${(a.annotations.rootCauses ?? '').split('\n')[0]?.slice(0, 50)}`,
+          ),
         )
   }
   for (const row of rows)
