@@ -53,6 +53,7 @@ export {
   IncidentStatus,
   RootCause,
   Severity,
+  RemediationCommand,
   Silence,
   SignalKind,
 } from './schemas/findings.js'

@@ -8,7 +8,16 @@ import {
   ObjectState,
   ResourceChange,
 } from './schemas/signals.js'
-import { Action, Alert, AlertDelivery, Anomaly, Incident, RootCause, Silence } from './schemas/findings.js'
+import {
+  Action,
+  Alert,
+  AlertDelivery,
+  Anomaly,
+  Incident,
+  RemediationCommand,
+  RootCause,
+  Silence,
+} from './schemas/findings.js'
 
 /** Topic names. Raw signals first, then findings; `deadLetter` holds messages whose handlers kept failing. */
 export const TOPICS = {
@@ -27,6 +36,8 @@ export const TOPICS = {
   /** Silences created or expired through the API, for every alerter to apply at once. */
   silences: 'argus.silences',
   actions: 'argus.actions',
+  /** Approvals, rejections and the kill switch, from the API to every remediator. */
+  remediationCommands: 'argus.remediation-commands',
   deadLetter: 'argus.dead-letter',
 } as const
 
@@ -48,6 +59,7 @@ export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>,
   [TOPICS.alertDeliveries]: AlertDelivery,
   [TOPICS.silences]: Silence,
   [TOPICS.actions]: Action,
+  [TOPICS.remediationCommands]: RemediationCommand,
 }
 
 /** Headers on dead-lettered messages: why and where from. Shared by the bus (writes) and storage (reads). */

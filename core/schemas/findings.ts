@@ -177,3 +177,20 @@ export const Action = Type.Object(
   { additionalProperties: false },
 )
 export type Action = Static<typeof Action>
+
+/** A person's say on remediation through the API, published so every remediator hears it. */
+export const RemediationCommand = Type.Union([
+  Type.Object(
+    {
+      type: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+      actionId: Type.String({ minLength: 1 }),
+      by: Type.String({ minLength: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('kill_switch'), on: Type.Boolean(), by: Type.String({ minLength: 1 }) },
+    { additionalProperties: false },
+  ),
+])
+export type RemediationCommand = Static<typeof RemediationCommand>
