@@ -4,6 +4,7 @@ import { isArgusError, type ErrorCode, type Logger } from '../core/index.js'
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ARGUS_ERR_BAD_INPUT: 400,
   ARGUS_ERR_NOT_FOUND: 404,
+  ARGUS_ERR_CONFLICT: 409,
   ARGUS_ERR_CONFIG: 400,
   ARGUS_ERR_PAYLOAD_TOO_LARGE: 413,
   ARGUS_ERR_OVERLOADED: 503,

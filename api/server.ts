@@ -5,8 +5,9 @@ import Fastify, {
   type FastifyPluginAsync,
 } from 'fastify'
 import swagger from '@fastify/swagger'
-import type { Logger, Registry } from '../core/index.js'
+import type { Logger, Registry, RemediationCommand } from '../core/index.js'
 import type {
+  ActionRepository,
   AlertRepository,
   AnomalyRepository,
   IncidentRepository,
@@ -23,6 +24,7 @@ import { anomalyRoutes } from './routes/anomalies.js'
 import { incidentRoutes } from './routes/incidents.js'
 import { analysisRoutes, type Analyze } from './routes/analysis.js'
 import { alertRoutes, type SilenceService } from './routes/alerts.js'
+import { remediationRoutes } from './routes/remediation.js'
 
 export interface ApiServerOptions {
   logger: Logger
@@ -41,6 +43,9 @@ export interface ApiServerOptions {
   alerts?: () => AlertRepository
   /** Silences made through the API, composed by the app (storage, then the bus to every alerter). */
   silences?: SilenceService
+  actions?: () => ActionRepository
+  /** Approvals, rejections and the kill switch, to every remediator over the bus. */
+  sendRemediationCommand?: (command: RemediationCommand) => Promise<void>
   /** Route plugins from other stages (ingest sources), registered by the app. */
   plugins?: readonly FastifyPluginAsync[]
 }
@@ -85,6 +90,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   if (options.incidents) await app.register(incidentRoutes({ incidents: options.incidents }))
   if (options.alerts && options.silences)
     await app.register(alertRoutes({ alerts: options.alerts, silences: options.silences }))
+  if (options.actions && options.sendRemediationCommand)
+    await app.register(remediationRoutes({ actions: options.actions, send: options.sendRemediationCommand }))
   if (options.analyze) await app.register(analysisRoutes({ analyze: options.analyze }))
   for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app

@@ -96,7 +96,7 @@ export function buildCli(): Command {
     .option('-d, --data-dir <dir>', 'data directory (also ARGUS_DATA_DIR)')
     .option(
       '-r, --roles <list>',
-      'comma-separated: collector (ingest), writer (bus to storage), analyzer (anomalies), api (queries); default all. A subset needs Kafka (also ARGUS_ROLES)',
+      'comma-separated: collector (ingest), writer (bus to storage), analyzer (anomalies, incidents, alerts), remediator (actions on the cluster), api (queries); default all. A subset needs Kafka (also ARGUS_ROLES)',
     )
     .action(start)
   program

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import {
   createMetricsRegistry,
+  TOPICS,
   type ArgusConfig,
   type Component,
   type Role,
@@ -39,6 +40,9 @@ import { createAdHocAnalysis } from './ad-hoc-analysis.js'
 import { loadAlertConfig } from '../alerts/alert-config.js'
 import { createIncidentAlerter } from '../alerts/incident-alerter.js'
 import { createSilenceService } from './silence-service.js'
+import { loadRemediationConfig } from '../remediation/policy-config.js'
+import { createRemediator } from '../remediation/remediator.js'
+import { createKubeExecutor } from '../remediation/kube-executor.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
@@ -244,6 +248,24 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
         })
       : undefined
   /** What feeds the intake besides HTTP, in start order (stopped in reverse: the scraper before the collector it asks). */
+  // Remediation acts on a real cluster only; read and validated here so a broken file stops the start.
+  const remediationConfig =
+    has('remediator') && config.remediation.configFile
+      ? loadRemediationConfig(config.remediation.configFile)
+      : undefined
+  if (remediationConfig && kubeConfig === undefined)
+    logger.warn('remediation policies are configured but no Kubernetes cluster is: the remediator does not run')
+  const remediator =
+    remediationConfig && kubeConfig !== undefined
+      ? createRemediator({
+          bus,
+          logger,
+          metrics,
+          config: remediationConfig,
+          executor: createKubeExecutor(kube ?? loadKubeConfig(kubeConfig)),
+        })
+      : undefined
+  if (remediator) analyzers.push(remediator)
   const sources = [forwardServer, flowLogTailer, prometheusScraper, kubeCollector, kubeletScraper].filter(
     (source): source is NonNullable<typeof source> => source !== undefined,
   )
@@ -319,6 +341,10 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           analyze: createAdHocAnalysis(() => storage),
           alerts: () => storage.alerts,
           silences: createSilenceService({ storage: () => storage, bus }),
+          actions: () => storage.actions,
+          sendRemediationCommand: async (command) => {
+            await bus.publish(TOPICS.remediationCommands, [{ key: command.type, value: command }])
+          },
         }),
         plugins: has('collector')
           ? [

@@ -8,7 +8,7 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const PositiveInt = Type.Integer({ minimum: 1 })
 
 /** The parts of the pipeline a process runs; several processes joined by Kafka split them. */
-export const ROLES = ['collector', 'writer', 'analyzer', 'api'] as const
+export const ROLES = ['collector', 'writer', 'analyzer', 'remediator', 'api'] as const
 export type Role = (typeof ROLES)[number]
 
 export const ConfigSchema = Type.Object(
@@ -18,6 +18,7 @@ export const ConfigSchema = Type.Object(
         Type.Literal('collector'),
         Type.Literal('writer'),
         Type.Literal('analyzer'),
+        Type.Literal('remediator'),
         Type.Literal('api'),
       ]),
       {
@@ -150,6 +151,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    remediation: Type.Object(
+      {
+        /** Remediation policies (YAML); unset: the remediator role does nothing. Dry-run unless it enforces. */
+        configFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
     kube: Type.Object(
       {
         /** How often kubelet metrics are scraped through the API server's node proxy; 0 turns it off. */
@@ -197,6 +205,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     incidentQuietMs: 10 * 60_000,
   },
   alerts: {},
+  remediation: {},
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
   writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
@@ -251,6 +260,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_ALERTS_CONFIG', path: 'alerts.configFile', type: 'string' },
   { name: 'ARGUS_EXTERNAL_URL', path: 'alerts.externalUrl', type: 'string' },
+  { name: 'ARGUS_REMEDIATION_CONFIG', path: 'remediation.configFile', type: 'string' },
   { name: 'ARGUS_BUS_PARTITION_CAPACITY', path: 'bus.partitionCapacity', type: 'integer' },
   { name: 'ARGUS_WRITER_GROUP', path: 'writer.group', type: 'string' },
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },

@@ -14,3 +14,4 @@ export type { MetricRepository, WorkloadSamplesQuery } from './metric-repository
 export type { IncidentQuery, IncidentRepository } from './incident-repository.js'
 export type { ChangeQuery, ChangeRepository } from './change-repository.js'
 export type { AlertQuery, AlertRepository, DeliveryQuery } from './alert-repository.js'
+export type { ActionQuery, ActionRepository } from './action-repository.js'

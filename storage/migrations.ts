@@ -377,4 +377,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY id ${SETTINGS}`,
     ],
   },
+  {
+    version: 10,
+    name: 'remediation audit log',
+    // Every decision on an action is kept (proposed, waiting, approved, executed, verified), not only
+    // its latest state as the `actions` table of migration 2 would.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.actionLog} (${ENVELOPE},
+        id String,
+        incident_id String,
+        policy LowCardinality(String),
+        kind LowCardinality(String),
+        target_kind LowCardinality(String),
+        target_name String,
+        target_namespace LowCardinality(String),
+        params Map(LowCardinality(String), String),
+        status LowCardinality(String),
+        reason String,
+        actor LowCardinality(String),
+        ${BUS_COLUMNS}
+      ) ENGINE = MergeTree ${DAILY} ORDER BY (cluster, incident_id, ts, id) ${SETTINGS}`,
+      busOffsetView(db, TABLES.actionLog),
+    ],
+  },
 ]

@@ -483,7 +483,7 @@ export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.rootCauses]: { table: TABLES.rootCauses, ...rootCauseRow },
   [TOPICS.alerts]: { table: TABLES.alerts, ...alertRow },
   [TOPICS.alertDeliveries]: { table: TABLES.alertDeliveries, ...alertDeliveryRow },
-  [TOPICS.actions]: { table: TABLES.actions, ...actionRow },
+  [TOPICS.actions]: { table: TABLES.actionLog, ...actionRow },
   [TOPICS.deadLetter]: { table: TABLES.deadLetters, ...deadLetterRow },
 }
 

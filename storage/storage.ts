@@ -7,6 +7,7 @@ import { createMetricRepository, type MetricRepository } from './metric-reposito
 import { createIncidentRepository, type IncidentRepository } from './incident-repository.js'
 import { createChangeRepository, type ChangeRepository } from './change-repository.js'
 import { createAlertRepository, type AlertRepository } from './alert-repository.js'
+import { createActionRepository, type ActionRepository } from './action-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -30,6 +31,7 @@ export interface Storage extends Component {
   readonly incidents: IncidentRepository
   readonly changes: ChangeRepository
   readonly alerts: AlertRepository
+  readonly actions: ActionRepository
   countSignals(range: { fromTs: number; toTs: number }): Promise<SignalCounts>
   /** True when ClickHouse answers; for readiness checks. */
   ping(): Promise<boolean>
@@ -47,6 +49,7 @@ export function createStorage(options: StorageOptions): Storage {
   let incidents: IncidentRepository | undefined
   let changes: ChangeRepository | undefined
   let alerts: AlertRepository | undefined
+  let actions: ActionRepository | undefined
   let starting: Promise<void> | undefined
 
   const started = <T>(value: T | undefined): T => {
@@ -84,6 +87,9 @@ export function createStorage(options: StorageOptions): Storage {
     get alerts() {
       return started(alerts)
     },
+    get actions() {
+      return started(actions)
+    },
     start() {
       starting ??= (async () => {
         handle = openClickHouse(options.target)
@@ -111,6 +117,7 @@ export function createStorage(options: StorageOptions): Storage {
         incidents = createIncidentRepository(client, options.database)
         changes = createChangeRepository(client, options.database)
         alerts = createAlertRepository(client, options.database)
+        actions = createActionRepository(client, options.database)
         logger.info({ embedded: handle.embedded, database: options.database }, 'storage ready')
       })()
       return starting
@@ -141,6 +148,7 @@ export function createStorage(options: StorageOptions): Storage {
       incidents = undefined
       changes = undefined
       alerts = undefined
+      actions = undefined
     },
   }
 }

@@ -14,6 +14,7 @@ export const TABLES = {
   alertDeliveries: 'alert_deliveries',
   silences: 'silences',
   actions: 'actions',
+  actionLog: 'action_log',
   metrics1m: 'metrics_1m',
   flows1m: 'flows_1m',
   deadLetters: 'dead_letters',
@@ -44,6 +45,7 @@ export const FINDING_TABLES: readonly TableName[] = [
   TABLES.alerts,
   TABLES.alertDeliveries,
   TABLES.actions,
+  TABLES.actionLog,
 ]
 
 /** Column holding each table's time, used for partitioning and TTL. */

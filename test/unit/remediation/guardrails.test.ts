@@ -186,3 +186,29 @@ describe('guardrails', () => {
     )
   })
 })
+
+describe('remediation policies', () => {
+  it('the shipped example parses, and everything in it is dry-run', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { parseRemediationConfig } = await import('../../../remediation/policy-config.js')
+    const config = parseRemediationConfig(readFileSync('deploy/remediation/policies.yaml', 'utf8'))
+    expect(config.guardrails.mode).toBe('dry-run')
+    expect(config.policies.map((p) => p.name)).toContain('crashloop-restart-then-rollback')
+    expect(config.policies.every((p) => p.guardrails.dryRun)).toBe(true)
+  })
+
+  it('refuses a broken policy with the place of the error', async () => {
+    const { parseRemediationConfig } = await import('../../../remediation/policy-config.js')
+    expect(() => parseRemediationConfig('policies: [{ name: x, match: {}, actions: [] }]')).toThrow(
+      /\/policies\/0\/actions/,
+    )
+    expect(() =>
+      parseRemediationConfig('policies: [{ name: x, match: {}, actions: [{ action: raise_memory_limit }] }]'),
+    ).toThrow(/raise_memory_limit needs memory/)
+    expect(() =>
+      parseRemediationConfig(
+        "policies: [{ name: x, match: { names: '(' }, actions: [{ action: restart }] }]",
+      ),
+    ).toThrow(/match\/names/)
+  })
+})
