@@ -252,7 +252,11 @@ export function createIncidentAlerter(
             if (batch.topic === TOPICS.actions) {
               const action = value as Action
               if (!action.incidentId) continue
-              const line = `${ACTION_WORDS[action.status]}: ${action.kind} ${action.target.kind}/${action.target.name}${action.reason ? ` (${action.reason})` : ''}`
+              const approve =
+                action.status === 'pending_approval'
+                  ? `; approve: POST ${options.externalUrl.replace(/\/$/, '')}/api/v1/actions/${action.id}/approve`
+                  : ''
+              const line = `${ACTION_WORDS[action.status]}: ${action.kind} ${action.target.kind}/${action.target.name}${action.reason ? ` (${action.reason})` : ''}${approve}`
               const known = (actions.get(action.incidentId) ?? []).filter((a) => a.id !== action.id)
               actions.set(action.incidentId, [...known, { id: action.id, line }].slice(-TOP_ACTIONS))
               touched.add(action.incidentId)

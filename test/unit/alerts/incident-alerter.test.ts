@@ -172,6 +172,32 @@ describe('incident alerter', () => {
         'Dry run (not applied): restart Deployment/cart (policy restart-crashloops is in dry-run)',
       )
 
+      // An action waiting for approval links to where it is approved.
+      await harness.bus.publish(TOPICS.actions, [
+        {
+          key: 'c1/inc-shop',
+          value: {
+            ts: Date.now(),
+            cluster: 'c1',
+            id: 'act-2',
+            incidentId: 'inc-shop',
+            kind: 'rollback',
+            target: { kind: 'Deployment', name: 'cart', namespace: 'shop' },
+            params: {},
+            status: 'pending_approval',
+            reason: 'policy bad-release-rollback needs approval',
+          },
+        },
+      ])
+      const waiting = await until(
+        () => posted.find((p) => p.actions.some((a) => a.includes('Waiting for approval'))),
+        'the approval link',
+        5_000,
+      )
+      expect(waiting.actions[0]).toMatch(
+        /Waiting for approval: rollback Deployment\/cart .*; approve: POST https:\/\/argus\.example\/api\/v1\/actions\/act-2\/approve/,
+      )
+
       // The delivery log: one delivered record per message, naming its incident.
       await until(() => (deliveries.length >= 3 ? true : undefined), 'three delivery records')
       const delivered = deliveries.filter((d) => d.status === 'delivered')
