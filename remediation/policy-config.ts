@@ -4,6 +4,7 @@ import { Compile } from 'typebox/compile'
 import { parse as parseYaml } from 'yaml'
 import { ArgusError, errorMessage, parseDuration, type ActionKind } from '../core/index.js'
 import type { GlobalGuardrails, PolicyGuardrails } from './guardrails.js'
+import { HPA_DEFAULT_BEHAVIOUR, type ScaleBehaviour } from './scale-behaviour.js'
 
 const Duration = Type.String({ pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h|d))+$', description: '30s, 10m, 1h' })
 const RateLimit = Type.Object(
@@ -76,6 +77,50 @@ const PolicySchema = Type.Object(
   { additionalProperties: false },
 )
 
+const AutoscaleSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[a-z0-9][a-z0-9-]*$' }),
+    match: Type.Object(
+      {
+        namespaces: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        names: Type.Optional(
+          Type.String({ description: 'a regular expression on the workload name (anchored)' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    replicas: Type.Object(
+      { min: Type.Integer({ minimum: 1 }), max: Type.Integer({ minimum: 1 }) },
+      { additionalProperties: false },
+    ),
+    scale_up: Type.Optional(
+      Type.Object(
+        {
+          stabilization: Type.Optional(Duration),
+          pods: Type.Optional(Type.Integer({ minimum: 1 })),
+          percent: Type.Optional(Type.Integer({ minimum: 1 })),
+          period: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    scale_down: Type.Optional(
+      Type.Object(
+        {
+          stabilization: Type.Optional(Duration),
+          percent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          period: Type.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** How often recommendations are made (the HPA's sync period). */
+    sync: Type.Optional(Duration),
+    dry_run: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+
 const ConfigSchema = Type.Object(
   {
     mode: Type.Optional(Type.Union([Type.Literal('dry-run'), Type.Literal('enforce')])),
@@ -88,6 +133,7 @@ const ConfigSchema = Type.Object(
     ),
     rate_limit: Type.Optional(RateLimit),
     policies: Type.Array(PolicySchema),
+    autoscaling: Type.Optional(Type.Array(AutoscaleSchema)),
   },
   { additionalProperties: false },
 )
@@ -121,9 +167,20 @@ export interface Policy {
   verifyMs: number
 }
 
+/** Scale out on Argus's saturation and latency anomalies, back in when calm, as an HPA would. */
+export interface AutoscalePolicy {
+  name: string
+  namespaces?: readonly string[]
+  names?: RegExp
+  behaviour: ScaleBehaviour
+  syncMs: number
+  guardrails: PolicyGuardrails
+}
+
 export interface RemediationConfig {
   guardrails: GlobalGuardrails
   policies: Policy[]
+  autoscaling: AutoscalePolicy[]
 }
 
 /**
@@ -210,8 +267,61 @@ export function parseRemediationConfig(text: string, source = 'remediation confi
       },
     }
   })
+  const autoscaling = (config.autoscaling ?? []).map((a, i): AutoscalePolicy => {
+    if (seen.has(a.name))
+      throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: policy ${a.name} is defined twice`)
+    seen.add(a.name)
+    if (a.replicas.min > a.replicas.max)
+      throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: /autoscaling/${i}/replicas: min is above max`)
+    let names: RegExp | undefined
+    if (a.match.names !== undefined)
+      try {
+        names = new RegExp(`^(?:${a.match.names})$`)
+      } catch (error) {
+        throw new ArgusError(
+          'ARGUS_ERR_CONFIG',
+          `${source}: /autoscaling/${i}/match/names: ${errorMessage(error)}`,
+        )
+      }
+    const up = HPA_DEFAULT_BEHAVIOUR.scaleUp
+    const down = HPA_DEFAULT_BEHAVIOUR.scaleDown
+    return {
+      name: a.name,
+      ...(a.match.namespaces && { namespaces: a.match.namespaces }),
+      ...(names && { names }),
+      syncMs: duration(a.sync, 15_000),
+      behaviour: {
+        minReplicas: a.replicas.min,
+        maxReplicas: a.replicas.max,
+        scaleUp: {
+          stabilizationMs: duration(a.scale_up?.stabilization, up.stabilizationMs),
+          pods: a.scale_up?.pods ?? up.pods,
+          percent: a.scale_up?.percent ?? up.percent,
+          periodMs: duration(a.scale_up?.period, up.periodMs),
+        },
+        scaleDown: {
+          stabilizationMs: duration(a.scale_down?.stabilization, down.stabilizationMs),
+          percent: a.scale_down?.percent ?? down.percent,
+          periodMs: duration(a.scale_down?.period, down.periodMs),
+        },
+      },
+      // The behaviour paces it; the guardrails still bound replicas and keep the global limits.
+      guardrails: {
+        name: a.name,
+        dryRun: a.dry_run ?? true,
+        requireApproval: false,
+        cooldownMs: 0,
+        rateLimit: { max: 240, perMs: 3_600_000 },
+        minReplicas: a.replicas.min,
+        maxReplicas: a.replicas.max,
+        maxStep: a.replicas.max,
+        blastRadiusPercent: 100,
+      },
+    }
+  })
   return {
     policies,
+    autoscaling,
     guardrails: {
       mode: config.mode ?? 'dry-run',
       killSwitch: config.kill_switch ?? false,

@@ -17,6 +17,7 @@ import type { WorkloadTarget } from '../kube/index.js'
 import { Guardrails, type Decision, type ProposedAction } from './guardrails.js'
 import type { RemediationExecutor } from './kube-executor.js'
 import type { Policy, RemediationConfig } from './policy-config.js'
+import { createAutoscaler } from './autoscaler.js'
 
 export interface RemediatorOptions {
   bus: Bus
@@ -76,6 +77,24 @@ export function createRemediator(options: RemediatorOptions): Component & {
   let subscription: Subscription | undefined
   let context: Subscription | undefined
   let chain: Promise<void> = Promise.resolve()
+  const autoscaler =
+    options.config.autoscaling.length > 0
+      ? createAutoscaler({
+          policies: options.config.autoscaling,
+          guardrails,
+          executor: options.executor,
+          publish: (action) => publish(action),
+          now,
+        })
+      : undefined
+  let autoscaleTimer: NodeJS.Timeout | undefined
+
+  /** Runs work one piece at a time, in order; a failure is logged and the next piece still runs. */
+  function enqueue(work: () => Promise<void>, failure: string): void {
+    chain = chain
+      .then(work)
+      .catch((error: unknown) => logger.warn({ err: error, reason: errorMessage(error) }, failure))
+  }
 
   async function publish(action: Action): Promise<void> {
     decisions.inc({ policy: action.policy ?? '', status: action.status })
@@ -316,10 +335,11 @@ export function createRemediator(options: RemediatorOptions): Component & {
           for (const { value } of batch.messages) {
             if (batch.topic === TOPICS.remediationCommands) {
               const command = value as RemediationCommand
-              chain = chain.then(() => runCommand(command))
+              enqueue(() => runCommand(command), 'remediation command failed')
               continue
             }
             const anomaly = value as Anomaly
+            autoscaler?.observe(anomaly)
             anomalies.set(anomaly.id, anomaly)
             if (anomalies.size > MAX_ANOMALIES) anomalies.delete(anomalies.keys().next().value as string)
           }
@@ -354,20 +374,31 @@ export function createRemediator(options: RemediatorOptions): Component & {
           }
           for (const id of touched) {
             const state = incidents.get(id)
-            if (state) chain = chain.then(() => consider(state))
+            if (state) enqueue(() => consider(state), 'remediation round failed')
           }
           await chain.catch((error: unknown) =>
             logger.warn({ err: error, reason: errorMessage(error) }, 'remediation round failed'),
           )
-          chain = Promise.resolve()
         },
       })
+      if (autoscaler) {
+        const syncMs = Math.min(...options.config.autoscaling.map((a) => a.syncMs))
+        autoscaleTimer = setInterval(() => {
+          chain = chain
+            .then(() => autoscaler.tick())
+            .catch((error: unknown) =>
+              logger.warn({ err: error, reason: errorMessage(error) }, 'autoscaling round failed'),
+            )
+        }, syncMs)
+        autoscaleTimer.unref()
+      }
       logger.info(
         { mode: guardrails.settings.mode, policies: options.config.policies.map((p) => p.name) },
         `remediation ${guardrails.settings.mode === 'enforce' ? 'ENFORCED' : 'in dry-run'}`,
       )
     },
     async stop() {
+      if (autoscaleTimer) clearInterval(autoscaleTimer)
       for (const timer of timers) clearTimeout(timer)
       await subscription?.stop()
       await context?.stop()

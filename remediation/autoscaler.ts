@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto'
+import { errorMessage, type Action, type Anomaly } from '../core/index.js'
+import type { WorkloadTarget } from '../kube/index.js'
+import type { Guardrails } from './guardrails.js'
+import type { RemediationExecutor } from './kube-executor.js'
+import type { AutoscalePolicy } from './policy-config.js'
+import { ScaleStabiliser } from './scale-behaviour.js'
+
+/** Metric indicators whose rise means the workload has too little capacity. */
+const SATURATION = new Set(['cpu_cores', 'cpu_throttled_per_s', 'latency_seconds', 'request_rate'])
+/** How long a saturation anomaly keeps recommending more replicas. */
+const SATURATED_FOR_MS = 60_000
+/** How much one recommendation may ask for, relative to now. */
+const MAX_FACTOR = 2
+const MIN_FACTOR = 1.1
+const MAX_TRACKED = 10_000
+
+interface Tracked {
+  policy: AutoscalePolicy
+  target: WorkloadTarget
+  cluster: string
+  /** Replicas when Argus first had to scale it: where it returns when calm. */
+  baseline: number | undefined
+  stabiliser: ScaleStabiliser
+  /** Latest saturation: when, and observed over expected. */
+  saturatedAt: number
+  factor: number
+}
+
+/**
+ * Autoscaling on Argus's own signals: a saturation or latency anomaly on a workload an autoscale
+ * policy covers asks for more replicas (in proportion to how far the signal is from its baseline);
+ * calm asks to return to where it was. The HPA's behaviour (stabilisation windows, rate policies)
+ * paces the answer, and every change passes the guardrails and is published like any action.
+ */
+export function createAutoscaler(options: {
+  policies: readonly AutoscalePolicy[]
+  guardrails: Guardrails
+  executor: RemediationExecutor
+  publish: (action: Action) => Promise<void>
+  now: () => number
+}) {
+  const tracked = new Map<string, Tracked>()
+
+  function policyFor(target: { namespace: string; name: string }): AutoscalePolicy | undefined {
+    return options.policies.find(
+      (p) =>
+        (!p.namespaces || p.namespaces.includes(target.namespace)) && (!p.names || p.names.test(target.name)),
+    )
+  }
+
+  return {
+    get size(): number {
+      return tracked.size
+    },
+
+    observe(anomaly: Anomaly): void {
+      const indicator = anomaly.attributes?.indicator
+      if (anomaly.signal !== 'metric' || !indicator || !SATURATION.has(indicator)) return
+      if (anomaly.attributes?.movement !== 'up' || !anomaly.workload || !anomaly.namespace) return
+      if (anomaly.workload.kind !== 'Deployment' && anomaly.workload.kind !== 'StatefulSet') return
+      const target: WorkloadTarget = {
+        kind: anomaly.workload.kind,
+        namespace: anomaly.namespace,
+        name: anomaly.workload.name,
+      }
+      const policy = policyFor(target)
+      if (!policy) return
+      const key = `${anomaly.cluster}/${target.namespace}/${target.kind}/${target.name}`
+      let state = tracked.get(key)
+      if (!state) {
+        if (tracked.size >= MAX_TRACKED) return // bounded; counted by the caller's metrics as unscaled
+
+        state = {
+          policy,
+          target,
+          cluster: anomaly.cluster,
+          baseline: undefined,
+          stabiliser: new ScaleStabiliser(policy.behaviour),
+          saturatedAt: 0,
+          factor: 1,
+        }
+        tracked.set(key, state)
+      }
+      const evidence = anomaly.evidence[0]
+      const ratio =
+        evidence?.observed !== undefined && evidence.expected !== undefined && evidence.expected > 0
+          ? evidence.observed / evidence.expected
+          : MIN_FACTOR
+      state.saturatedAt = Math.max(state.saturatedAt, anomaly.ts)
+      state.factor = Math.min(MAX_FACTOR, Math.max(MIN_FACTOR, ratio))
+    },
+
+    /** One sync: a recommendation per tracked workload, applied when its behaviour allows a change. */
+    async tick(): Promise<void> {
+      const now = options.now()
+      for (const [key, state] of tracked) {
+        try {
+          const current = await options.executor.replicas(state.target)
+          state.baseline ??= current
+          const saturated = now - state.saturatedAt < SATURATED_FOR_MS
+          const recommended = saturated ? Math.ceil(current * state.factor) : state.baseline
+          const desired = state.stabiliser.desired(current, recommended, now)
+          if (desired === current) {
+            if (!saturated && current === state.baseline) tracked.delete(key) // back where it was
+            continue
+          }
+          await scale(state, current, desired, now, saturated)
+        } catch (error) {
+          await options.publish(record(state, now, 'failed', errorMessage(error), {}))
+        }
+      }
+    },
+  }
+
+  async function scale(state: Tracked, current: number, desired: number, now: number, saturated: boolean) {
+    const decision = options.guardrails.decide(
+      {
+        policy: state.policy.guardrails,
+        kind: 'scale',
+        target: state.target,
+        currentReplicas: current,
+        desiredReplicas: desired,
+      },
+      now,
+    )
+    const why = saturated
+      ? `saturation: ${current} -> ${desired} replicas (HPA behaviour)`
+      : `calm: back toward ${state.baseline ?? current} replicas after the scale-down stabilisation window`
+    const params = { from: String(current), replicas: String(decision.replicas ?? desired) }
+    if (decision.verdict === 'skip' || decision.verdict === 'await_approval')
+      return options.publish(record(state, now, 'skipped', decision.reason, params))
+    const dryRun = decision.verdict === 'dry_run'
+    const replicas = decision.replicas ?? desired
+    const id = actionId(state, now)
+    await options.executor.run({ kind: 'scale' }, state.target, { actionId: id, dryRun, replicas })
+    if (!dryRun) state.stabiliser.scaled(current, replicas, now)
+    await options.publish(
+      record(state, now, dryRun ? 'dry_run' : 'executed', `${why}; ${decision.reason}`, params, id),
+    )
+  }
+
+  function record(
+    state: Tracked,
+    now: number,
+    status: Action['status'],
+    reason: string,
+    params: Record<string, string>,
+    id = actionId(state, now),
+  ): Action {
+    return {
+      ts: now,
+      cluster: state.cluster,
+      namespace: state.target.namespace,
+      id,
+      policy: state.policy.name,
+      kind: 'scale',
+      target: { kind: state.target.kind, name: state.target.name, namespace: state.target.namespace },
+      params,
+      status,
+      reason,
+    }
+  }
+}
+
+function actionId(state: Tracked, now: number): string {
+  const key = `${state.target.namespace}/${state.target.name}/${now}`
+  return `scale-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`
+}
