@@ -8,8 +8,6 @@ import { ScaleStabiliser } from './scale-behaviour.js'
 
 /** Metric indicators whose rise means the workload has too little capacity. */
 const SATURATION = new Set(['cpu_cores', 'cpu_throttled_per_s', 'latency_seconds', 'request_rate'])
-/** How long a saturation anomaly keeps recommending more replicas. */
-const SATURATED_FOR_MS = 60_000
 /** How much one recommendation may ask for, relative to now. */
 const MAX_FACTOR = 2
 const MIN_FACTOR = 1.1
@@ -98,7 +96,7 @@ export function createAutoscaler(options: {
         try {
           const current = await options.executor.replicas(state.target)
           state.baseline ??= current
-          const saturated = now - state.saturatedAt < SATURATED_FOR_MS
+          const saturated = now - state.saturatedAt < state.policy.holdMs
           const recommended = saturated ? Math.ceil(current * state.factor) : state.baseline
           const desired = state.stabiliser.desired(current, recommended, now)
           if (desired === current) {

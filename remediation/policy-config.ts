@@ -116,6 +116,8 @@ const AutoscaleSchema = Type.Object(
     ),
     /** How often recommendations are made (the HPA's sync period). */
     sync: Type.Optional(Duration),
+    /** How long one saturation anomaly keeps asking for more replicas (anomalies mark an episode's start). */
+    hold: Type.Optional(Duration),
     dry_run: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -174,6 +176,7 @@ export interface AutoscalePolicy {
   names?: RegExp
   behaviour: ScaleBehaviour
   syncMs: number
+  holdMs: number
   guardrails: PolicyGuardrails
 }
 
@@ -290,6 +293,7 @@ export function parseRemediationConfig(text: string, source = 'remediation confi
       ...(a.match.namespaces && { namespaces: a.match.namespaces }),
       ...(names && { names }),
       syncMs: duration(a.sync, 15_000),
+      holdMs: duration(a.hold, 180_000),
       behaviour: {
         minReplicas: a.replicas.min,
         maxReplicas: a.replicas.max,

@@ -174,6 +174,16 @@ policies:
     match: { anomaly_kinds: [leak] }
     actions: [{ action: restart }]
     dry_run: true
+autoscaling:
+  - name: web
+    match: { names: 'frontend' }
+    replicas: { min: 2, max: 6 }
+    # The HPA's pace, shortened for the test: windows of seconds, not minutes.
+    scale_up: { period: 2s }
+    scale_down: { stabilization: 2s, period: 1s }
+    sync: 300ms
+    hold: 1s
+    dry_run: false
 `
 
 beforeAll(async () => {
@@ -188,7 +198,7 @@ beforeAll(async () => {
         if (!/ 409 /.test(error.message)) throw error
       })
   }
-  for (const name of ['cart', 'checkout', 'search', 'ads'])
+  for (const name of ['cart', 'checkout', 'search', 'ads', 'frontend'])
     await admin.createDeployment(
       deploymentManifest({ namespace: ns, name, replicas: 2, containers: [{ name, image: `${name}:1` }] }),
     )
@@ -256,6 +266,57 @@ describe('remediation on a real cluster', () => {
     const refused = await decided(elsewhere)
     expect(refused.status).toBe('failed')
     expect(refused.reason).toMatch(/403|forbidden/i)
+    await remediator.stop()
+  })
+
+  it('scales an overloaded workload out within its cap, and back in after stabilisation', async () => {
+    const remediator = await remediatorAs(POLICIES)
+    const replicasSeen = new Set<number>()
+    const overload = setInterval(() => {
+      const now = Date.now()
+      void harness.bus.publish(TOPICS.anomalies, [
+        {
+          key: 'k',
+          value: {
+            ts: now,
+            cluster: 'k',
+            namespace: ns,
+            workload: { kind: 'Deployment', name: 'frontend' },
+            id: `sat-${now}`,
+            entity: { kind: 'Deployment', name: 'frontend', namespace: ns },
+            signal: 'metric',
+            kind: 'spike',
+            score: 0.9999,
+            severity: 'critical',
+            summary: 'cpu_cores of Deployment/frontend rose',
+            attributes: { indicator: 'cpu_cores', movement: 'up' },
+            evidence: [{ signal: 'metric', ts: now, description: 'spike', observed: 2, expected: 1 }],
+          } satisfies Anomaly,
+        },
+      ])
+    }, 200)
+    try {
+      await until(async () => {
+        const replicas = (await read('frontend')).spec.replicas
+        replicasSeen.add(replicas)
+        return replicas === 6 ? true : undefined
+      }, 'frontend at its cap of 6')
+    } finally {
+      clearInterval(overload)
+    }
+    expect(Math.max(...replicasSeen)).toBe(6)
+    // Calm: back to its own 2 replicas once the saturation is over and the stabilisation window passed.
+    const calmSince = Date.now()
+    await until(
+      async () => ((await read('frontend')).spec.replicas === 2 ? true : undefined),
+      'frontend back at 2',
+    )
+    expect(Date.now() - calmSince).toBeGreaterThanOrEqual(2_000)
+    const scales = actions
+      .filter((a) => a.policy === 'web' && a.status === 'executed')
+      .map((a) => Number(a.params.replicas))
+    expect(Math.max(...scales)).toBe(6)
+    expect(scales.at(-1)).toBe(2)
     await remediator.stop()
   })
 

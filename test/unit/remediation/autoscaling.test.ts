@@ -38,6 +38,7 @@ autoscaling:
     match: { namespaces: [shop], names: 'frontend' }
     replicas: { min: 2, max: 8 }
     scale_down: { stabilization: 60s }
+    hold: 60s
     dry_run: false
 `)
     let replicas = 2
