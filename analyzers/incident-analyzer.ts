@@ -11,6 +11,7 @@ import {
   type NetworkFlow,
   type Registry,
   type ResourceChange,
+  type Action,
 } from '../core/index.js'
 import {
   IncidentCorrelator,
@@ -87,16 +88,28 @@ export function createIncidentAnalyzer(options: IncidentAnalyzerOptions): Compon
       }
       // Context every instance needs whole: the changes and the flow graph, each instance its own
       // group (so Kafka gives it every partition), from now on.
-      context = await options.bus.subscribe<ResourceChange | NetworkFlow>({
+      context = await options.bus.subscribe<ResourceChange | NetworkFlow | Action>({
         group: `${options.group ?? 'argus-analyzer-incidents'}-context-${randomUUID()}`,
-        topics: [TOPICS.resourceChanges, TOPICS.flows],
+        topics: [TOPICS.resourceChanges, TOPICS.flows, TOPICS.actions],
         fromBeginning: false,
         maxBatchSize: 5_000,
         handler: async (batch) => {
+          let fixed = false
           for (const { value } of batch.messages) {
             if (batch.topic === TOPICS.flows) graph.observeFlow(value as NetworkFlow)
-            else correlator.observeChange(value as ResourceChange)
+            else if (batch.topic === TOPICS.actions) {
+              // A remediation verified as working ends its incident (the instance holding it answers).
+              const action = value as Action
+              if (action.incidentId && action.attributes?.verification === 'succeeded')
+                fixed =
+                  correlator.resolveFixed(
+                    action.incidentId,
+                    now(),
+                    `${action.kind} by policy ${action.policy ?? ''}`,
+                  ) || fixed
+            } else correlator.observeChange(value as ResourceChange)
           }
+          if (fixed) await flush()
           // A change may explain an open incident: its ranking is published again.
           if (batch.topic === TOPICS.resourceChanges) await flush()
         },

@@ -165,6 +165,21 @@ export class IncidentCorrelator {
     return out
   }
 
+  /**
+   * A remediation verified as working resolves its incident now, not after the quiet time
+   * (published with the next flush). Unknown or closed incidents are left alone: answers whether
+   * this instance held it.
+   */
+  resolveFixed(incidentId: string, now: number, how: string): boolean {
+    const state = this.open.get(incidentId)
+    if (!state) return false
+    state.incident.attributes = { ...state.incident.attributes, resolvedBy: how }
+    this.resolve(state, now)
+    state.incident.resolvedAt = Math.max(state.lastTs, now)
+    this.closedEarly.push(state)
+    return true
+  }
+
   private resolve(state: OpenIncident, now: number): void {
     state.incident.status = 'resolved'
     state.incident.resolvedAt = Math.max(state.lastTs, Math.min(now, state.lastTs + this.quietMs))

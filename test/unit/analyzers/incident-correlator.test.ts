@@ -110,3 +110,23 @@ describe('incident correlator, late topology', () => {
     expect(correlator.openCount).toBe(1)
   })
 })
+
+describe('incident correlator and remediation', () => {
+  it('resolves an incident a verified remediation fixed, at once and saying how', () => {
+    const correlator = new IncidentCorrelator(shopGraph())
+    correlator.observeAnomaly(anomaly('a1', 'payment', 0))
+    const [opened] = correlator.flush(T0 + MIN).incidents
+    expect(correlator.resolveFixed('no-such-incident', T0 + 2 * MIN, 'restart')).toBe(false)
+    expect(correlator.resolveFixed(opened?.id as string, T0 + 2 * MIN, 'restart by policy crashloops')).toBe(
+      true,
+    )
+    const [resolved] = correlator.flush(T0 + 2 * MIN).incidents
+    expect(resolved).toMatchObject({
+      id: opened?.id,
+      status: 'resolved',
+      resolvedAt: T0 + 2 * MIN,
+      attributes: { resolvedBy: 'restart by policy crashloops' },
+    })
+    expect(correlator.openCount).toBe(0)
+  })
+})
