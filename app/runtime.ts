@@ -254,7 +254,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       ? loadRemediationConfig(config.remediation.configFile)
       : undefined
   if (remediationConfig && kubeConfig === undefined)
-    logger.warn('remediation policies are configured but no Kubernetes cluster is: the remediator does not run')
+    logger.warn(
+      'remediation policies are configured but no Kubernetes cluster is: the remediator does not run',
+    )
   const remediator =
     remediationConfig && kubeConfig !== undefined
       ? createRemediator({

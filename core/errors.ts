@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   ARGUS_ERR_KUBE_API:
     'the Kubernetes API server refused or failed a request; details.status has its HTTP status',
   ARGUS_ERR_NOT_FOUND: 'the named object (an incident, a workload revision, a container) does not exist',
-  ARGUS_ERR_CONFLICT: 'the named object is not in a state that allows this (an action no longer waiting for approval)',
+  ARGUS_ERR_CONFLICT:
+    'the named object is not in a state that allows this (an action no longer waiting for approval)',
   ARGUS_ERR_HANDLER: 'a bus consumer handler failed',
   ARGUS_ERR_STOPPED: 'the component is stopping or stopped and accepts no more work',
   ARGUS_ERR_RETRY_EXHAUSTED: 'an operation kept failing until its retry budget ran out',

@@ -26,7 +26,9 @@ const AuditQuery = Type.Object(
 )
 const ActionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
 const Who = Type.Object(
-  { by: Type.String({ minLength: 1, maxLength: 200, description: 'who decides: recorded in the audit log' }) },
+  {
+    by: Type.String({ minLength: 1, maxLength: 200, description: 'who decides: recorded in the audit log' }),
+  },
   { additionalProperties: false },
 )
 const KillSwitch = Type.Object(
@@ -52,7 +54,9 @@ export function remediationRoutes(options: {
           summary:
             'The remediation audit log (default: the last 24 hours): every decision, executed, dry-run, skipped with the reason, waiting, approved or rejected by whom, verified; newest first',
           querystring: AuditQuery,
-          response: { 200: Type.Object({ from: Type.Integer(), to: Type.Integer(), actions: Type.Array(Action) }) },
+          response: {
+            200: Type.Object({ from: Type.Integer(), to: Type.Integer(), actions: Type.Array(Action) }),
+          },
         },
       },
       async (request) => {
@@ -82,7 +86,10 @@ export function remediationRoutes(options: {
           const [latest] = await options.actions().log({ fromTs: 0, toTs: Date.now() + 60_000, id, limit: 1 })
           if (!latest) throw new ArgusError('ARGUS_ERR_NOT_FOUND', `no action ${id}`)
           if (latest.status !== 'pending_approval')
-            throw new ArgusError('ARGUS_ERR_CONFLICT', `action ${id} is ${latest.status}, not waiting for approval`)
+            throw new ArgusError(
+              'ARGUS_ERR_CONFLICT',
+              `action ${id} is ${latest.status}, not waiting for approval`,
+            )
           await options.send({ type: verdict, actionId: id, by: request.body.by })
           return reply.code(202).send({
             accepted: true,
