@@ -10,20 +10,14 @@ import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import {
-  TOPICS,
-  createMetricsRegistry,
-  type Action,
-  type Incident,
-  type RootCause,
-  type Anomaly,
-} from '../core/index.js'
+import { TOPICS, createMetricsRegistry, type Action } from '../core/index.js'
 import { createInProcessBus } from '../bus/index.js'
 import { getJson, loadKubeConfig, writeJson } from '../kube/index.js'
 import { createKubeExecutor } from '../remediation/kube-executor.js'
 import { parseRemediationConfig } from '../remediation/policy-config.js'
 import { createRemediator } from '../remediation/remediator.js'
 import { quietLogger } from '../test/helpers/quiet-logger.js'
+import { publishWorkloadIncident } from '../test/helpers/workload-incident.js'
 
 const { values } = parseArgs({ options: { actions: { type: 'string', default: '40' } } })
 const rounds = Number(values.actions)
@@ -103,49 +97,15 @@ policies:
   for (let i = 0; i < rounds; i++) {
     const name = workloads[i % workloads.length] as string
     const id = `inc-bench-${i}`
-    const now = Date.now()
-    const anomaly: Anomaly = {
-      ts: now,
-      cluster: 'bench',
-      namespace: ns,
-      workload: { kind: 'Deployment', name },
-      id: `an-${id}`,
-      entity: { kind: 'Deployment', name, namespace: ns },
-      signal: 'event',
-      kind: 'crash_loop',
-      score: 0.9,
-      severity: 'critical',
-      summary: 'BackOff',
-      evidence: [],
-    }
-    await bus.publish(TOPICS.anomalies, [{ key: 'bench', value: anomaly }])
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    const incident: Incident = {
-      ts: now,
-      cluster: 'bench',
-      namespace: ns,
+    let started = 0
+    await publishWorkloadIncident(bus, {
       id,
-      status: 'open',
-      severity: 'critical',
-      title: 'crash loop',
-      openedAt: now,
-      anomalyIds: [anomaly.id],
-      entities: [anomaly.entity],
-      version: 1,
-    }
-    const cause: RootCause = {
-      ts: now,
       cluster: 'bench',
-      incidentId: id,
-      rank: 1,
-      entity: anomaly.entity,
-      score: 0.9,
-      explanation: 'crash loop',
-      evidence: [],
-    }
-    const started = performance.now()
-    await bus.publish(TOPICS.incidents, [{ key: `bench/${id}`, value: incident }])
-    await bus.publish(TOPICS.rootCauses, [{ key: `bench/${id}`, value: cause }])
+      namespace: ns,
+      name,
+      anomalyKind: 'crash_loop',
+      beforeIncident: () => (started = performance.now()),
+    })
     // Applied: the API server shows the restart stamp of this decision.
     for (;;) {
       const d = await getJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
-import { TOPICS, type Action, type Anomaly, type Incident, type RootCause } from '../../../core/index.js'
+import { TOPICS, type Action, type Anomaly } from '../../../core/index.js'
 import { loadKubeConfig } from '../../../kube/index.js'
 import { createKubeExecutor } from '../../../remediation/kube-executor.js'
 import { parseRemediationConfig } from '../../../remediation/policy-config.js'
@@ -11,6 +11,7 @@ import { createRemediator } from '../../../remediation/remediator.js'
 import { deploymentManifest, kubeAdmin } from '../../helpers/kube-admin.js'
 import { intakeHarness, type IntakeHarness } from '../../helpers/intake-harness.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
+import { publishWorkloadIncident } from '../../helpers/workload-incident.js'
 import { until } from '../../helpers/until.js'
 
 // The remediation loop against the real API server, as the ServiceAccount of
@@ -90,52 +91,14 @@ async function remediatorAs(configYaml: string): Promise<ReturnType<typeof creat
 
 let seq = 0
 /** What the analyzers would publish: an anomaly, an incident and its top root cause, on `name`. */
-async function incidentOn(name: string, kind: string, namespace = ns): Promise<string> {
-  const id = `inc-${name}-${seq++}`
-  const now = Date.now()
-  const anomaly: Anomaly = {
-    ts: now,
+const incidentOn = (name: string, kind: string, namespace = ns): Promise<string> =>
+  publishWorkloadIncident(harness.bus, {
+    id: `inc-${name}-${seq++}`,
     cluster: 'k',
     namespace,
-    workload: { kind: 'Deployment', name },
-    id: `an-${id}`,
-    entity: { kind: 'Deployment', name, namespace },
-    signal: 'event',
-    kind,
-    score: 0.95,
-    severity: 'critical',
-    summary: kind,
-    evidence: [],
-  }
-  await harness.bus.publish(TOPICS.anomalies, [{ key: 'k', value: anomaly }])
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  const incident: Incident = {
-    ts: now,
-    cluster: 'k',
-    namespace,
-    id,
-    status: 'open',
-    severity: 'critical',
-    title: `${kind} on ${name}`,
-    openedAt: now,
-    anomalyIds: [anomaly.id],
-    entities: [anomaly.entity],
-    version: 1,
-  }
-  const cause: RootCause = {
-    ts: now,
-    cluster: 'k',
-    incidentId: id,
-    rank: 1,
-    entity: { kind: 'Deployment', name, namespace },
-    score: 0.95,
-    explanation: kind,
-    evidence: [],
-  }
-  await harness.bus.publish(TOPICS.incidents, [{ key: `k/${id}`, value: incident }])
-  await harness.bus.publish(TOPICS.rootCauses, [{ key: `k/${id}`, value: cause }])
-  return id
-}
+    name,
+    anomalyKind: kind,
+  })
 const decided = (id: string, status?: Action['status']) =>
   until(
     () => actions.find((a) => a.incidentId === id && (status === undefined || a.status === status)),

@@ -3,10 +3,11 @@ import type { PolicyStep } from '../../../remediation/policy-config.js'
 import { parseRemediationConfig } from '../../../remediation/policy-config.js'
 import { createRemediator } from '../../../remediation/remediator.js'
 import type { RemediationExecutor } from '../../../remediation/kube-executor.js'
-import { TOPICS, type Action, type Anomaly, type Incident, type RootCause } from '../../../core/index.js'
+import { TOPICS, type Action } from '../../../core/index.js'
 import type { WorkloadTarget } from '../../../kube/index.js'
 import { intakeHarness, type IntakeHarness } from '../../helpers/intake-harness.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
+import { publishWorkloadIncident } from '../../helpers/workload-incident.js'
 import { until } from '../../helpers/until.js'
 
 // The remediation loop on an in-process bus with a recording executor: policies matched from an
@@ -58,53 +59,15 @@ afterEach(async () => {
 })
 
 let seq = 0
-async function raise(h: IntakeHarness, name: string, anomalyKind = 'crash_loop'): Promise<string> {
-  const id = `inc-${name}-${seq++}`
-  const now = Date.now()
-  const anomaly: Anomaly = {
-    ts: now,
+const raise = (h: IntakeHarness, name: string, anomalyKind = 'crash_loop'): Promise<string> =>
+  publishWorkloadIncident(h.bus, {
+    id: `inc-${name}-${seq++}`,
     cluster: 'c1',
     namespace: 'shop',
-    workload: { kind: 'Deployment', name },
+    name,
+    anomalyKind,
     pod: `${name}-7d9f8-abcde`,
-    id: `an-${id}`,
-    entity: { kind: 'Pod', name: `${name}-7d9f8-abcde`, namespace: 'shop' },
-    signal: 'event',
-    kind: anomalyKind,
-    score: 0.9,
-    severity: 'critical',
-    summary: 'BackOff restarting failed container',
-    evidence: [],
-  }
-  await h.bus.publish(TOPICS.anomalies, [{ key: 'c1', value: anomaly }])
-  const incident: Incident = {
-    ts: now,
-    cluster: 'c1',
-    namespace: 'shop',
-    id,
-    status: 'open',
-    severity: 'critical',
-    title: `${name} crash-looping`,
-    openedAt: now,
-    anomalyIds: [anomaly.id],
-    entities: [anomaly.entity],
-    version: 1,
-  }
-  const cause: RootCause = {
-    ts: now,
-    cluster: 'c1',
-    incidentId: id,
-    rank: 1,
-    entity: { kind: 'Deployment', name, namespace: 'shop' },
-    score: 0.9,
-    explanation: 'first to go wrong',
-    evidence: [],
-  }
-  await new Promise((resolve) => setTimeout(resolve, 50)) // anomalies reach the context first
-  await h.bus.publish(TOPICS.incidents, [{ key: `c1/${id}`, value: incident }])
-  await h.bus.publish(TOPICS.rootCauses, [{ key: `c1/${id}`, value: cause }])
-  return id
-}
+  })
 
 async function start(mode: string, extra = '', replicas = 3) {
   harness = intakeHarness()
