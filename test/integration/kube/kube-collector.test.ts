@@ -197,28 +197,38 @@ describe('kubernetes collector on a real API server', () => {
   })
 
   it('reports an OOM-killed container as the kubelet writes it to the pod status', async () => {
-    const pods = await admin.get<{
-      items: Array<{ metadata: { name: string }; status: { containerStatuses: unknown[] } }>
-    }>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)
-    const pod = pods.items[0] as {
-      metadata: { name: string }
-      status: { containerStatuses: Array<Record<string, unknown>> }
+    type Pod = {
+      metadata: { name: string; deletionTimestamp?: string }
+      status: { containerStatuses?: Array<Record<string, unknown>> }
     }
-    const container = pod.status.containerStatuses[0] as Record<string, unknown>
     const finishedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000', '')
-    await admin.patch(`/api/v1/namespaces/${ns}/pods/${pod.metadata.name}/status`, {
-      status: {
-        containerStatuses: [
-          {
-            ...container,
-            restartCount: 1,
-            lastState: {
-              terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt, startedAt: finishedAt },
-            },
+    // A live pod of the web Deployment; one the rollout of an earlier test is still replacing may be
+    // gone by the time of the patch (404): then the next one.
+    const pod = await until(async () => {
+      const pods = await admin.get<{ items: Pod[] }>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)
+      const live = pods.items.find((p) => !p.metadata.deletionTimestamp && p.status.containerStatuses?.[0])
+      if (!live) return undefined
+      const container = live.status.containerStatuses?.[0] as Record<string, unknown>
+      try {
+        await admin.patch(`/api/v1/namespaces/${ns}/pods/${live.metadata.name}/status`, {
+          status: {
+            containerStatuses: [
+              {
+                ...container,
+                restartCount: 1,
+                lastState: {
+                  terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt, startedAt: finishedAt },
+                },
+              },
+            ],
           },
-        ],
-      },
-    })
+        })
+        return live
+      } catch (error) {
+        if (/: 404 /.test((error as Error).message)) return undefined
+        throw error
+      }
+    }, 'a live web pod to mark OOM-killed')
     const oom = await until(
       () =>
         states.find(
