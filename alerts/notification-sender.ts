@@ -1,4 +1,4 @@
-import { ArgusError, errorMessage, retry, type RetryOptions } from '../core/index.js'
+import { ArgusError, errorMessage, retry, type AlertDelivery, type RetryOptions } from '../core/index.js'
 import type { Notification } from './alert-dispatcher.js'
 import {
   alertmanagerPayload,
@@ -31,7 +31,7 @@ export interface DeliveryRecord {
   sequence: number
   idempotencyKey: string
   /** superseded: a newer message of its group replaced it while it waited for the rate limit. */
-  status: 'delivered' | 'dead_letter' | 'duplicate' | 'superseded' | 'dropped'
+  status: AlertDelivery['status']
   attempts: number
   /** Why it ended in the dead-letter record (last error), when it did. */
   reason?: string

@@ -47,6 +47,7 @@ export {
   ActionStatus,
   Alert,
   AlertDelivery,
+  AlertDeliveryStatus,
   Anomaly,
   Evidence,
   Incident,

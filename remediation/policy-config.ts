@@ -214,16 +214,7 @@ export function parseRemediationConfig(text: string, source = 'remediation confi
     if (seen.has(p.name))
       throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: policy ${p.name} is defined twice`)
     seen.add(p.name)
-    let names: RegExp | undefined
-    if (p.match.names !== undefined)
-      try {
-        names = new RegExp(`^(?:${p.match.names})$`)
-      } catch (error) {
-        throw new ArgusError(
-          'ARGUS_ERR_CONFIG',
-          `${source}: /policies/${i}/match/names: ${errorMessage(error)}`,
-        )
-      }
+    const names = namePattern(p.match.names, `/policies/${i}/match/names`, source)
     const steps = p.actions.map((a, j): PolicyStep => {
       if (a.action === 'raise_memory_limit' && a.memory === undefined)
         throw new ArgusError(
@@ -276,16 +267,7 @@ export function parseRemediationConfig(text: string, source = 'remediation confi
     seen.add(a.name)
     if (a.replicas.min > a.replicas.max)
       throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: /autoscaling/${i}/replicas: min is above max`)
-    let names: RegExp | undefined
-    if (a.match.names !== undefined)
-      try {
-        names = new RegExp(`^(?:${a.match.names})$`)
-      } catch (error) {
-        throw new ArgusError(
-          'ARGUS_ERR_CONFIG',
-          `${source}: /autoscaling/${i}/match/names: ${errorMessage(error)}`,
-        )
-      }
+    const names = namePattern(a.match.names, `/autoscaling/${i}/match/names`, source)
     const up = HPA_DEFAULT_BEHAVIOUR.scaleUp
     const down = HPA_DEFAULT_BEHAVIOUR.scaleDown
     return {
@@ -335,6 +317,16 @@ export function parseRemediationConfig(text: string, source = 'remediation confi
         ? { max: config.rate_limit.max, perMs: duration(config.rate_limit.per, 3_600_000) }
         : { max: 20, perMs: 3_600_000 },
     },
+  }
+}
+
+/** A workload-name pattern, anchored; a broken one is a configuration error naming its place. */
+function namePattern(pattern: string | undefined, path: string, source: string): RegExp | undefined {
+  if (pattern === undefined) return undefined
+  try {
+    return new RegExp(`^(?:${pattern})$`)
+  } catch (error) {
+    throw new ArgusError('ARGUS_ERR_CONFIG', `${source}: ${path}: ${errorMessage(error)}`)
   }
 }
 

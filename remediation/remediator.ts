@@ -294,10 +294,6 @@ export function createRemediator(options: RemediatorOptions): Component & {
     }
   }
 
-  function track(incidentId: string): IncidentState | undefined {
-    return incidents.get(incidentId)
-  }
-
   async function runCommand(command: RemediationCommand): Promise<void> {
     if (command.type === 'kill_switch') {
       guardrails.setKillSwitch(command.on)
@@ -355,7 +351,7 @@ export function createRemediator(options: RemediatorOptions): Component & {
           for (const { value } of batch.messages) {
             if (batch.topic === TOPICS.rootCauses) {
               const cause = value as RootCause
-              const state = track(cause.incidentId)
+              const state = incidents.get(cause.incidentId)
               if (!state) continue
               const known = state.causes.filter((c) => c.ts === cause.ts && c.rank !== cause.rank)
               state.causes = [...known, cause].sort((a, b) => a.rank - b.rank)

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import Type, { type Static } from 'typebox'
-import { Alert, AlertDelivery, ArgusError, Silence } from '../../core/index.js'
+import { Alert, AlertDelivery, AlertDeliveryStatus, ArgusError, Silence } from '../../core/index.js'
 import type { AlertRepository } from '../../storage/index.js'
 import { parseTimeRange, timeRangeProperties } from '../time-range.js'
 
@@ -13,19 +13,11 @@ const AlertQuery = Type.Object(
   { additionalProperties: false },
 )
 
-const DeliveryStatus = Type.Union([
-  Type.Literal('delivered'),
-  Type.Literal('dead_letter'),
-  Type.Literal('duplicate'),
-  Type.Literal('superseded'),
-  Type.Literal('dropped'),
-])
-
 const DeliveryQuery = Type.Object(
   {
     ...timeRangeProperties,
     receiver: Type.Optional(Type.String({ maxLength: 253 })),
-    status: Type.Optional(DeliveryStatus),
+    status: Type.Optional(AlertDeliveryStatus),
     incident: Type.Optional(
       Type.String({ maxLength: 100, description: 'only deliveries telling of this incident' }),
     ),

@@ -1,25 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import Type, { type Static } from 'typebox'
-import { Action, ArgusError, type RemediationCommand } from '../../core/index.js'
+import { Action, ActionStatus, ArgusError, type RemediationCommand } from '../../core/index.js'
 import type { ActionRepository } from '../../storage/index.js'
 import { parseTimeRange, timeRangeProperties } from '../time-range.js'
-
-const Status = Type.Union([
-  Type.Literal('proposed'),
-  Type.Literal('pending_approval'),
-  Type.Literal('dry_run'),
-  Type.Literal('executed'),
-  Type.Literal('skipped'),
-  Type.Literal('failed'),
-  Type.Literal('rejected'),
-])
 
 const AuditQuery = Type.Object(
   {
     ...timeRangeProperties,
     incident: Type.Optional(Type.String({ maxLength: 100 })),
     policy: Type.Optional(Type.String({ maxLength: 253 })),
-    status: Type.Optional(Status),
+    status: Type.Optional(ActionStatus),
     limit: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
   },
   { additionalProperties: false },

@@ -98,6 +98,14 @@ export const Alert = Type.Object(
 )
 export type Alert = Static<typeof Alert>
 
+export const AlertDeliveryStatus = Type.Union([
+  Type.Literal('delivered'),
+  Type.Literal('dead_letter'),
+  Type.Literal('duplicate'),
+  Type.Literal('superseded'),
+  Type.Literal('dropped'),
+])
+
 /** One delivery of a notification to a chat receiver: the delivery log. */
 export const AlertDelivery = Type.Object(
   {
@@ -106,13 +114,7 @@ export const AlertDelivery = Type.Object(
     groupKey: Type.String(),
     sequence: Type.Integer({ minimum: 0 }),
     idempotencyKey: Type.String(),
-    status: Type.Union([
-      Type.Literal('delivered'),
-      Type.Literal('dead_letter'),
-      Type.Literal('duplicate'),
-      Type.Literal('superseded'),
-      Type.Literal('dropped'),
-    ]),
+    status: AlertDeliveryStatus,
     notificationStatus: Type.Union([Type.Literal('firing'), Type.Literal('resolved')]),
     attempts: Type.Integer({ minimum: 0 }),
     reason: Type.Optional(Type.String({ description: 'why it was not delivered' })),
