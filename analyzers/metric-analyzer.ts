@@ -2,16 +2,19 @@ import type { Bus } from '../bus/index.js'
 import {
   TOPICS,
   counter,
+  partitionKey,
   gauge,
   type Component,
   type Logger,
   type MetricSample,
   type Registry,
+  type WorkloadForecast,
 } from '../core/index.js'
 import { MetricIndicators } from './metric-indicators.js'
 import { MetricSeriesTracker } from './metric-series-tracker.js'
 import { MODEL_FEATURES, WorkloadFeatureRows, workloadKeyOf } from './workload-features.js'
 import type { WorkloadModelScorer } from './workload-model-scorer.js'
+import { risingForecasts, type ForecastOptions } from './workload-forecasts.js'
 import { createStreamAnalyzer } from './stream-analyzer.js'
 
 export interface MetricAnalyzerOptions {
@@ -25,6 +28,8 @@ export interface MetricAnalyzerOptions {
   maxSeries?: number
   /** Learned workload models, when enabled: their forecasts are one more view for the detectors. */
   scorer?: WorkloadModelScorer
+  /** How the models' forecasts become findings for predictive autoscaling (with `scorer`). */
+  forecasts?: ForecastOptions
 }
 
 /**
@@ -51,6 +56,13 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
     'argus_analyzer_metric_untracked_total',
     'Points not scored because the series or pod limit was reached (ARGUS_ANALYZER_METRIC_MAX_SERIES)',
   )
+  const forecastsTold = counter(
+    options.metrics,
+    'argus_analyzer_forecasts_total',
+    'Rises of load or CPU forecast by workload models',
+    ['indicator'],
+  )
+  let forecasts: WorkloadForecast[] = []
   let counted = 0
   return createStreamAnalyzer<MetricSample>({
     ...options,
@@ -67,7 +79,10 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
       const points = indicators.flush()
       const deviations = new Map<string, Array<number | undefined>>()
       if (options.scorer)
-        for (const row of rows.rows(points)) deviations.set(row.workloadKey, options.scorer.score(row))
+        for (const row of rows.rows(points)) {
+          deviations.set(row.workloadKey, options.scorer.score(row))
+          forecasts.push(...risingForecasts(row, options.scorer, options.forecasts))
+        }
       const found = points.flatMap((point) => {
         const feature = MODEL_FEATURES.indexOf(point.indicator)
         const workload = point.pod === undefined ? point.workload : undefined
@@ -93,6 +108,13 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
         counted = skipped
       }
       return found
+    },
+    outbox: () => {
+      const told = forecasts
+      forecasts = []
+      for (const f of told) forecastsTold.inc({ indicator: f.indicator })
+      // Keyed like the metrics: one workload's forecasts stay in order.
+      return [{ topic: TOPICS.forecasts, messages: told.map((f) => ({ key: partitionKey(f), value: f })) }]
     },
   })
 }

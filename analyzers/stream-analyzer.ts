@@ -17,6 +17,11 @@ export interface StreamAnalyzerOptions<T> {
    * `full` says the batch hit its size limit, so what it cut off is probably in the next one.
    */
   flush?(batch: { full: boolean }): Anomaly[]
+  /**
+   * Findings other than anomalies the batch produced, per topic: published with the anomalies,
+   * before the batch is acknowledged.
+   */
+  outbox?(): Array<{ topic: string; messages: Array<{ key: string; value: unknown }> }>
   /** Publish an anomaly id once even if a redelivery or relist shows it again (bounded memory). */
   dedupe?: boolean
 }
@@ -57,6 +62,8 @@ export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Comp
           const observed = batch.messages.flatMap((m) => options.observe(m.value, batch.topic))
           const full = batch.messages.length >= MAX_BATCH
           const anomalies = [...observed, ...(options.flush?.({ full }) ?? [])].filter(fresh)
+          for (const { topic, messages } of options.outbox?.() ?? [])
+            if (messages.length > 0) await options.bus.publish(topic, messages)
           if (anomalies.length === 0) return
           await options.bus.publish(
             TOPICS.anomalies,

@@ -7,6 +7,8 @@ interface WorkloadState {
   /** The last rows, at most one model window (the input of the next forecast). */
   recent: number[][]
   lastSeen: number
+  /** Time between the last two rows: one forecast step. */
+  stepMs: number
   model?: { forecaster: WindowForecaster; version: number }
 }
 
@@ -46,9 +48,27 @@ export class WorkloadModelScorer {
     if (state) {
       state.recent.push(row.values)
       if (state.recent.length > HISTORY_ROWS) state.recent.shift()
+      if (row.ts > state.lastSeen) state.stepMs = row.ts - state.lastSeen
       state.lastSeen = row.ts
     }
     return deviations
+  }
+
+  /**
+   * The workload's next `steps` rows as its model forecasts them from the rows scored so far, for
+   * the features the model predicts better than the naive forecast (the others are undefined).
+   */
+  forecast(
+    workloadKey: string,
+    steps: number,
+  ): { rows: Array<Array<number | undefined>>; stepMs: number; version: number } | undefined {
+    const state = this.workloads.get(workloadKey)
+    const model = state?.model
+    if (!state || !model || state.stepMs <= 0 || state.recent.length < model.forecaster.meta.window) return
+    const rows = model.forecaster
+      .forecastAhead(state.recent, steps)
+      .map((row) => row.map((x, f) => (model.forecaster.helps(f) ? x : undefined)))
+    return { rows, stepMs: state.stepMs, version: model.version }
   }
 
   install(workloadKey: string, forecaster: WindowForecaster, version: number): void {
@@ -83,7 +103,7 @@ export class WorkloadModelScorer {
     let state = this.workloads.get(row.workloadKey)
     if (state) return state
     if (this.workloads.size >= this.maxWorkloads) return undefined
-    state = { workload: row.workload, recent: [], lastSeen: row.ts }
+    state = { workload: row.workload, recent: [], lastSeen: row.ts, stepMs: 0 }
     this.workloads.set(row.workloadKey, state)
     const loaded = state
     const name = modelNameOf(row.workload)

@@ -210,7 +210,13 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           metrics,
           warmupPoints: config.analyzer.metricWarmupPoints,
           maxSeries: config.analyzer.metricMaxSeries,
-          ...(modelScorer && { scorer: modelScorer }),
+          ...(modelScorer && {
+            scorer: modelScorer,
+            forecasts: {
+              steps: config.analyzer.modelForecastSteps,
+              minRise: config.analyzer.modelForecastMinRisePercent / 100,
+            },
+          }),
         }),
         ...(modelTrainer ? [modelTrainer] : []),
         createIncidentAnalyzer({

@@ -135,6 +135,10 @@ export const ConfigSchema = Type.Object(
         modelMinRows: Type.Integer({ minimum: 32 }),
         /** Workloads trained per round at most (the most recently active first). */
         modelMaxWorkloads: PositiveInt,
+        /** Points a workload's model forecasts ahead for predictive autoscaling; 0: no forecasts. */
+        modelForecastSteps: Type.Integer({ minimum: 0, maximum: 60 }),
+        /** A forecast is told when load or CPU is to rise this many percent within those points. */
+        modelForecastMinRisePercent: PositiveInt,
         /** An anomaly joins an open incident it relates to when at most this much later than its last one. */
         incidentWindowMs: PositiveInt,
         /** An incident with no new anomaly for this long is resolved. */
@@ -201,6 +205,8 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     modelHistoryMs: 24 * 3_600_000,
     modelMinRows: 200,
     modelMaxWorkloads: 500,
+    modelForecastSteps: 4,
+    modelForecastMinRisePercent: 20,
     incidentWindowMs: 5 * 60_000,
     incidentQuietMs: 10 * 60_000,
   },
@@ -254,6 +260,12 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_ANALYZER_MODEL_HISTORY_MS', path: 'analyzer.modelHistoryMs', type: 'integer' },
   { name: 'ARGUS_ANALYZER_MODEL_MIN_ROWS', path: 'analyzer.modelMinRows', type: 'integer' },
   { name: 'ARGUS_ANALYZER_MODEL_MAX_WORKLOADS', path: 'analyzer.modelMaxWorkloads', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_MODEL_FORECAST_STEPS', path: 'analyzer.modelForecastSteps', type: 'integer' },
+  {
+    name: 'ARGUS_ANALYZER_MODEL_FORECAST_MIN_RISE_PERCENT',
+    path: 'analyzer.modelForecastMinRisePercent',
+    type: 'integer',
+  },
   { name: 'ARGUS_ANALYZER_INCIDENT_WINDOW_MS', path: 'analyzer.incidentWindowMs', type: 'integer' },
   { name: 'ARGUS_ANALYZER_INCIDENT_QUIET_MS', path: 'analyzer.incidentQuietMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },

@@ -57,6 +57,7 @@ export {
   RemediationCommand,
   Silence,
   SignalKind,
+  WorkloadForecast,
 } from './schemas/findings.js'
 export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-names.js'
 export { parseDuration } from './duration.js'

@@ -17,6 +17,7 @@ import {
   RemediationCommand,
   RootCause,
   Silence,
+  WorkloadForecast,
 } from './schemas/findings.js'
 
 /** Topic names. Raw signals first, then findings; `deadLetter` holds messages whose handlers kept failing. */
@@ -31,6 +32,8 @@ export const TOPICS = {
   anomalies: 'argus.findings.anomalies',
   incidents: 'argus.findings.incidents',
   rootCauses: 'argus.findings.root-causes',
+  /** Rises a workload's model forecasts, for predictive autoscaling (not stored). */
+  forecasts: 'argus.findings.forecasts',
   alerts: 'argus.alerts',
   alertDeliveries: 'argus.alert-deliveries',
   /** Silences created or expired through the API, for every alerter to apply at once. */
@@ -55,6 +58,7 @@ export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>,
   [TOPICS.anomalies]: Anomaly,
   [TOPICS.incidents]: Incident,
   [TOPICS.rootCauses]: RootCause,
+  [TOPICS.forecasts]: WorkloadForecast,
   [TOPICS.alerts]: Alert,
   [TOPICS.alertDeliveries]: AlertDelivery,
   [TOPICS.silences]: Silence,

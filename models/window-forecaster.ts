@@ -199,6 +199,27 @@ export class WindowForecaster {
     return { expected, deviation }
   }
 
+  /**
+   * The next `steps` rows after `history`, each forecast from the window ending just before it
+   * (earlier forecasts stand in for the points not seen yet), in the features' own units.
+   */
+  forecastAhead(history: readonly number[][], steps: number): number[][] {
+    const { window, center, scale } = this.meta
+    if (history.length < window) throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history`)
+    const scaled = history
+      .slice(history.length - window)
+      .map((r) => r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number))))
+    const ahead: number[][] = []
+    for (let step = 0; step < steps; step++) {
+      const [next] = predictRows(this.tf, this.model, [scaled.slice(scaled.length - window).flat()])
+      if (!next) break
+      const row = next.map(clip)
+      scaled.push(row)
+      ahead.push(row.map((x, f) => x * (scale[f] as number) + (center[f] as number)))
+    }
+    return ahead
+  }
+
   /** Features whose forecast beats the naive one by a margin: where the model adds something. */
   helps(feature: number, margin = 0.8): boolean {
     return (this.meta.residual[feature] ?? Infinity) < margin * (this.meta.naiveResidual[feature] ?? 0)

@@ -49,6 +49,23 @@ export const Anomaly = Type.Object(
 )
 export type Anomaly = Static<typeof Anomaly>
 
+/**
+ * A learned model's short-term forecast that a workload's load or resource use is about to rise:
+ * published by the metric analyzer so an autoscaler can add capacity before saturation shows.
+ */
+export const WorkloadForecast = Type.Object(
+  {
+    ...envelopeProperties,
+    indicator: Type.String({ description: 'cpu_cores or request_rate' }),
+    current: Type.Number({ description: 'the indicator now' }),
+    predicted: Type.Number({ description: 'the highest value forecast within the horizon' }),
+    horizonMs: Type.Integer({ minimum: 0, description: 'how far ahead the forecast looks' }),
+    modelVersion: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+)
+export type WorkloadForecast = Static<typeof WorkloadForecast>
+
 export const IncidentStatus = Type.Union([Type.Literal('open'), Type.Literal('resolved')])
 
 export const Incident = Type.Object(

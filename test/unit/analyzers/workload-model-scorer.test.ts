@@ -6,6 +6,7 @@ import {
   MODEL_FEATURES,
   WorkloadFeatureRows,
   WorkloadModelScorer,
+  risingForecasts,
   type FeatureRow,
   type IndicatorPoint,
 } from '../../../analyzers/index.js'
@@ -82,6 +83,39 @@ describe('workload model scorer', () => {
       row([rate as number, errors as number, latency as number, (cpu as number) + 1, memory as number], 381),
     )
     expect(hot[3] as number).toBeGreaterThan(8)
+    scorer.dispose()
+  })
+
+  it('forecasts a coming rise of load and CPU as a finding, and nothing at the crest of the cycle', async () => {
+    const { tf } = await loadTensorflow()
+    const store = new ModelStore({ dir, tensorflow: async () => tf })
+    const scorer = new WorkloadModelScorer({ store, logger: quietLogger() })
+    const rows = history(460)
+    const STEP = 15_000
+    const row = (i: number): FeatureRow => ({
+      workloadKey: 'c1/shop/Deployment/checkout',
+      workload,
+      ts: i * STEP,
+      values: rows[i] as number[],
+    })
+    const forecaster = await WindowForecaster.train(tf, [...MODEL_FEATURES], rows.slice(0, 380), {
+      epochs: 40,
+    })
+    scorer.score(row(0))
+    scorer.install('c1/shop/Deployment/checkout', forecaster, 7)
+    // The cycle is 40 points long: at 397 traffic is climbing out of its trough; at 410 it peaks.
+    for (let i = 1; i <= 397; i++) scorer.score(row(i))
+    const climbing = risingForecasts(row(397), scorer, { steps: 4, minRise: 0.2 })
+    expect(climbing.map((f) => f.indicator).sort()).toEqual(['cpu_cores', 'request_rate'])
+    const load = climbing.find((f) => f.indicator === 'request_rate')
+    expect(load).toMatchObject({ workload: { kind: 'Deployment', name: 'checkout' }, horizonMs: 4 * STEP })
+    expect(load?.modelVersion).toBe(7)
+    // What the cycle itself will bring four points on, give or take the model's error.
+    const truth = Math.max(...[398, 399, 400, 401].map((i) => (rows[i] as number[])[0] as number))
+    expect(load?.predicted).toBeGreaterThan((load?.current ?? 0) * 1.2)
+    expect(Math.abs((load?.predicted ?? 0) - truth) / truth).toBeLessThan(0.15)
+    for (let i = 398; i <= 410; i++) scorer.score(row(i))
+    expect(risingForecasts(row(410), scorer, { steps: 4, minRise: 0.2 })).toEqual([])
     scorer.dispose()
   })
 })
