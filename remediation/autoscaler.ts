@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { errorMessage, type Action, type Anomaly } from '../core/index.js'
+import { errorMessage, type Action, type Anomaly, type WorkloadForecast } from '../core/index.js'
 import type { WorkloadTarget } from '../kube/index.js'
 import type { Guardrails } from './guardrails.js'
 import type { RemediationExecutor } from './kube-executor.js'
@@ -23,6 +23,8 @@ interface Tracked {
   /** Latest saturation: when, and observed over expected. */
   saturatedAt: number
   factor: number
+  /** What asked for the current factor: a saturation anomaly or a forecast. */
+  why: string
 }
 
 /**
@@ -56,37 +58,26 @@ export function createAutoscaler(options: {
       const indicator = anomaly.attributes?.indicator
       if (anomaly.signal !== 'metric' || !indicator || !SATURATION.has(indicator)) return
       if (anomaly.attributes?.movement !== 'up' || !anomaly.workload || !anomaly.namespace) return
-      if (anomaly.workload.kind !== 'Deployment' && anomaly.workload.kind !== 'StatefulSet') return
-      const target: WorkloadTarget = {
-        kind: anomaly.workload.kind,
-        namespace: anomaly.namespace,
-        name: anomaly.workload.name,
-      }
-      const policy = policyFor(target)
-      if (!policy) return
-      const key = `${anomaly.cluster}/${target.namespace}/${target.kind}/${target.name}`
-      let state = tracked.get(key)
-      if (!state) {
-        if (tracked.size >= MAX_TRACKED) return // bounded; counted by the caller's metrics as unscaled
-
-        state = {
-          policy,
-          target,
-          cluster: anomaly.cluster,
-          baseline: undefined,
-          stabiliser: new ScaleStabiliser(policy.behaviour),
-          saturatedAt: 0,
-          factor: 1,
-        }
-        tracked.set(key, state)
-      }
       const evidence = anomaly.evidence[0]
       const ratio =
         evidence?.observed !== undefined && evidence.expected !== undefined && evidence.expected > 0
           ? evidence.observed / evidence.expected
           : MIN_FACTOR
-      state.saturatedAt = Math.max(state.saturatedAt, anomaly.ts)
-      state.factor = Math.min(MAX_FACTOR, Math.max(MIN_FACTOR, ratio))
+      ask(anomaly, ratio, `saturation (${indicator})`)
+    },
+
+    /**
+     * A model's forecast that load or CPU is about to rise: asks for the capacity it predicts, before
+     * saturation shows (predictive scaling), paced like any other ask.
+     */
+    forecast(forecast: WorkloadForecast): void {
+      if (!forecast.workload || !forecast.namespace || !(forecast.current > 0)) return
+      const seconds = Math.round(forecast.horizonMs / 1_000)
+      ask(
+        forecast,
+        forecast.predicted / forecast.current,
+        `forecast: ${forecast.indicator} ${round(forecast.current)} -> ${round(forecast.predicted)} within ${seconds} s (model v${forecast.modelVersion})`,
+      )
     },
 
     /** One sync: a recommendation per tracked workload, applied when its behaviour allows a change. */
@@ -111,6 +102,42 @@ export function createAutoscaler(options: {
     },
   }
 
+  /** A request for capacity on a workload: the latest one sets how much, and is the reason recorded. */
+  function ask(
+    from: Pick<Anomaly, 'ts' | 'cluster' | 'namespace' | 'workload'>,
+    ratio: number,
+    why: string,
+  ): void {
+    if (!from.workload || !from.namespace) return
+    if (from.workload.kind !== 'Deployment' && from.workload.kind !== 'StatefulSet') return
+    const target: WorkloadTarget = {
+      kind: from.workload.kind,
+      namespace: from.namespace,
+      name: from.workload.name,
+    }
+    const policy = policyFor(target)
+    if (!policy) return
+    const key = `${from.cluster}/${target.namespace}/${target.kind}/${target.name}`
+    let state = tracked.get(key)
+    if (!state) {
+      if (tracked.size >= MAX_TRACKED) return // bounded; counted by the caller's metrics as unscaled
+      state = {
+        policy,
+        target,
+        cluster: from.cluster,
+        baseline: undefined,
+        stabiliser: new ScaleStabiliser(policy.behaviour),
+        saturatedAt: 0,
+        factor: 1,
+        why,
+      }
+      tracked.set(key, state)
+    }
+    state.saturatedAt = Math.max(state.saturatedAt, from.ts)
+    state.factor = Math.min(MAX_FACTOR, Math.max(MIN_FACTOR, ratio))
+    state.why = why
+  }
+
   async function scale(state: Tracked, current: number, desired: number, now: number, saturated: boolean) {
     const decision = options.guardrails.decide(
       {
@@ -123,7 +150,7 @@ export function createAutoscaler(options: {
       now,
     )
     const why = saturated
-      ? `saturation: ${current} -> ${desired} replicas (HPA behaviour)`
+      ? `${state.why}: ${current} -> ${desired} replicas (HPA behaviour)`
       : `calm: back toward ${state.baseline ?? current} replicas after the scale-down stabilisation window`
     const params = { from: String(current), replicas: String(decision.replicas ?? desired) }
     if (decision.verdict === 'skip' || decision.verdict === 'await_approval')
@@ -160,6 +187,8 @@ export function createAutoscaler(options: {
     }
   }
 }
+
+const round = (x: number): string => (Math.abs(x) >= 10 ? x.toFixed(0) : x.toPrecision(2))
 
 function actionId(state: Tracked, now: number): string {
   const key = `${state.target.namespace}/${state.target.name}/${now}`

@@ -12,6 +12,7 @@ import {
   type Registry,
   type RemediationCommand,
   type RootCause,
+  type WorkloadForecast,
 } from '../core/index.js'
 import type { WorkloadTarget } from '../kube/index.js'
 import { Guardrails, type Decision, type ProposedAction } from './guardrails.js'
@@ -323,15 +324,19 @@ export function createRemediator(options: RemediatorOptions): Component & {
     command: runCommand,
     async start() {
       // Every instance needs every anomaly (their kinds, and the pods' workloads) and every command.
-      context = await options.bus.subscribe<Anomaly | RemediationCommand>({
+      context = await options.bus.subscribe<Anomaly | RemediationCommand | WorkloadForecast>({
         group: `${options.group ?? 'argus-remediator'}-context-${randomUUID()}`,
-        topics: [TOPICS.anomalies, TOPICS.remediationCommands],
+        topics: [TOPICS.anomalies, TOPICS.remediationCommands, TOPICS.forecasts],
         fromBeginning: false,
         handler: async (batch) => {
           for (const { value } of batch.messages) {
             if (batch.topic === TOPICS.remediationCommands) {
               const command = value as RemediationCommand
               enqueue(() => runCommand(command), 'remediation command failed')
+              continue
+            }
+            if (batch.topic === TOPICS.forecasts) {
+              autoscaler?.forecast(value as WorkloadForecast)
               continue
             }
             const anomaly = value as Anomaly

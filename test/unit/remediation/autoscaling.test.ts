@@ -4,7 +4,7 @@ import { Guardrails } from '../../../remediation/guardrails.js'
 import type { RemediationExecutor } from '../../../remediation/kube-executor.js'
 import { parseRemediationConfig } from '../../../remediation/policy-config.js'
 import { HPA_DEFAULT_BEHAVIOUR, ScaleStabiliser } from '../../../remediation/scale-behaviour.js'
-import type { Action, Anomaly } from '../../../core/index.js'
+import type { Action, Anomaly, WorkloadForecast } from '../../../core/index.js'
 
 const S = 1_000
 
@@ -102,5 +102,62 @@ autoscaling:
       true,
     )
     expect(actions.some((a) => a.reason.startsWith('calm: back toward 2 replicas'))).toBe(true)
+  })
+
+  it('scales out ahead of a rise its model forecasts, says so in the audit log, and ignores other workloads', async () => {
+    const config = parseRemediationConfig(`
+mode: enforce
+policies: []
+autoscaling:
+  - name: web
+    match: { namespaces: [shop], names: 'frontend' }
+    replicas: { min: 2, max: 8 }
+    hold: 60s
+    dry_run: false
+`)
+    let replicas = 4
+    const executor: RemediationExecutor = {
+      replicas: async () => replicas,
+      labels: async () => ({}),
+      run: async (_step, _target, options) => {
+        if (!options.dryRun) replicas = options.replicas ?? replicas
+        return { changed: true, dryRun: options.dryRun, detail: {} }
+      },
+    }
+    const now = Date.parse('2026-11-25T00:00:00Z')
+    const actions: Action[] = []
+    const autoscaler = createAutoscaler({
+      policies: config.autoscaling,
+      guardrails: new Guardrails(config.guardrails),
+      executor,
+      publish: async (a) => void actions.push(a),
+      now: () => now,
+    })
+    const forecast = (name: string, current: number, predicted: number): WorkloadForecast => ({
+      ts: now,
+      cluster: 'c1',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name },
+      indicator: 'request_rate',
+      current,
+      predicted,
+      horizonMs: 60_000,
+      modelVersion: 3,
+    })
+    autoscaler.forecast(forecast('cart', 100, 300))
+    expect(autoscaler.size).toBe(0)
+    // Load forecast to rise by half within a minute: 4 replicas become 6 before any saturation.
+    autoscaler.forecast(forecast('frontend', 100, 150))
+    await autoscaler.tick()
+    expect(replicas).toBe(6)
+    expect(actions).toHaveLength(1)
+    expect(actions[0]).toMatchObject({
+      kind: 'scale',
+      status: 'executed',
+      params: { from: '4', replicas: '6' },
+    })
+    expect(actions[0]?.reason).toMatch(
+      /^forecast: request_rate 100 -> 150 within 60 s \(model v3\): 4 -> 6 replicas/,
+    )
   })
 })
