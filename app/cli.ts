@@ -145,6 +145,16 @@ export function buildCli(): Command {
     .action(async (file: string, labels: string[]) =>
       (await import('./alerts-command.js')).runAlertsRouteTest(file, labels),
     )
+  program
+    .command('remediation')
+    .description('remediation policy tools')
+    .command('check-config <file>')
+    .description(
+      'validate remediation policies; say which would act, wait for approval or stay dry-run; exit 2 with the place of the first error',
+    )
+    .action(async (file: string) =>
+      (await import('./remediation-command.js')).runRemediationCheckConfig(file),
+    )
   const rca = program.command('rca').description('root-cause analysis')
   rca
     .command('offline')
