@@ -28,6 +28,7 @@ const TEXT = {
     actions: 'Actions',
     open: 'Open the incident',
     severity: 'Severity',
+    reopened: (n: string) => `back after it was resolved (${n}x)`,
   },
   zh: {
     firing: '告警',
@@ -36,6 +37,7 @@ const TEXT = {
     actions: '处置动作',
     open: '查看事件',
     severity: '级别',
+    reopened: (n: string) => `恢复后再次发生（${n} 次）`,
   },
 } as const
 
@@ -61,7 +63,13 @@ export function chatMessage(notification: Notification, language: Language = 'en
     title: `[${notification.status === 'firing' ? t.firing : t.resolved}${count > 1 ? ` x${count}` : ''}] ${name}`,
     severity,
     status: notification.status,
-    summaries: alerts.map((a) => a.annotations.summary ?? a.labels.alertname ?? a.fingerprint).slice(0, 10),
+    summaries: alerts
+      .map((a) => {
+        const summary = a.annotations.summary ?? a.labels.alertname ?? a.fingerprint
+        const reopened = a.annotations.reopened
+        return reopened && a.status === 'firing' ? `${summary}: ${t.reopened(reopened)}` : summary
+      })
+      .slice(0, 10),
     rootCauses: lines('rootCauses'),
     actions: lines('actions'),
     ...(link !== undefined && { link }),

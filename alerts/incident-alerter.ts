@@ -162,6 +162,8 @@ export function createIncidentAlerter(
           .map((c) => `${c.entity.kind}/${c.entity.name} (${c.score.toFixed(2)}): ${c.explanation}`)
           .join('\n'),
         incidentUrl: `${options.externalUrl.replace(/\/$/, '')}/api/v1/incidents/${incident.id}`,
+        // Flapping: the incident came back after it was resolved; say how often.
+        ...(incident.attributes?.reopened !== undefined && { reopened: incident.attributes.reopened }),
         ...(actions.has(incident.id) && {
           actions: (actions.get(incident.id) ?? []).map((a) => a.line).join('\n'),
         }),

@@ -12,6 +12,12 @@ export interface IncidentCorrelatorOptions {
   windowMs?: number
   /** An incident with no new anomaly for this long is resolved (default 10 min). */
   quietMs?: number
+  /**
+   * Flap control: the same entity or workload failing again this soon after its incident was
+   * resolved reopens that incident (counted in its `reopened` attribute) instead of opening a new
+   * one (default 30 min; 0: never).
+   */
+  reopenMs?: number
   /** Graph distance (calls, either way) within which services are related (default 2). */
   hops?: number
   /** Open incidents at most; beyond, the oldest is resolved early (counted in `forcedResolutions`). */
@@ -41,21 +47,26 @@ export interface CorrelationOutput {
 
 const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, critical: 2 }
 const REMEMBERED_ANOMALIES = 100_000
+const REMEMBERED_RESOLVED = 1_000
 
 /**
  * Groups anomalies into incidents: an anomaly joins an open incident when it is close in time and
  * related to it (the same entity, workload or node, or services within a couple of calls on the
  * service graph); otherwise it opens one. A repeated anomaly id (a redelivery) is ignored, and a
- * flapping entity keeps adding to its open incident instead of opening new ones. Each change to an
- * incident gives a new version with a fresh root-cause ranking; a quiet incident is resolved.
+ * flapping entity keeps adding to its open incident instead of opening new ones, and one that fails
+ * again soon after its incident was resolved reopens it. Each change to an incident gives a new
+ * version with a fresh root-cause ranking; a quiet incident is resolved.
  * Time is the anomalies' own, advanced by the caller's clock between them.
  */
 export class IncidentCorrelator {
   private readonly open = new Map<string, OpenIncident>()
+  /** Incidents resolved lately (quiet or fixed), oldest first: the ones a recurrence reopens. */
+  private readonly resolved = new Map<string, OpenIncident>()
   private readonly seen = new Set<string>()
   private readonly changes: ResourceChange[] = []
   private readonly windowMs: number
   private readonly quietMs: number
+  private readonly reopenMs: number
   private readonly hops: number
   private readonly maxOpen: number
   private readonly maxAnomalies: number
@@ -70,6 +81,7 @@ export class IncidentCorrelator {
   ) {
     this.windowMs = options.windowMs ?? 5 * 60_000
     this.quietMs = options.quietMs ?? 10 * 60_000
+    this.reopenMs = options.reopenMs ?? 30 * 60_000
     this.hops = options.hops ?? 2
     this.maxOpen = options.maxOpen ?? 1_000
     this.maxAnomalies = options.maxAnomaliesPerIncident ?? 500
@@ -102,6 +114,12 @@ export class IncidentCorrelator {
     )
     if (state) {
       this.absorb(state, anomaly, facets)
+      return
+    }
+    const flapped = this.recurrenceOf(anomaly, facets)
+    if (flapped) {
+      this.reopen(flapped)
+      this.absorb(flapped, anomaly, facets)
       return
     }
     if (this.open.size >= this.maxOpen) {
@@ -159,6 +177,7 @@ export class IncidentCorrelator {
       }
       if (now - state.lastTs >= this.quietMs) {
         this.resolve(state, now)
+        this.remember(state)
         this.emit(state, now, out)
       }
     }
@@ -176,8 +195,40 @@ export class IncidentCorrelator {
     state.incident.attributes = { ...state.incident.attributes, resolvedBy: how }
     this.resolve(state, now)
     state.incident.resolvedAt = Math.max(state.lastTs, now)
+    this.remember(state)
     this.closedEarly.push(state)
     return true
+  }
+
+  /** A resolved incident a new anomaly brings back: the same entity or workload, soon after. */
+  private recurrenceOf(anomaly: Anomaly, facets: Facets): OpenIncident | undefined {
+    if (this.reopenMs <= 0) return undefined
+    for (const state of this.resolved.values()) {
+      const resolvedAt = state.incident.resolvedAt ?? state.lastTs
+      if (state.incident.cluster !== anomaly.cluster || anomaly.ts > resolvedAt + this.reopenMs) continue
+      if (
+        facets.entityKeys.some((k) => state.entityKeys.has(k)) ||
+        facets.nodes.some((n) => state.nodes.has(n))
+      )
+        return state
+    }
+    return undefined
+  }
+
+  private remember(state: OpenIncident): void {
+    this.resolved.set(state.incident.id, state)
+    if (this.resolved.size > REMEMBERED_RESOLVED)
+      this.resolved.delete(this.resolved.keys().next().value as string)
+  }
+
+  private reopen(state: OpenIncident): void {
+    this.resolved.delete(state.incident.id)
+    // Open again: no longer resolved, by time or by a fix that did not hold.
+    const { resolvedAt: _resolvedAt, attributes, ...incident } = state.incident
+    const { resolvedBy: _resolvedBy, ...kept } = attributes ?? {}
+    const reopened = String(Number(kept.reopened ?? 0) + 1)
+    state.incident = { ...incident, status: 'open', attributes: { ...kept, reopened } }
+    this.open.set(state.incident.id, state)
   }
 
   private resolve(state: OpenIncident, now: number): void {

@@ -225,6 +225,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           metrics,
           windowMs: config.analyzer.incidentWindowMs,
           quietMs: config.analyzer.incidentQuietMs,
+          reopenMs: config.analyzer.incidentReopenMs,
         }),
         // Read and validated here, so a broken alerting file stops the start with its reason.
         ...(config.alerts.configFile

@@ -143,6 +143,8 @@ export const ConfigSchema = Type.Object(
         incidentWindowMs: PositiveInt,
         /** An incident with no new anomaly for this long is resolved. */
         incidentQuietMs: PositiveInt,
+        /** The same entity failing again this soon after its incident resolved reopens it; 0: never. */
+        incidentReopenMs: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
     ),
@@ -209,6 +211,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     modelForecastMinRisePercent: 20,
     incidentWindowMs: 5 * 60_000,
     incidentQuietMs: 10 * 60_000,
+    incidentReopenMs: 30 * 60_000,
   },
   alerts: {},
   remediation: {},
@@ -268,6 +271,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   },
   { name: 'ARGUS_ANALYZER_INCIDENT_WINDOW_MS', path: 'analyzer.incidentWindowMs', type: 'integer' },
   { name: 'ARGUS_ANALYZER_INCIDENT_QUIET_MS', path: 'analyzer.incidentQuietMs', type: 'integer' },
+  { name: 'ARGUS_ANALYZER_INCIDENT_REOPEN_MS', path: 'analyzer.incidentReopenMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_INTERVAL_MS', path: 'kube.metricsIntervalMs', type: 'integer' },
   { name: 'ARGUS_KUBE_METRICS_PATHS', path: 'kube.metricsPaths', type: 'list' },
   { name: 'ARGUS_ALERTS_CONFIG', path: 'alerts.configFile', type: 'string' },

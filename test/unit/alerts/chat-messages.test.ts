@@ -52,6 +52,18 @@ describe('chat messages', () => {
     expect(chatMessage(notification, 'zh').title).toBe('[告警 x2] CheckoutErrors')
   })
 
+  it('say when a firing incident came back after it was resolved (flapping)', () => {
+    const flapping = alert('checkout-a', 'warning')
+    flapping.annotations.reopened = '2'
+    const message = chatMessage({ ...notification, firing: [flapping] })
+    expect(message.summaries).toEqual([
+      'error ratio of checkout-a rose to 13%: back after it was resolved (2x)',
+    ])
+    expect(chatMessage({ ...notification, firing: [flapping] }, 'zh').summaries[0]).toContain(
+      '恢复后再次发生（2 次）',
+    )
+  })
+
   it('build each platform body in its documented shape', () => {
     const message = chatMessage(notification, 'zh')
     const dingtalk = platformBody('dingtalk', message, 'zh') as {

@@ -31,6 +31,36 @@ function shopGraph(): ServiceGraph {
 }
 
 describe('incident correlator', () => {
+  it('reopens a resolved incident when the same workload fails again soon after (flap control)', () => {
+    const correlator = new IncidentCorrelator(shopGraph(), { quietMs: 5 * MIN, reopenMs: 30 * MIN })
+    correlator.observeAnomaly(anomaly('a1', 'payment', 0))
+    const [opened] = correlator.flush(T0 + MIN).incidents
+    const [resolved] = correlator.flush(T0 + 6 * MIN).incidents
+    expect(resolved).toMatchObject({ id: opened?.id, status: 'resolved' })
+    // Back 10 minutes after it was resolved: the same incident, open again, not a new page.
+    correlator.observeAnomaly(anomaly('a2', 'payment', 15))
+    const { incidents, rootCauses } = correlator.flush(T0 + 16 * MIN)
+    expect(incidents).toHaveLength(1)
+    expect(incidents[0]).toMatchObject({
+      id: opened?.id,
+      status: 'open',
+      anomalyIds: ['a1', 'a2'],
+      attributes: { reopened: '1' },
+    })
+    expect(incidents[0]?.resolvedAt).toBeUndefined()
+    expect(incidents[0]?.version).toBeGreaterThan(resolved?.version ?? 0)
+    expect(rootCauses[0]?.incidentId).toBe(opened?.id)
+    // Something else nearby is not a recurrence: a new incident.
+    correlator.observeAnomaly(anomaly('c1', 'reporting', 16))
+    expect(correlator.flush(T0 + 17 * MIN).incidents.map((i) => i.id)).not.toContain(opened?.id)
+    // Quiet again, then back only after the reopen window: a new incident.
+    correlator.flush(T0 + 30 * MIN)
+    correlator.observeAnomaly(anomaly('a3', 'payment', 70))
+    const [fresh] = correlator.flush(T0 + 71 * MIN).incidents
+    expect(fresh?.id).not.toBe(opened?.id)
+    expect(fresh?.attributes?.reopened).toBeUndefined()
+  })
+
   it('groups related anomalies into one incident and ranks the deepest anomalous dependency first', () => {
     const correlator = new IncidentCorrelator(shopGraph())
     correlator.observeAnomaly(anomaly('a1', 'payment', 0))
