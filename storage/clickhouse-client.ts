@@ -17,13 +17,57 @@ export interface ClickHouseTarget {
 type ChdbClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
 
 /** chdb allows one data directory per process, so the embedded client is shared and reference-counted. */
-let embedded: { path: string; client: ClickHouseClient; users: number } | undefined
+let embedded:
+  | { path: string; client: ClickHouseClient; insertRows(block: RowBlock): Promise<void>; users: number }
+  | undefined
+
+/** One block of rows (value arrays in column order) inserted with these settings. */
+export interface RowBlock {
+  table: string
+  columns: readonly string[]
+  rows: readonly unknown[][]
+  settings: Record<string, string | number>
+}
 
 export interface StorageClientHandle {
   client: ClickHouseClient
   embedded: boolean
+  /** Inserts one block as JSONCompactEachRow, the cheapest way the engine at hand offers. */
+  insertRows(block: RowBlock): Promise<void>
   release(): Promise<void>
 }
+
+/** chdb's own insert: the payload goes to the engine as bytes, parsed by its threads, not Node's. */
+interface ChdbRawInsert {
+  chdb: {
+    rawInsert(params: {
+      table: string
+      columns: readonly string[]
+      format: 'JSONCompactEachRow'
+      values: Buffer
+      settings: Record<string, string | number>
+    }): Promise<unknown>
+  }
+}
+
+/** Rows as JSONCompactEachRow lines, in one buffer. */
+function compactRows(rows: readonly unknown[][]): Buffer {
+  const lines = new Array<string>(rows.length)
+  for (let i = 0; i < rows.length; i++) lines[i] = JSON.stringify(rows[i])
+  return Buffer.from(lines.join('\n'))
+}
+
+const insertThroughClient =
+  (client: ClickHouseClient) =>
+  async (block: RowBlock): Promise<void> => {
+    await client.insert({
+      table: block.table,
+      values: block.rows as unknown[][],
+      columns: block.columns as [string, ...string[]],
+      format: 'JSONCompactEachRow',
+      clickhouse_settings: block.settings,
+    })
+  }
 
 export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
   if (target.url) {
@@ -35,7 +79,7 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
       compression: { request: true, response: true },
       clickhouse_settings: { date_time_input_format: 'best_effort' },
     })
-    return { client, embedded: false, release: () => client.close() }
+    return { client, embedded: false, insertRows: insertThroughClient(client), release: () => client.close() }
   }
   const path = resolve(target.dataDir, 'clickhouse')
   if (embedded && embedded.path !== path) {
@@ -48,8 +92,23 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
     try {
       mkdirSync(path, { recursive: true })
       // chdb types its connection against its own copy of @clickhouse/client-common; the shapes are the same.
-      const connection = createChdbConnection({ path }) as unknown as ChdbClientConnection
-      embedded = { path, client: createClient({ connection }), users: 0 }
+      const connection = createChdbConnection({ path })
+      const raw = (connection as unknown as ChdbRawInsert).chdb
+      embedded = {
+        path,
+        client: createClient({ connection: connection as unknown as ChdbClientConnection }),
+        // The client's insert turns the body into one SQL string on the main thread first.
+        insertRows: async (block) => {
+          await raw.rawInsert({
+            table: block.table,
+            columns: block.columns,
+            format: 'JSONCompactEachRow',
+            values: compactRows(block.rows),
+            settings: block.settings,
+          })
+        },
+        users: 0,
+      }
     } catch (error) {
       throw new ArgusError(
         'ARGUS_ERR_STORAGE_UNAVAILABLE',
@@ -66,6 +125,7 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
   return {
     client: shared.client,
     embedded: true,
+    insertRows: shared.insertRows,
     async release() {
       if (released) return
       released = true

@@ -105,6 +105,7 @@ export function createStorage(options: StorageOptions): Storage {
         await applyRetention(client, options.database, options.retention, logger)
         writer = createTopicWriter({
           client,
+          insertRows: handle.insertRows,
           database: options.database,
           logger,
           metrics: options.metrics,

@@ -9,7 +9,7 @@ import {
   type Registry,
   type RetryOptions,
 } from '../core/index.js'
-import { storageError } from './clickhouse-client.js'
+import { storageError, type RowBlock } from './clickhouse-client.js'
 import { TOPIC_TABLES, type BusPosition, type StoredMessage } from './row-mappers.js'
 
 const NOT_FROM_A_DURABLE_BUS: BusPosition = ['', 0, 0]
@@ -45,6 +45,8 @@ export interface DurableOffsets {
 
 export interface TopicWriterOptions {
   client: ClickHouseClient
+  /** How a block of rows reaches the engine (see StorageClientHandle.insertRows). */
+  insertRows(block: RowBlock): Promise<void>
   database: string
   logger: Logger
   metrics: Registry
@@ -163,13 +165,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         async () => {
           const endTimer = insertDuration.startTimer({ table: target.table })
           try {
-            await client.insert({
+            await options.insertRows({
               table: `${database}.${target.table}`,
-              values: rows,
-              columns: target.columns as [string, ...string[]],
-              format: 'JSONCompactEachRow',
+              rows,
+              columns: target.columns,
               // One token per bus batch: a retry, or a redelivery of the same batch, inserts nothing new.
-              clickhouse_settings: {
+              settings: {
                 insert_deduplicate: 1,
                 insert_deduplication_token: dedupToken,
                 deduplicate_blocks_in_dependent_materialized_views: 1,
