@@ -18,7 +18,7 @@ type ChdbClientConnection = NonNullable<NonNullable<Parameters<typeof createClie
 
 /** chdb allows one data directory per process, so the embedded client is shared and reference-counted. */
 let embedded:
-  | { path: string; client: ClickHouseClient; insertRows(block: RowBlock): Promise<void>; users: number }
+  | { path: string; client: ClickHouseClient; insertRows: (block: RowBlock) => Promise<void>; users: number }
   | undefined
 
 /** One block of rows (value arrays in column order) inserted with these settings. */
@@ -33,7 +33,7 @@ export interface StorageClientHandle {
   client: ClickHouseClient
   embedded: boolean
   /** Inserts one block as JSONCompactEachRow, the cheapest way the engine at hand offers. */
-  insertRows(block: RowBlock): Promise<void>
+  insertRows: (block: RowBlock) => Promise<void>
   release(): Promise<void>
 }
 

@@ -46,7 +46,7 @@ export interface DurableOffsets {
 export interface TopicWriterOptions {
   client: ClickHouseClient
   /** How a block of rows reaches the engine (see StorageClientHandle.insertRows). */
-  insertRows(block: RowBlock): Promise<void>
+  insertRows: (block: RowBlock) => Promise<void>
   database: string
   logger: Logger
   metrics: Registry
