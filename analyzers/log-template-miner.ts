@@ -6,7 +6,8 @@
  * seen templates are forgotten first).
  *
  * Variables are masked before matching with patterns that hold for logs in general (numbers,
- * hex, IP addresses and ports, UUIDs, paths with digits), never per-system rules.
+ * hex, IP addresses and ports, UUIDs, paths with digits), never per-system rules; upper-case state
+ * names are never variables.
  */
 
 export interface MinedTemplate {
@@ -81,6 +82,12 @@ interface TreeNode {
 }
 
 const hasDigit = (token: string): boolean => /\d/.test(token)
+/**
+ * An upper-case name (NEW, RUNNING, TASK_ABORT, GET): a state or kind a program logs, part of what
+ * happened rather than a value. Messages that differ in one never share a template; lower-case
+ * words (user names, hosts) may still be variables.
+ */
+const isStateName = (token: string): boolean => /^[A-Z][A-Z_]+$/.test(token)
 
 /** Two FNV-1a passes with different seeds: 16 hex characters, collisions out of practical reach. */
 function templateId(tokens: readonly string[]): string {
@@ -161,11 +168,14 @@ export class LogTemplateMiner {
     for (const cluster of candidates) {
       let same = 0
       let wildcards = 0
+      let statesDiffer = false
       for (let i = 0; i < tokens.length; i++) {
-        const t = cluster.tokens[i]
+        const t = cluster.tokens[i] as string
         if (t === WILDCARD) wildcards++
         else if (t === tokens[i]) same++
+        else if (isStateName(t) && isStateName(tokens[i] as string)) statesDiffer = true
       }
+      if (statesDiffer) continue
       const score = tokens.length === 0 ? 1 : same / tokens.length
       if (score > bestScore || (score === bestScore && wildcards > bestWildcards)) {
         best = cluster

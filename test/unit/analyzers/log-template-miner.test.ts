@@ -38,6 +38,18 @@ describe('log template miner', () => {
     expect(c2.template).toBe('removing <*>')
   })
 
+  it('keeps messages that differ in an upper-case state name apart, and lower-case words variable', () => {
+    const miner = new LogTemplateMiner()
+    const started = miner.add('task_1 Task Transitioned from NEW to SCHEDULED')
+    const running = miner.add('task_2 Task Transitioned from SCHEDULED to RUNNING')
+    const again = miner.add('task_3 Task Transitioned from NEW to SCHEDULED')
+    expect(running.id).not.toBe(started.id)
+    expect(again).toMatchObject({ id: started.id, template: '<*> Task Transitioned from NEW to SCHEDULED' })
+    const alice = miner.add('Invalid user alice from 10.0.0.1')
+    const bob = miner.add('Invalid user bob from 10.0.0.2')
+    expect(bob).toMatchObject({ id: alice.id, template: 'Invalid user <*> from <*>' })
+  })
+
   it('holds at most maxTemplates, forgetting the least recently seen', () => {
     const miner = new LogTemplateMiner({ maxTemplates: 3 })
     const keep = miner.add('heartbeat ok')
