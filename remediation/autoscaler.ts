@@ -23,6 +23,8 @@ interface Tracked {
   /** Latest saturation: when, and observed over expected. */
   saturatedAt: number
   factor: number
+  /** Replicas when the latest ask was first acted on: the factor applies to these, once. */
+  askedAt: number | undefined
   /** What asked for the current factor: a saturation anomaly or a forecast. */
   why: string
 }
@@ -88,7 +90,11 @@ export function createAutoscaler(options: {
           const current = await options.executor.replicas(state.target)
           state.baseline ??= current
           const saturated = now - state.saturatedAt < state.policy.holdMs
-          const recommended = saturated ? Math.ceil(current * state.factor) : state.baseline
+          // Proportional to the replicas the ask found, as the HPA is: holding an ask does not compound it.
+          if (saturated) state.askedAt ??= current
+          const recommended = saturated
+            ? Math.ceil((state.askedAt ?? current) * state.factor)
+            : state.baseline
           const desired = state.stabiliser.desired(current, recommended, now)
           if (desired === current) {
             if (!saturated && current === state.baseline) tracked.delete(key) // back where it was
@@ -129,12 +135,14 @@ export function createAutoscaler(options: {
         stabiliser: new ScaleStabiliser(policy.behaviour),
         saturatedAt: 0,
         factor: 1,
+        askedAt: undefined,
         why,
       }
       tracked.set(key, state)
     }
     state.saturatedAt = Math.max(state.saturatedAt, from.ts)
     state.factor = Math.min(MAX_FACTOR, Math.max(MIN_FACTOR, ratio))
+    state.askedAt = undefined
     state.why = why
   }
 

@@ -124,7 +124,7 @@ autoscaling:
         return { changed: true, dryRun: options.dryRun, detail: {} }
       },
     }
-    const now = Date.parse('2026-11-25T00:00:00Z')
+    let now = Date.parse('2026-11-25T00:00:00Z')
     const actions: Action[] = []
     const autoscaler = createAutoscaler({
       policies: config.autoscaling,
@@ -156,6 +156,12 @@ autoscaling:
       status: 'executed',
       params: { from: '4', replicas: '6' },
     })
+    // Held, not compounded: the ask was for half again the 4 replicas it found, not for more each sync.
+    for (let i = 0; i < 4; i++) {
+      now += 15_000
+      await autoscaler.tick()
+    }
+    expect(replicas).toBe(6)
     expect(actions[0]?.reason).toMatch(
       /^forecast: request_rate 100 -> 150 within 60 s \(model v3\): 4 -> 6 replicas/,
     )
