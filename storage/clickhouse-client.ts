@@ -37,19 +37,6 @@ export interface StorageClientHandle {
   release(): Promise<void>
 }
 
-/** chdb's own insert: the payload goes to the engine as bytes, parsed by its threads, not Node's. */
-interface ChdbRawInsert {
-  chdb: {
-    rawInsert(params: {
-      table: string
-      columns: readonly string[]
-      format: 'JSONCompactEachRow'
-      values: Buffer
-      settings: Record<string, string | number>
-    }): Promise<unknown>
-  }
-}
-
 /** Rows as JSONCompactEachRow lines, in one buffer. */
 function compactRows(rows: readonly unknown[][]): Buffer {
   const lines = new Array<string>(rows.length)
@@ -93,13 +80,13 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
       mkdirSync(path, { recursive: true })
       // chdb types its connection against its own copy of @clickhouse/client-common; the shapes are the same.
       const connection = createChdbConnection({ path })
-      const raw = (connection as unknown as ChdbRawInsert).chdb
       embedded = {
         path,
         client: createClient({ connection: connection as unknown as ChdbClientConnection }),
-        // The client's insert turns the body into one SQL string on the main thread first.
+        // chdb's own insert: the rows go to the engine as one buffer, parsed on its threads; the
+        // client's insert would first join them into one SQL string on Node's main thread.
         insertRows: async (block) => {
-          await raw.rawInsert({
+          await connection.chdb.rawInsert({
             table: block.table,
             columns: block.columns,
             format: 'JSONCompactEachRow',
