@@ -28,43 +28,61 @@ describe('HPA scaling behaviour', () => {
   })
 })
 
-describe('autoscaler', () => {
-  it('scales a saturated workload out within its cap, and back in after the stabilisation window', async () => {
-    const config = parseRemediationConfig(`
+/**
+ * An autoscaler for `frontend` in `shop` (2 to 8 replicas, asks held 60 s) over a stand-in
+ * executor that starts at `replicas`; `now` is the clock it reads, set by the test.
+ */
+function autoscaled(replicas: number, extra = '') {
+  const config = parseRemediationConfig(`
 mode: enforce
 policies: []
 autoscaling:
   - name: web
     match: { namespaces: [shop], names: 'frontend' }
     replicas: { min: 2, max: 8 }
-    scale_down: { stabilization: 60s }
+    ${extra}
     hold: 60s
     dry_run: false
 `)
-    let replicas = 2
-    const executor: RemediationExecutor = {
-      replicas: async () => replicas,
-      labels: async () => ({}),
-      run: async (_step, _target, options) => {
-        if (!options.dryRun) replicas = options.replicas ?? replicas
-        return { changed: true, dryRun: options.dryRun, detail: {} }
-      },
-    }
-    let now = Date.parse('2026-11-25T00:00:00Z')
-    const actions: Action[] = []
-    const autoscaler = createAutoscaler({
+  const executor: RemediationExecutor = {
+    replicas: async () => state.replicas,
+    labels: async () => ({}),
+    run: async (_step, _target, options) => {
+      if (!options.dryRun) state.replicas = options.replicas ?? state.replicas
+      return { changed: true, dryRun: options.dryRun, detail: {} }
+    },
+  }
+  const actions: Action[] = []
+  const state: {
+    replicas: number
+    now: number
+    actions: Action[]
+    autoscaler: ReturnType<typeof createAutoscaler>
+  } = {
+    replicas,
+    now: Date.parse('2026-11-25T00:00:00Z'),
+    actions,
+    autoscaler: createAutoscaler({
       policies: config.autoscaling,
       guardrails: new Guardrails(config.guardrails),
       executor,
       publish: async (a) => void actions.push(a),
-      now: () => now,
-    })
+      now: (): number => state.now,
+    }),
+  }
+  return state
+}
+
+describe('autoscaler', () => {
+  it('scales a saturated workload out within its cap, and back in after the stabilisation window', async () => {
+    const web = autoscaled(2, 'scale_down: { stabilization: 60s }')
+    const { autoscaler, actions } = web
     const saturation = (ratio: number): Anomaly => ({
-      ts: now,
+      ts: web.now,
       cluster: 'c1',
       namespace: 'shop',
       workload: { kind: 'Deployment', name: 'frontend' },
-      id: `a-${now}`,
+      id: `a-${web.now}`,
       entity: { kind: 'Deployment', name: 'frontend', namespace: 'shop' },
       signal: 'metric',
       kind: 'spike',
@@ -72,7 +90,7 @@ autoscaling:
       severity: 'critical',
       summary: 'cpu_cores rose',
       attributes: { indicator: 'cpu_cores', movement: 'up' },
-      evidence: [{ signal: 'metric', ts: now, description: '', observed: ratio, expected: 1 }],
+      evidence: [{ signal: 'metric', ts: web.now, description: '', observed: ratio, expected: 1 }],
     })
     // Not covered by a policy: ignored.
     autoscaler.observe({ ...saturation(2), workload: { kind: 'Deployment', name: 'cart' } })
@@ -82,8 +100,8 @@ autoscaling:
     for (let i = 0; i < 12; i++) {
       autoscaler.observe(saturation(2))
       await autoscaler.tick()
-      seen.push(replicas)
-      now += 15 * S
+      seen.push(web.replicas)
+      web.now += 15 * S
     }
     expect(Math.max(...seen)).toBe(8)
     // 2 -> 4 at once; then at most 2 + max(4 pods, 100%) = 6 within that minute; 8 in the next.
@@ -91,9 +109,9 @@ autoscaling:
     // Calm: nothing for 60 s of saturation memory and 60 s of stabilisation, then back to 2.
     const calm: number[] = []
     for (let i = 0; i < 16; i++) {
-      now += 15 * S
+      web.now += 15 * S
       await autoscaler.tick()
-      calm.push(replicas)
+      calm.push(web.replicas)
     }
     expect(calm[0]).toBe(8)
     expect(calm.at(-1)).toBe(2)
@@ -105,36 +123,10 @@ autoscaling:
   })
 
   it('scales out ahead of a rise its model forecasts, says so in the audit log, and ignores other workloads', async () => {
-    const config = parseRemediationConfig(`
-mode: enforce
-policies: []
-autoscaling:
-  - name: web
-    match: { namespaces: [shop], names: 'frontend' }
-    replicas: { min: 2, max: 8 }
-    hold: 60s
-    dry_run: false
-`)
-    let replicas = 4
-    const executor: RemediationExecutor = {
-      replicas: async () => replicas,
-      labels: async () => ({}),
-      run: async (_step, _target, options) => {
-        if (!options.dryRun) replicas = options.replicas ?? replicas
-        return { changed: true, dryRun: options.dryRun, detail: {} }
-      },
-    }
-    let now = Date.parse('2026-11-25T00:00:00Z')
-    const actions: Action[] = []
-    const autoscaler = createAutoscaler({
-      policies: config.autoscaling,
-      guardrails: new Guardrails(config.guardrails),
-      executor,
-      publish: async (a) => void actions.push(a),
-      now: () => now,
-    })
+    const web = autoscaled(4)
+    const { autoscaler, actions } = web
     const forecast = (name: string, current: number, predicted: number): WorkloadForecast => ({
-      ts: now,
+      ts: web.now,
       cluster: 'c1',
       namespace: 'shop',
       workload: { kind: 'Deployment', name },
@@ -149,7 +141,7 @@ autoscaling:
     // Load forecast to rise by half within a minute: 4 replicas become 6 before any saturation.
     autoscaler.forecast(forecast('frontend', 100, 150))
     await autoscaler.tick()
-    expect(replicas).toBe(6)
+    expect(web.replicas).toBe(6)
     expect(actions).toHaveLength(1)
     expect(actions[0]).toMatchObject({
       kind: 'scale',
@@ -158,10 +150,10 @@ autoscaling:
     })
     // Held, not compounded: the ask was for half again the 4 replicas it found, not for more each sync.
     for (let i = 0; i < 4; i++) {
-      now += 15_000
+      web.now += 15_000
       await autoscaler.tick()
     }
-    expect(replicas).toBe(6)
+    expect(web.replicas).toBe(6)
     expect(actions[0]?.reason).toMatch(
       /^forecast: request_rate 100 -> 150 within 60 s \(model v3\): 4 -> 6 replicas/,
     )
