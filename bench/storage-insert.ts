@@ -1,10 +1,11 @@
 /**
- * Embedded ClickHouse insert cost per log row, by insert path: what the storage writer pays per
- * row before anything else in the pipeline (rows built, then serialised and inserted in blocks).
+ * Embedded ClickHouse insert cost per row, by insert path: what the storage writer pays per log
+ * record or metric sample before anything else in the pipeline (rows built, then serialised and
+ * inserted in blocks).
  * Prints rows/s and process CPU per row (all threads: chdb parses and merges on its own threads;
  * background merges make the CPU figure noisy).
  *
- *   npx tsx bench/storage-insert.ts [--rows 200000] [--batch 20000]
+ *   npx tsx bench/storage-insert.ts [--rows 200000] [--batch 20000] [--signal logs|metrics]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,10 +15,14 @@ import { quietLogger } from '../test/helpers/quiet-logger.js'
 import { openClickHouse } from '../storage/clickhouse-client.js'
 import { migrate } from '../storage/migrator.js'
 import { TOPIC_TABLES } from '../storage/row-mappers.js'
-import { TOPICS, type LogRecord } from '../core/index.js'
+import { TOPICS, type LogRecord, type MetricSample } from '../core/index.js'
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '200000' }, batch: { type: 'string', default: '20000' } },
+  options: {
+    rows: { type: 'string', default: '200000' },
+    batch: { type: 'string', default: '20000' },
+    signal: { type: 'string', default: 'logs' },
+  },
 })
 const rows = Number(values.rows)
 const batch = Number(values.batch)
@@ -27,27 +32,49 @@ const client = handle.client
 await migrate(client, 'argus', quietLogger())
 
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
-const mapper = TOPIC_TABLES[TOPICS.logs]!
+const signal = values.signal === 'metrics' ? TOPICS.metrics : TOPICS.logs
+const mapper = TOPIC_TABLES[signal]!
+
+function logRecord(n: number, ts: number): LogRecord {
+  const service = services[n % services.length] as string
+  return {
+    ts,
+    cluster: 'default',
+    namespace: 'shop',
+    workload: { kind: 'Deployment', name: service },
+    pod: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+    container: service,
+    node: `node-${n % 6}`,
+    attributes: { app: service },
+    level: 'info',
+    stream: 'stdout',
+    source: 'fluentd',
+    templateId: 'abcdef0123456789',
+    message: `INFO [req ${n.toString(16)}] ${service} handled GET /api/${service}/${n % 977} in ${n % 250}ms status=200`,
+  }
+}
+
+/** A remote_write-like sample: 1,000 series of a request counter across pods. */
+function metricSample(n: number, ts: number): MetricSample {
+  const service = services[n % services.length] as string
+  return {
+    ts,
+    cluster: 'default',
+    namespace: 'shop',
+    workload: { kind: 'Deployment', name: service },
+    pod: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+    name: 'http_requests_total',
+    type: 'counter',
+    value: n,
+    labels: { code: String(200 + (n % 3)), method: 'GET', route: `/api/${n % 1000}` },
+  }
+}
+
 function batchRows(b: number): unknown[][] {
   const base = Date.now()
   return Array.from({ length: batch }, (_, i) => {
     const n = b * batch + i
-    const service = services[n % services.length] as string
-    const record: LogRecord = {
-      ts: base + n,
-      cluster: 'default',
-      namespace: 'shop',
-      workload: { kind: 'Deployment', name: service },
-      pod: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
-      container: service,
-      node: `node-${n % 6}`,
-      attributes: { app: service },
-      level: 'info',
-      stream: 'stdout',
-      source: 'fluentd',
-      templateId: 'abcdef0123456789',
-      message: `INFO [req ${n.toString(16)}] ${service} handled GET /api/${service}/${n % 977} in ${n % 250}ms status=200`,
-    }
+    const record = signal === TOPICS.metrics ? metricSample(n, base + n) : logRecord(n, base + n)
     return mapper.toRow({ value: record, offset: n } as never, ['kafka:x', n % 4, n + 1])
   })
 }
