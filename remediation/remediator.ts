@@ -67,6 +67,11 @@ export function createRemediator(options: RemediatorOptions): Component & {
   const guardrails = new Guardrails(options.config.guardrails)
   const incidents = new Map<string, IncidentState>()
   const anomalies = new Map<string, Anomaly>()
+  /**
+   * Anomalies an undecided incident names but this instance has not seen yet (they travel on their
+   * own subscription and may arrive after the incident): the incident is considered again then.
+   */
+  const awaited = new Map<string, string>()
   const pending = new Map<string, Pending>()
   const timers = new Set<NodeJS.Timeout>()
   const decisions = counter(
@@ -115,6 +120,15 @@ export function createRemediator(options: RemediatorOptions): Component & {
     ])
   }
 
+  /** Undecided for want of anomalies not seen yet: look again when they arrive. */
+  function awaitAnomalies(state: IncidentState): void {
+    for (const id of state.incident.anomalyIds)
+      if (!anomalies.has(id)) {
+        awaited.set(id, state.incident.id)
+        if (awaited.size > MAX_ANOMALIES) awaited.delete(awaited.keys().next().value as string)
+      }
+  }
+
   /** The workload the top root cause names, directly or through its pod. */
   function targetOf(cause: RootCause): (WorkloadTarget & { pod?: string }) | undefined {
     const { kind, name, namespace } = cause.entity
@@ -151,14 +165,14 @@ export function createRemediator(options: RemediatorOptions): Component & {
     const cause = state.causes[0]
     if (!cause) return
     const target = targetOf(cause)
-    if (!target) return
+    if (!target) return awaitAnomalies(state)
     if (!state.policy) {
       for (const policy of options.config.policies)
         if (await matches(policy, state, target)) {
           state.policy = policy
           break
         }
-      if (!state.policy) return
+      if (!state.policy) return awaitAnomalies(state)
     }
     const policy = state.policy
     const stepIndex = state.step
@@ -343,6 +357,11 @@ export function createRemediator(options: RemediatorOptions): Component & {
             autoscaler?.observe(anomaly)
             anomalies.set(anomaly.id, anomaly)
             if (anomalies.size > MAX_ANOMALIES) anomalies.delete(anomalies.keys().next().value as string)
+            const waiting = incidents.get(awaited.get(anomaly.id) ?? '')
+            if (waiting) {
+              awaited.delete(anomaly.id)
+              enqueue(() => consider(waiting), 'remediation round failed')
+            }
           }
           await chain
         },

@@ -3,7 +3,7 @@ import type { PolicyStep } from '../../../remediation/policy-config.js'
 import { parseRemediationConfig } from '../../../remediation/policy-config.js'
 import { createRemediator } from '../../../remediation/remediator.js'
 import type { RemediationExecutor } from '../../../remediation/kube-executor.js'
-import { TOPICS, type Action } from '../../../core/index.js'
+import { TOPICS, type Action, type Anomaly, type Incident, type RootCause } from '../../../core/index.js'
 import type { WorkloadTarget } from '../../../kube/index.js'
 import { intakeHarness, type IntakeHarness } from '../../helpers/intake-harness.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
@@ -143,5 +143,56 @@ describe('remediator', () => {
       reason: 'the kill switch is on: no action runs',
     })
     expect(calls.filter((c) => c.step === 'restart')).toEqual([])
+  })
+
+  it('acts when the anomalies arrive after their incident (they travel on another subscription)', async () => {
+    const { calls } = await start('enforce')
+    const now = Date.now()
+    const pod = 'cart-7d9f8-abcde'
+    const incident: Incident = {
+      ts: now,
+      cluster: 'c1',
+      namespace: 'shop',
+      id: 'inc-late',
+      status: 'open',
+      severity: 'critical',
+      title: 'crash loop',
+      openedAt: now,
+      anomalyIds: ['an-late'],
+      entities: [{ kind: 'Pod', name: pod, namespace: 'shop' }],
+      version: 1,
+    }
+    const cause: RootCause = {
+      ts: now,
+      cluster: 'c1',
+      incidentId: 'inc-late',
+      rank: 1,
+      entity: { kind: 'Pod', name: pod, namespace: 'shop' },
+      score: 0.9,
+      explanation: 'crash-looping',
+      evidence: [],
+    }
+    await harness.bus.publish(TOPICS.incidents, [{ key: 'c1/inc-late', value: incident }])
+    await harness.bus.publish(TOPICS.rootCauses, [{ key: 'c1/inc-late', value: cause }])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(calls).toEqual([]) // nothing known yet: which workload the pod belongs to, what went wrong
+    const anomaly: Anomaly = {
+      ts: now,
+      cluster: 'c1',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name: 'cart' },
+      pod,
+      id: 'an-late',
+      entity: { kind: 'Pod', name: pod, namespace: 'shop' },
+      signal: 'event',
+      kind: 'crash_loop',
+      score: 0.9,
+      severity: 'critical',
+      summary: 'BackOff',
+      evidence: [],
+    }
+    await harness.bus.publish(TOPICS.anomalies, [{ key: 'c1', value: anomaly }])
+    await until(() => calls[0], 'the restart once the anomaly arrived', 5_000)
+    expect(calls[0]).toMatchObject({ step: 'restart', target: 'cart', dryRun: false })
   })
 })
