@@ -5,7 +5,7 @@ import {
   type IncidentRankingOptions,
   type RankedRootCause,
 } from './incident-root-cause.js'
-import { serviceNodesOf, type ServiceGraph, type ServiceNode } from './service-graph.js'
+import { serviceNode, serviceNodesOf, type ServiceGraph, type ServiceNode } from './service-graph.js'
 
 export interface IncidentCorrelatorOptions {
   /** An anomaly joins an incident whose last anomaly is at most this much older (default 5 min). */
@@ -13,9 +13,9 @@ export interface IncidentCorrelatorOptions {
   /** An incident with no new anomaly for this long is resolved (default 10 min). */
   quietMs?: number
   /**
-   * Flap control: the same entity or workload failing again this soon after its incident was
-   * resolved reopens that incident (counted in its `reopened` attribute) instead of opening a new
-   * one (default 30 min; 0: never).
+   * Flap control: an incident's root cause failing again this soon after the incident was resolved
+   * reopens it (counted in its `reopened` attribute) instead of opening a new one (default 30 min;
+   * 0: never).
    */
   reopenMs?: number
   /** Graph distance (calls, either way) within which services are related (default 2). */
@@ -53,8 +53,8 @@ const REMEMBERED_RESOLVED = 1_000
  * Groups anomalies into incidents: an anomaly joins an open incident when it is close in time and
  * related to it (the same entity, workload or node, or services within a couple of calls on the
  * service graph); otherwise it opens one. A repeated anomaly id (a redelivery) is ignored, and a
- * flapping entity keeps adding to its open incident instead of opening new ones, and one that fails
- * again soon after its incident was resolved reopens it. Each change to an incident gives a new
+ * flapping entity keeps adding to its open incident instead of opening new ones, and a root cause
+ * that fails again soon after its incident was resolved reopens it. Each change to an incident gives a new
  * version with a fresh root-cause ranking; a quiet incident is resolved.
  * Time is the anomalies' own, advanced by the caller's clock between them.
  */
@@ -200,17 +200,20 @@ export class IncidentCorrelator {
     return true
   }
 
-  /** A resolved incident a new anomaly brings back: the same entity or workload, soon after. */
+  /**
+   * A resolved incident a new anomaly brings back: its root cause failing again, soon after. A
+   * symptom it shared with other problems (a frontend that slows whatever breaks behind it) is not
+   * a recurrence: that is a new incident, ranked on its own.
+   */
   private recurrenceOf(anomaly: Anomaly, facets: Facets): OpenIncident | undefined {
     if (this.reopenMs <= 0) return undefined
     for (const state of this.resolved.values()) {
       const resolvedAt = state.incident.resolvedAt ?? state.lastTs
       if (state.incident.cluster !== anomaly.cluster || anomaly.ts > resolvedAt + this.reopenMs) continue
-      if (
-        facets.entityKeys.some((k) => state.entityKeys.has(k)) ||
-        facets.nodes.some((n) => state.nodes.has(n))
-      )
-        return state
+      const cause = state.ranking[0]?.entity
+      if (!cause) continue
+      const causeNode = serviceNode(cause.namespace, cause.name)
+      if (facets.entityKeys.includes(entityKey(cause)) || facets.nodes.includes(causeNode)) return state
     }
     return undefined
   }

@@ -143,7 +143,7 @@ export const ConfigSchema = Type.Object(
         incidentWindowMs: PositiveInt,
         /** An incident with no new anomaly for this long is resolved. */
         incidentQuietMs: PositiveInt,
-        /** The same entity failing again this soon after its incident resolved reopens it; 0: never. */
+        /** An incident's root cause failing again this soon after it resolved reopens it; 0: never. */
         incidentReopenMs: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },

@@ -2,9 +2,9 @@ import type { Bus } from '../../bus/index.js'
 import { TOPICS, type Anomaly, type Incident, type RootCause } from '../../core/index.js'
 
 /**
- * Publishes what the analyzers would for a problem on one Deployment: its anomaly, then (after the
- * anomaly reached the context subscribers) an open incident and its top root cause, the Deployment.
- * Answers the incident id. What remediation's tests and benchmark start from.
+ * Publishes what the analyzers would for a problem on one Deployment: its anomaly, then at once an
+ * open incident and its top root cause, the Deployment (the remediator may see them in either
+ * order). Answers the incident id. What remediation's tests and benchmark start from.
  */
 export async function publishWorkloadIncident(
   bus: Bus,
@@ -38,7 +38,6 @@ export async function publishWorkloadIncident(
     evidence: [],
   }
   await bus.publish(TOPICS.anomalies, [{ key: cluster, value: anomaly }])
-  await new Promise((resolve) => setTimeout(resolve, 50))
   const incident: Incident = {
     ts: now,
     cluster,

@@ -31,32 +31,40 @@ function shopGraph(): ServiceGraph {
 }
 
 describe('incident correlator', () => {
-  it('reopens a resolved incident when the same workload fails again soon after (flap control)', () => {
+  it('reopens a resolved incident when its root cause fails again soon after (flap control), not for a shared symptom', () => {
     const correlator = new IncidentCorrelator(shopGraph(), { quietMs: 5 * MIN, reopenMs: 30 * MIN })
     correlator.observeAnomaly(anomaly('a1', 'payment', 0))
-    const [opened] = correlator.flush(T0 + MIN).incidents
-    const [resolved] = correlator.flush(T0 + 6 * MIN).incidents
+    correlator.observeAnomaly(anomaly('a1b', 'checkout', 0.5)) // its caller, a symptom
+    const { incidents: first, rootCauses: ranked } = correlator.flush(T0 + MIN)
+    const opened = first[0]
+    expect(ranked[0]?.entity.name).toBe('payment')
+    const [resolved] = correlator.flush(T0 + 7 * MIN).incidents
     expect(resolved).toMatchObject({ id: opened?.id, status: 'resolved' })
-    // Back 10 minutes after it was resolved: the same incident, open again, not a new page.
-    correlator.observeAnomaly(anomaly('a2', 'payment', 15))
-    const { incidents, rootCauses } = correlator.flush(T0 + 16 * MIN)
+    // The symptom alone, later: something else may be behind it, so a new incident, ranked on its own.
+    correlator.observeAnomaly(anomaly('s1', 'checkout', 15))
+    const [other] = correlator.flush(T0 + 16 * MIN).incidents
+    expect(other?.id).not.toBe(opened?.id)
+    correlator.flush(T0 + 22 * MIN) // that one resolves too
+    // The root cause back 20 minutes after it was resolved: the same incident, open again.
+    correlator.observeAnomaly(anomaly('a2', 'payment', 25))
+    const { incidents, rootCauses } = correlator.flush(T0 + 26 * MIN)
     expect(incidents).toHaveLength(1)
     expect(incidents[0]).toMatchObject({
       id: opened?.id,
       status: 'open',
-      anomalyIds: ['a1', 'a2'],
+      anomalyIds: ['a1', 'a1b', 'a2'],
       attributes: { reopened: '1' },
     })
     expect(incidents[0]?.resolvedAt).toBeUndefined()
     expect(incidents[0]?.version).toBeGreaterThan(resolved?.version ?? 0)
     expect(rootCauses[0]?.incidentId).toBe(opened?.id)
-    // Something else nearby is not a recurrence: a new incident.
-    correlator.observeAnomaly(anomaly('c1', 'reporting', 16))
-    expect(correlator.flush(T0 + 17 * MIN).incidents.map((i) => i.id)).not.toContain(opened?.id)
+    // Something unrelated is not a recurrence: a new incident.
+    correlator.observeAnomaly(anomaly('c1', 'reporting', 26))
+    expect(correlator.flush(T0 + 27 * MIN).incidents.map((i) => i.id)).not.toContain(opened?.id)
     // Quiet again, then back only after the reopen window: a new incident.
-    correlator.flush(T0 + 30 * MIN)
-    correlator.observeAnomaly(anomaly('a3', 'payment', 70))
-    const [fresh] = correlator.flush(T0 + 71 * MIN).incidents
+    correlator.flush(T0 + 40 * MIN)
+    correlator.observeAnomaly(anomaly('a3', 'payment', 100))
+    const [fresh] = correlator.flush(T0 + 101 * MIN).incidents
     expect(fresh?.id).not.toBe(opened?.id)
     expect(fresh?.attributes?.reopened).toBeUndefined()
   })
