@@ -14,8 +14,8 @@ export interface IncidentCorrelatorOptions {
   quietMs?: number
   /**
    * Flap control: an incident's root cause failing again this soon after the incident was resolved
-   * reopens it (counted in its `reopened` attribute) instead of opening a new one (default 30 min;
-   * 0: never).
+   * reopens it (counted in its `reopened` attribute) instead of opening a new one. Off by default
+   * (0): a different problem on the same entity would then be ranked together with the old one.
    */
   reopenMs?: number
   /** Graph distance (calls, either way) within which services are related (default 2). */
@@ -81,7 +81,7 @@ export class IncidentCorrelator {
   ) {
     this.windowMs = options.windowMs ?? 5 * 60_000
     this.quietMs = options.quietMs ?? 10 * 60_000
-    this.reopenMs = options.reopenMs ?? 30 * 60_000
+    this.reopenMs = options.reopenMs ?? 0
     this.hops = options.hops ?? 2
     this.maxOpen = options.maxOpen ?? 1_000
     this.maxAnomalies = options.maxAnomaliesPerIncident ?? 500

@@ -143,7 +143,10 @@ export const ConfigSchema = Type.Object(
         incidentWindowMs: PositiveInt,
         /** An incident with no new anomaly for this long is resolved. */
         incidentQuietMs: PositiveInt,
-        /** An incident's root cause failing again this soon after it resolved reopens it; 0: never. */
+        /**
+         * An incident's root cause failing again this soon after it resolved reopens it; 0 (the
+         * default): never, since a new problem on the same entity would join the old ranking.
+         */
         incidentReopenMs: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
@@ -211,7 +214,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     modelForecastMinRisePercent: 20,
     incidentWindowMs: 5 * 60_000,
     incidentQuietMs: 10 * 60_000,
-    incidentReopenMs: 30 * 60_000,
+    incidentReopenMs: 0,
   },
   alerts: {},
   remediation: {},
