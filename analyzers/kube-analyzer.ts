@@ -10,8 +10,6 @@ import {
 import { eventAnomaly, stateAnomalies } from './kube-rules.js'
 import { createStreamAnalyzer } from './stream-analyzer.js'
 
-const SEEN_EVENTS = 100_000
-
 export interface KubeAnalyzerOptions {
   bus: Bus
   logger: Logger
@@ -25,14 +23,6 @@ export interface KubeAnalyzerOptions {
  * relisted object repeats its state, so ids are deduplicated.
  */
 export function createKubeAnalyzer(options: KubeAnalyzerOptions): Component {
-  /** Events seen by this instance (bounded): the first sighting of one is news whatever its count. */
-  const seenEvents = new Set<string>()
-  const firstSighting = (uid: string): boolean => {
-    if (seenEvents.has(uid)) return false
-    seenEvents.add(uid)
-    if (seenEvents.size > SEEN_EVENTS) seenEvents.delete(seenEvents.values().next().value as string)
-    return true
-  }
   return createStreamAnalyzer<KubeEvent | ObjectState>({
     ...options,
     name: 'kube',
@@ -41,8 +31,7 @@ export function createKubeAnalyzer(options: KubeAnalyzerOptions): Component {
     dedupe: true,
     observe: (value, topic) => {
       if (topic !== TOPICS.kubeEvents) return stateAnomalies(value as ObjectState)
-      const event = value as KubeEvent
-      const anomaly = eventAnomaly(event, firstSighting(event.uid))
+      const anomaly = eventAnomaly(value as KubeEvent)
       return anomaly ? [anomaly] : []
     },
   })

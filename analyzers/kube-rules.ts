@@ -72,12 +72,9 @@ function withEnvelope(anomaly: Anomaly, from: KubeEvent | ObjectState): Anomaly 
   return anomaly
 }
 
-/**
- * The anomaly a Warning event stands for, if it is news: its count doubled (1, 2, 4, ...), or
- * `firstSeen` (Argus started while the event was already repeating, at a count such as 5).
- */
-export function eventAnomaly(event: KubeEvent, firstSeen = false): Anomaly | undefined {
-  if (event.type !== 'Warning' || !(firstSeen || isPowerOfTwo(event.count))) return undefined
+/** The anomaly a Warning event stands for, if it is news (first seen, or its count doubled). */
+export function eventAnomaly(event: KubeEvent): Anomaly | undefined {
+  if (event.type !== 'Warning' || !isPowerOfTwo(event.count)) return undefined
   const rules = EVENT_RULES[event.reason]
   const rule = rules?.find((r) => !r.message || r.message.test(event.message)) ?? UNKNOWN_WARNING
   // A count that keeps doubling is a problem that does not go away.

@@ -58,14 +58,6 @@ describe('Kubernetes rules', () => {
     expect(eventAnomaly(event('Scheduled', 'ok', 1, 'Normal'))).toBeUndefined()
   })
 
-  it('reports an event first seen mid-repeat (Argus started during a crash loop), then only as its count doubles', () => {
-    const backOff = (count: number) => event('BackOff', 'Back-off restarting failed container cart', count)
-    expect(eventAnomaly(backOff(5))).toBeUndefined()
-    expect(eventAnomaly(backOff(5), true)).toMatchObject({ kind: 'crash_loop', id: 'kube-event:e-BackOff:5' })
-    expect(eventAnomaly(backOff(6))).toBeUndefined()
-    expect(eventAnomaly(backOff(8))?.severity).toBe('critical')
-  })
-
   it('reports a repeating event when its count doubles, escalating a persistent warning', () => {
     const counts = [1, 2, 3, 4, 5, 8, 9, 16].filter((n) =>
       eventAnomaly(event('FailedScheduling', 'no nodes', n)),
