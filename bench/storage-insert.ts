@@ -35,14 +35,25 @@ const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shippin
 const signal = values.signal === 'metrics' ? TOPICS.metrics : TOPICS.logs
 const mapper = TOPIC_TABLES[signal]!
 
-function logRecord(n: number, ts: number): LogRecord {
+/** Where record `n` comes from: one of six services' five pods. */
+function envelopeOf(n: number, ts: number) {
   const service = services[n % services.length] as string
   return {
-    ts,
-    cluster: 'default',
-    namespace: 'shop',
-    workload: { kind: 'Deployment', name: service },
-    pod: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+    service,
+    envelope: {
+      ts,
+      cluster: 'default',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name: service },
+      pod: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+    },
+  }
+}
+
+function logRecord(n: number, ts: number): LogRecord {
+  const { service, envelope } = envelopeOf(n, ts)
+  return {
+    ...envelope,
     container: service,
     node: `node-${n % 6}`,
     attributes: { app: service },
@@ -56,13 +67,8 @@ function logRecord(n: number, ts: number): LogRecord {
 
 /** A remote_write-like sample: 1,000 series of a request counter across pods. */
 function metricSample(n: number, ts: number): MetricSample {
-  const service = services[n % services.length] as string
   return {
-    ts,
-    cluster: 'default',
-    namespace: 'shop',
-    workload: { kind: 'Deployment', name: service },
-    pod: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+    ...envelopeOf(n, ts).envelope,
     name: 'http_requests_total',
     type: 'counter',
     value: n,
