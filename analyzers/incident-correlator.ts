@@ -53,9 +53,10 @@ const REMEMBERED_RESOLVED = 1_000
  * Groups anomalies into incidents: an anomaly joins an open incident when it is close in time and
  * related to it (the same entity, workload or node, or services within a couple of calls on the
  * service graph); otherwise it opens one. A repeated anomaly id (a redelivery) is ignored, and a
- * flapping entity keeps adding to its open incident instead of opening new ones, and a root cause
- * that fails again soon after its incident was resolved reopens it. Each change to an incident gives a new
- * version with a fresh root-cause ranking; a quiet incident is resolved.
+ * flapping entity keeps adding to its open incident instead of opening new ones (and, with
+ * `reopenMs`, a root cause failing again soon after its incident was resolved reopens it). Each
+ * change to an incident gives a new version with a fresh root-cause ranking; a quiet incident is
+ * resolved.
  * Time is the anomalies' own, advanced by the caller's clock between them.
  */
 export class IncidentCorrelator {
@@ -219,6 +220,8 @@ export class IncidentCorrelator {
   }
 
   private remember(state: OpenIncident): void {
+    // Only flap control reads them; with it off, a resolved incident and its anomalies are let go.
+    if (this.reopenMs <= 0) return
     this.resolved.set(state.incident.id, state)
     if (this.resolved.size > REMEMBERED_RESOLVED)
       this.resolved.delete(this.resolved.keys().next().value as string)
