@@ -182,12 +182,8 @@ export class WindowForecaster {
     history: readonly number[][],
     actual: readonly number[],
   ): { expected: number[]; deviation: number[] } {
-    const { window, center, scale, residual } = this.meta
-    if (history.length < window) throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history`)
-    const input = history
-      .slice(history.length - window)
-      .flatMap((r) => r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number))))
-    const [forecast] = predictRows(this.tf, this.model, [input])
+    const { center, scale, residual } = this.meta
+    const [forecast] = predictRows(this.tf, this.model, [this.scaledWindow(history).flat()])
     const expected: number[] = []
     const deviation: number[] = []
     actual.forEach((x, f) => {
@@ -205,10 +201,7 @@ export class WindowForecaster {
    */
   forecastAhead(history: readonly number[][], steps: number): number[][] {
     const { window, center, scale } = this.meta
-    if (history.length < window) throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history`)
-    const scaled = history
-      .slice(history.length - window)
-      .map((r) => r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number))))
+    const scaled = this.scaledWindow(history)
     const ahead: number[][] = []
     for (let step = 0; step < steps; step++) {
       const [next] = predictRows(this.tf, this.model, [scaled.slice(scaled.length - window).flat()])
@@ -218,6 +211,15 @@ export class WindowForecaster {
       ahead.push(row.map((x, f) => x * (scale[f] as number) + (center[f] as number)))
     }
     return ahead
+  }
+
+  /** The last `window` rows of history, scaled as the network saw its training data. */
+  private scaledWindow(history: readonly number[][]): number[][] {
+    const { window, center, scale } = this.meta
+    if (history.length < window) throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history`)
+    return history
+      .slice(history.length - window)
+      .map((r) => r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number))))
   }
 
   /** Features whose forecast beats the naive one by a margin: where the model adds something. */
