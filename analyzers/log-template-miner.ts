@@ -8,6 +8,11 @@
  * Variables are masked before matching with patterns that hold for logs in general (numbers,
  * hex, IP addresses and ports, UUIDs, paths with digits), never per-system rules; upper-case state
  * names are never variables.
+ *
+ * A plain word (no digits) is a constant until proven variable: messages that differ from a
+ * template only in words start a template of their own, and once `variableAfter` different words
+ * have been seen in those places (user names, hosts) the templates merge into one with `<*>`
+ * there. `stored as bytes` / `stored as values` or `Link ok` / `Link error` stay two events.
  */
 
 export interface MinedTemplate {
@@ -21,6 +26,11 @@ export interface MinedTemplate {
   count: number
   /** True when this message created the template. */
   isNew: boolean
+  /**
+   * Templates that this message proved to be one event with this one (they differed only in a
+   * variable word): their ids now resolve to `id` (see `resolve`).
+   */
+  absorbed?: string[]
 }
 
 export interface LogTemplateMinerOptions {
@@ -31,12 +41,20 @@ export interface LogTemplateMinerOptions {
   /** Children per tree node before new prefixes share a `<*>` branch. */
   maxChildren?: number
   maxTemplates?: number
+  /** Different words seen in the same places before those places become `<*>` (2 or more). */
+  variableAfter?: number
 }
 
 const WILDCARD = '<*>'
 
 /** Generic variable shapes, most specific first. */
 const MASKS: Array<[RegExp, string]> = [
+  // Dates and times: `Thu Aug 04 15:29:45 PDT 2005`, `Aug 4`, `15:29:45.123 +0200`.
+  [
+    /\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b(?:,?\s+\d{4}\b)?/g,
+    WILDCARD,
+  ],
+  [/\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:[A-Z]{3,4}\b|[+-]\d{2}:?\d{2}\b))?/g, WILDCARD],
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, WILDCARD],
   [/(\/?\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?)\b/g, WILDCARD],
   [/\b0x[0-9a-f]+\b/gi, WILDCARD],
@@ -58,7 +76,8 @@ export function maskVariables(message: string): string {
 export function tokenize(message: string): string[] {
   return (
     maskVariables(message)
-      .replace(/([=,;])/g, ' $1 ')
+      // A dot leader (`instruction......1`) separates a label from its value.
+      .replace(/([=,;])|\.{2,}/g, (_, glue?: string) => (glue ? ` ${glue} ` : ' '))
       .split(/\s+/)
       .filter((t) => t.length > 0)
       // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event.
@@ -66,8 +85,19 @@ export function tokenize(message: string): string[] {
       .map((t) =>
         t !== WILDCARD && ((/\d/.test(t) && /[A-Za-z]/.test(t)) || t.includes(WILDCARD)) ? WILDCARD : t,
       )
+      // A unit after a number is part of the value: `93.0 B` and `5.4 KB` are one kind of size.
+      .filter((t, i, all) => !(all[i - 1] === WILDCARD && UNITS.has(t)))
+      // A run of values is one list, whatever its length (`delete blk_1 blk_2 blk_3`).
+      .filter((t, i, all) => !(t === WILDCARD && all[i - 1] === WILDCARD))
   )
 }
+
+/** Units of size, time and rate that follow a number. */
+const UNITS = new Set(
+  'B KB MB GB TB PB KiB MiB GiB TiB kB b kb mb gb bytes ns us µs ms s sec secs m min mins h hr hrs'.split(
+    ' ',
+  ),
+)
 
 interface Cluster {
   id: string
@@ -88,6 +118,11 @@ const hasDigit = (token: string): boolean => /\d/.test(token)
  * words (user names, hosts) may still be variables.
  */
 const isStateName = (token: string): boolean => /^[A-Z][A-Z_]+$/.test(token)
+/** A token that may name the event rather than carry a value: no digits, not already masked. */
+const isPlainWord = (token: string): boolean =>
+  token !== WILDCARD && !hasDigit(token) && !IDENTIFIER.test(token)
+/** snake_case names (`root_domain`, `cluster_root_backup`) name things, not events. */
+const IDENTIFIER = /[A-Za-z]_[A-Za-z]/
 
 /** Two FNV-1a passes with different seeds: 16 hex characters, collisions out of practical reach. */
 function templateId(tokens: readonly string[]): string {
@@ -110,6 +145,14 @@ export class LogTemplateMiner {
   private readonly prefixDepth: number
   private readonly maxChildren: number
   private readonly maxTemplates: number
+  private readonly variableAfter: number
+  /** Absorbed template id -> the id it merged into; oldest entries go first past the bound. */
+  private readonly aliases = new Map<string, string>()
+  /**
+   * Word variants seen per template-if-generalised: the differing words of each near match, until
+   * there are `variableAfter` of them. Bounded like the templates.
+   */
+  private readonly wordVariants = new Map<string, Set<string>>()
   private clock = 0
 
   constructor(options: LogTemplateMinerOptions = {}) {
@@ -117,6 +160,23 @@ export class LogTemplateMiner {
     this.prefixDepth = options.prefixDepth ?? 2
     this.maxChildren = options.maxChildren ?? 100
     this.maxTemplates = options.maxTemplates ?? 10_000
+    this.variableAfter = Math.max(2, options.variableAfter ?? 4)
+  }
+
+  /** The current template of a group (after `resolve`), if it is still held. */
+  template(id: string): string | undefined {
+    return this.clusters.get(this.resolve(id))?.tokens.join(' ')
+  }
+
+  /** The id a template id now stands for: itself, or the template it was merged into. */
+  resolve(id: string): string {
+    let current = id
+    for (let hops = 0; hops < 64; hops++) {
+      const next = this.aliases.get(current)
+      if (next === undefined) return current
+      current = next
+    }
+    return current
   }
 
   get size(): number {
@@ -129,17 +189,92 @@ export class LogTemplateMiner {
     this.clock++
     const leaf = this.leafFor(tokens)
     const match = this.bestMatch(leaf.clusters, tokens)
-    if (match) {
+    if (match && this.mayJoin(match, tokens)) {
+      const wordsDiffer = this.differsInWords(match, tokens)
       for (let i = 0; i < tokens.length; i++) if (match.tokens[i] !== tokens[i]) match.tokens[i] = WILDCARD
       match.count++
       match.lastSeen = this.clock
-      return { id: match.id, template: match.tokens.join(' '), count: match.count, isNew: false }
+      const absorbed = wordsDiffer ? this.absorbSiblings(leaf, match) : []
+      return {
+        id: match.id,
+        template: match.tokens.join(' '),
+        count: match.count,
+        isNew: false,
+        ...(absorbed.length > 0 && { absorbed }),
+      }
     }
     if (this.clusters.size >= this.maxTemplates) this.forgetOldest()
     const cluster: Cluster = { id: templateId(tokens), tokens: [...tokens], count: 1, lastSeen: this.clock }
     leaf.clusters.push(cluster)
     this.clusters.set(cluster.id, cluster)
     return { id: cluster.id, template: cluster.tokens.join(' '), count: 1, isNew: true }
+  }
+
+  private differsInWords(cluster: Cluster, tokens: string[]): boolean {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = cluster.tokens[i] as string
+      if (t !== tokens[i] && isPlainWord(t) && isPlainWord(tokens[i] as string)) return true
+    }
+    return false
+  }
+
+  /**
+   * Whether a message may join its most similar template: always when they differ in values only;
+   * when they differ in words, only once those places have shown `variableAfter` different words.
+   */
+  private mayJoin(cluster: Cluster, tokens: string[]): boolean {
+    if (!this.differsInWords(cluster, tokens)) return true
+    const generalised: string[] = []
+    const clusterWords: string[] = []
+    const messageWords: string[] = []
+    for (let i = 0; i < tokens.length; i++) {
+      const t = cluster.tokens[i] as string
+      const m = tokens[i] as string
+      if (t === m) {
+        generalised.push(t)
+        continue
+      }
+      generalised.push(WILDCARD)
+      if (isPlainWord(t) && isPlainWord(m)) {
+        clusterWords.push(t)
+        messageWords.push(m)
+      }
+    }
+    const key = generalised.join(' ')
+    let variants = this.wordVariants.get(key)
+    if (!variants) {
+      if (this.wordVariants.size >= this.maxTemplates) {
+        const oldest = this.wordVariants.keys().next().value
+        if (oldest !== undefined) this.wordVariants.delete(oldest)
+      }
+      variants = new Set([clusterWords.join(' ')])
+      this.wordVariants.set(key, variants)
+    }
+    variants.add(messageWords.join(' '))
+    if (variants.size < this.variableAfter) return false
+    this.wordVariants.delete(key)
+    return true
+  }
+
+  /** Folds the leaf's templates that the generalised `into` now covers into it. */
+  private absorbSiblings(leaf: TreeNode, into: Cluster): string[] {
+    const absorbed: Cluster[] = []
+    for (const other of leaf.clusters) {
+      if (other === into || other.tokens.length !== into.tokens.length) continue
+      if (into.tokens.every((t, i) => t === WILDCARD || t === other.tokens[i])) absorbed.push(other)
+    }
+    if (absorbed.length === 0) return []
+    leaf.clusters = leaf.clusters.filter((c) => !absorbed.includes(c))
+    for (const other of absorbed) {
+      into.count += other.count
+      this.clusters.delete(other.id)
+      if (this.aliases.size >= this.maxTemplates) {
+        const oldest = this.aliases.keys().next().value
+        if (oldest !== undefined) this.aliases.delete(oldest)
+      }
+      this.aliases.set(other.id, into.id)
+    }
+    return absorbed.map((c) => c.id)
   }
 
   private leafFor(tokens: string[]): TreeNode {

@@ -170,7 +170,11 @@ export function buildCli(): Command {
       'mine log templates online: one message per line on stdin, "groupId<TAB>template" per line on stdout',
     )
     .option('--similarity <x>', 'share of tokens that must agree to join a template (0 to 1)')
-    .action(async (flags: { similarity?: string }) =>
+    .option(
+      '--streaming',
+      "write each line at once with its group as of that line (default: at the end, each line's final group)",
+    )
+    .action(async (flags: { similarity?: string; streaming?: boolean }) =>
       (await import('./logs-mine-command.js')).runLogsMine(flags),
     )
   program

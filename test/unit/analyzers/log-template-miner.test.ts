@@ -26,28 +26,66 @@ describe('log template miner', () => {
     const a1 = miner.add('Connection from 10.1.2.3 closed after 120 ms')
     const a2 = miner.add('Connection from 10.9.8.7 closed after 5 ms')
     const b = miner.add('Disk /dev/sda1 is 91% full')
-    const a3 = miner.add('Connection from 10.1.2.3 reset after 7 ms')
-    const c1 = miner.add('removing echo')
-    const c2 = miner.add('removing chargen')
+    const a3 = miner.add('Connection from 10.1.2.3 after 7 ms')
     expect(a1.isNew).toBe(true)
-    expect(a2).toMatchObject({ id: a1.id, isNew: false, count: 2 })
-    expect(a3.id).toBe(a1.id)
-    expect(a3.template).toBe('Connection from <*> <*> after <*> ms')
+    expect(a2).toMatchObject({
+      id: a1.id,
+      isNew: false,
+      count: 2,
+      template: 'Connection from <*> closed after <*>',
+    })
+    expect(a3.id).not.toBe(a1.id)
     expect(b.id).not.toBe(a1.id)
-    expect(c2.id).toBe(c1.id)
-    expect(c2.template).toBe('removing <*>')
   })
 
-  it('keeps messages that differ in an upper-case state name apart, and lower-case words variable', () => {
+  it('keeps events that differ in a word apart until the place has shown several words', () => {
+    const miner = new LogTemplateMiner({ variableAfter: 4 })
+    const bytes = miner.add(
+      'Block broadcast_1 stored as bytes in memory (estimated size 93.0 B, free 317.1 KB)',
+    )
+    const values = miner.add(
+      'Block broadcast_2 stored as values in memory (estimated size 5.4 KB, free 310.0 KB)',
+    )
+    expect(values.id).not.toBe(bytes.id)
+    // The unit is part of the size: bytes in B and in KB are one event.
+    expect(
+      miner.add('Block broadcast_3 stored as bytes in memory (estimated size 9.2 KB, free 300 KB)').id,
+    ).toBe(bytes.id)
+    expect(miner.add('Link ok').id).not.toBe(miner.add('Link error').id)
+
+    const users = ['alice', 'bob', 'carol'].map((user) => miner.add(`Invalid user ${user} from 10.0.0.1`))
+    expect(new Set(users.map((u) => u.id)).size).toBe(3)
+    const dave = miner.add('Invalid user dave from 10.0.0.9')
+    expect(dave.template).toBe('Invalid user <*> from <*>')
+    // The fourth user proves the place variable: the earlier groups now resolve to one.
+    expect(dave.absorbed?.length).toBe(2)
+    expect(new Set(users.map((u) => miner.resolve(u.id)))).toEqual(new Set([dave.id]))
+    expect(miner.template(users[1]!.id)).toBe('Invalid user <*> from <*>')
+    expect(miner.add('Invalid user eve from 10.0.0.3').id).toBe(dave.id)
+  })
+
+  it('masks dates, times, dot leaders and lists of values as one variable each', () => {
+    expect(tokenize('status=M Thu Aug 04 15:29:45 PDT 2005')).toEqual(['status', '=', 'M', '<*>'])
+    expect(tokenize('program interrupt: illegal instruction......1')).toEqual([
+      'program',
+      'interrupt:',
+      'illegal',
+      'instruction',
+      '<*>',
+    ])
+    const miner = new LogTemplateMiner()
+    const few = miner.add('ask 10.0.0.1:50010 to delete blk_1 blk_2')
+    const many = miner.add('ask 10.0.0.2:50010 to delete blk_3 blk_4 blk_5 blk_6')
+    expect(many).toMatchObject({ id: few.id, template: 'ask <*> to delete <*>' })
+  })
+
+  it('keeps messages that differ in an upper-case state name apart', () => {
     const miner = new LogTemplateMiner()
     const started = miner.add('task_1 Task Transitioned from NEW to SCHEDULED')
     const running = miner.add('task_2 Task Transitioned from SCHEDULED to RUNNING')
     const again = miner.add('task_3 Task Transitioned from NEW to SCHEDULED')
     expect(running.id).not.toBe(started.id)
     expect(again).toMatchObject({ id: started.id, template: '<*> Task Transitioned from NEW to SCHEDULED' })
-    const alice = miner.add('Invalid user alice from 10.0.0.1')
-    const bob = miner.add('Invalid user bob from 10.0.0.2')
-    expect(bob).toMatchObject({ id: alice.id, template: 'Invalid user <*> from <*>' })
   })
 
   it('holds at most maxTemplates, forgetting the least recently seen', () => {
@@ -61,14 +99,34 @@ describe('log template miner', () => {
     expect(miner.add('heartbeat ok').id).toBe(keep.id)
   })
 
-  it('argus logs mine prints one "id<TAB>template" line per input line, in order', () => {
-    const input = ['GET /a took 5 ms', '', 'GET /a took 9 ms', 'worker 3 started', ''].join('\n')
-    const out = execFileSync(process.execPath, ['bin/argus.js', 'logs', 'mine'], { input, encoding: 'utf8' })
-    const lines = out.trimEnd().split('\n')
-    expect(lines).toHaveLength(4) // the empty line too
-    const [first, , second, third] = lines.map((l) => l.split('\t'))
+  it('argus logs mine prints one "id<TAB>template" line per input line, in order, with final groups', () => {
+    const input = [
+      'GET /a took 5 ms',
+      '',
+      'GET /a took 9 ms',
+      'worker 3 started',
+      ...['alice', 'bob', 'carol', 'dave'].map((user) => `login by ${user} refused`),
+      '',
+    ].join('\n')
+    const run = (...flags: string[]) =>
+      execFileSync(process.execPath, ['bin/argus.js', 'logs', 'mine', ...flags], { input, encoding: 'utf8' })
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t'))
+    const lines = run()
+    expect(lines).toHaveLength(8) // the empty line too
+    const [first, , second, third, alice, bob, , dave] = lines
     expect(first?.[0]).toBe(second?.[0])
-    expect(second?.[1]).toBe('GET /a took <*> ms')
+    expect(first?.[1]).toBe('GET /a took <*>')
     expect(third?.[0]).not.toBe(first?.[0])
+    // The fourth user merged the groups: every line names the final one.
+    expect(alice).toEqual(dave)
+    expect(dave?.[1]).toBe('login by <*> refused')
+    // --streaming writes each line's group as of that line.
+    const streamed = run('--streaming')
+    expect(streamed).toHaveLength(8)
+    expect(streamed[4]?.[0]).not.toBe(streamed[5]?.[0])
+    expect(streamed[4]?.[1]).toBe('login by alice refused')
+    expect(bob?.[0]).toBe(dave?.[0])
   })
 })
