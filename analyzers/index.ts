@@ -3,6 +3,7 @@ export type { LogTemplateMinerOptions, MinedTemplate } from './log-template-mine
 export { StreamingDetector } from './metric-detector.js'
 export type { AnomalyKind, DetectorOptions, DetectorResult, Direction } from './metric-detector.js'
 export { eventAnomaly, stateAnomalies } from './kube-rules.js'
+export { WarningEscalation } from './warning-escalation.js'
 export { createKubeAnalyzer } from './kube-analyzer.js'
 export type { KubeAnalyzerOptions } from './kube-analyzer.js'
 export { LogPatternTracker } from './log-pattern-tracker.js'

@@ -9,6 +9,7 @@ import {
 } from '../core/index.js'
 import { eventAnomaly, stateAnomalies } from './kube-rules.js'
 import { createStreamAnalyzer } from './stream-analyzer.js'
+import { WarningEscalation } from './warning-escalation.js'
 
 export interface KubeAnalyzerOptions {
   bus: Bus
@@ -23,6 +24,7 @@ export interface KubeAnalyzerOptions {
  * relisted object repeats its state, so ids are deduplicated.
  */
 export function createKubeAnalyzer(options: KubeAnalyzerOptions): Component {
+  const escalation = new WarningEscalation()
   return createStreamAnalyzer<KubeEvent | ObjectState>({
     ...options,
     name: 'kube',
@@ -31,8 +33,9 @@ export function createKubeAnalyzer(options: KubeAnalyzerOptions): Component {
     dedupe: true,
     observe: (value, topic) => {
       if (topic !== TOPICS.kubeEvents) return stateAnomalies(value as ObjectState)
-      const anomaly = eventAnomaly(value as KubeEvent)
-      return anomaly ? [anomaly] : []
+      const event = value as KubeEvent
+      const anomaly = eventAnomaly(event)
+      return anomaly && escalation.isNews(event) ? [anomaly] : []
     },
   })
 }

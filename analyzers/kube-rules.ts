@@ -54,9 +54,6 @@ const EVENT_RULES: Record<string, Rule[]> = {
 }
 const UNKNOWN_WARNING: Rule = { kind: 'warning_event', severity: 'info', score: 0.3 }
 
-/** A repeated event is news again when its count reaches 1, 2, 4, 8, ...: escalation, not spam. */
-const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0
-
 function entityOf(
   envelope: { cluster: string },
   ref: { kind: string; name: string; namespace?: string | undefined },
@@ -72,9 +69,12 @@ function withEnvelope(anomaly: Anomaly, from: KubeEvent | ObjectState): Anomaly 
   return anomaly
 }
 
-/** The anomaly a Warning event stands for, if it is news (first seen, or its count doubled). */
+/**
+ * The anomaly a Warning event stands for (undefined for other events). Whether it is news is the
+ * caller's question (see WarningEscalation).
+ */
 export function eventAnomaly(event: KubeEvent): Anomaly | undefined {
-  if (event.type !== 'Warning' || !isPowerOfTwo(event.count)) return undefined
+  if (event.type !== 'Warning') return undefined
   const rules = EVENT_RULES[event.reason]
   const rule = rules?.find((r) => !r.message || r.message.test(event.message)) ?? UNKNOWN_WARNING
   // A count that keeps doubling is a problem that does not go away.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { eventAnomaly, stateAnomalies } from '../../../analyzers/index.js'
+import { WarningEscalation, eventAnomaly, stateAnomalies } from '../../../analyzers/index.js'
 import type { KubeEvent, ObjectState } from '../../../core/index.js'
 
 const event = (
@@ -59,12 +59,31 @@ describe('Kubernetes rules', () => {
   })
 
   it('reports a repeating event when its count doubles, escalating a persistent warning', () => {
+    const escalation = new WarningEscalation()
     const counts = [1, 2, 3, 4, 5, 8, 9, 16].filter((n) =>
-      eventAnomaly(event('FailedScheduling', 'no nodes', n)),
+      escalation.isNews(event('FailedScheduling', 'no nodes', n)),
     )
     expect(counts).toEqual([1, 2, 4, 8, 16])
     expect(eventAnomaly(event('FailedScheduling', 'no nodes', 8))?.severity).toBe('critical')
     expect(eventAnomaly(event('FailedScheduling', 'no nodes', 2))?.severity).toBe('warning')
+  })
+
+  it('reports a warning first seen at any count, and not again for each new event of the same object and reason', () => {
+    const escalation = new WarningEscalation({ quietMs: 60_000 })
+    // Argus started while the crash loop was already at count 5: that is news.
+    expect(escalation.isNews(event('BackOff', 'Back-off restarting', 5))).toBe(true)
+    expect(escalation.isNews(event('BackOff', 'Back-off restarting', 6))).toBe(false)
+    expect(escalation.isNews(event('BackOff', 'Back-off restarting', 8))).toBe(true)
+    // The same warning recorded as a new event (new uid, count 1): the same ongoing problem.
+    expect(escalation.isNews({ ...event('BackOff', 'Back-off restarting', 1), uid: 'another' })).toBe(false)
+    // Another reason on the same pod, or the same reason on another pod, is news.
+    expect(escalation.isNews(event('Unhealthy', 'Readiness probe failed', 3))).toBe(true)
+    const other = event('BackOff', 'Back-off restarting', 3)
+    other.involvedObject = { ...other.involvedObject, name: 'cart-6d4cf56db6-zzzzz' }
+    expect(escalation.isNews(other)).toBe(true)
+    // After a quiet spell it is news again, from its count then.
+    const later = { ...event('BackOff', 'Back-off restarting', 2), ts: 1_700_000_000_000 + 120_000 }
+    expect(escalation.isNews(later)).toBe(true)
   })
 
   it('finds OOM kills, crash loops and image pulls in pod states, one anomaly per occurrence', () => {
