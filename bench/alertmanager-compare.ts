@@ -12,6 +12,7 @@
  *
  * It runs in real time: a few minutes of baseline, then one fault per interval (about 30 minutes).
  */
+import { stopWithBenchmark } from './bench-driver.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -184,6 +185,7 @@ const argus = await startArgus({
     ARGUS_ANALYZER_MODEL_RETRAIN_INTERVAL_MS: '0',
   },
 })
+stopWithBenchmark(argus, ...children)
 
 const truths: GroundTruth[] = []
 const startTs = Date.now()

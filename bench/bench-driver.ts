@@ -1,4 +1,27 @@
 /** What the HTTP benchmarks share: sending with a shipper's retry on 503, and waiting for storage. */
+import type { ChildProcess } from 'node:child_process'
+
+/**
+ * An interrupted benchmark (Ctrl-C, `timeout`'s SIGTERM) or one that dies of an error takes the
+ * processes it started with it, instead of leaving a server running on its own.
+ */
+export function stopWithBenchmark(...children: Array<ChildProcess | { child: ChildProcess }>): void {
+  const processes = children.map((c) => ('child' in c ? c.child : c))
+  const killAll = (): void => {
+    for (const child of processes)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  }
+  process.once('exit', killAll)
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)
+    process.once(signal, () => {
+      killAll()
+      process.exit(code)
+    })
+}
 
 export interface SendStats {
   /** 503 answers (backpressure) that were waited out and resent. */

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { Decoder, encode } from '@msgpack/msgpack'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { waitForRows } from './bench-driver.js'
+import { waitForRows, stopWithBenchmark } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -78,6 +78,7 @@ async function sender(port: number, chunks: Buffer[], take: () => number | undef
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-forward-'))
 const server = await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+stopWithBenchmark(server)
 try {
   const port = server.forwardPort
   if (!port) throw new Error('the server has no Forward port')

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { sendAll, waitForRows } from './bench-driver.js'
+import { sendAll, stopWithBenchmark, waitForRows } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +70,7 @@ const server = values.url
       dataDir,
       env: { ARGUS_SIM: 'off', ...(values.kafka && { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' }) },
     })
+if (server) stopWithBenchmark(server)
 const url = values.url ?? server?.url
 if (!url) throw new Error('no server to benchmark')
 try {

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { REMOTE_WRITE_PROTO } from '../ingest/index.js'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { sendAll, waitForRows } from './bench-driver.js'
+import { sendAll, waitForRows, stopWithBenchmark } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +57,7 @@ function request(index: number): Buffer {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-rw-'))
 const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+if (server) stopWithBenchmark(server)
 const url = values.url ?? server?.url ?? ''
 try {
   const bodies = Array.from({ length: 20 }, (_, i) => request(i))

@@ -10,6 +10,7 @@
  * alert grows with it. Alertmanager's own defaults (30 s group_wait, rules evaluated every minute)
  * are not used: the route here is what a team paging on Argus incidents would configure.
  */
+import { stopWithBenchmark } from './bench-driver.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -75,6 +76,7 @@ const argus = await startArgus({
     ARGUS_ALERTS_CONFIG: configFile,
   }),
 })
+stopWithBenchmark(argus)
 console.log(
   `scrape step ${stepMs} ms, group_wait ${values['group-wait']}, ${faults} faults, one every ${intervalMs / 1000} s`,
 )
