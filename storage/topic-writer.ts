@@ -10,6 +10,7 @@ import {
   type RetryOptions,
 } from '../core/index.js'
 import { storageError, type RowBlock } from './clickhouse-client.js'
+import { createInsertCoalescer } from './insert-coalescer.js'
 import { TOPIC_TABLES, type BusPosition, type StoredMessage } from './row-mappers.js'
 
 const NOT_FROM_A_DURABLE_BUS: BusPosition = ['', 0, 0]
@@ -50,8 +51,10 @@ export interface TopicWriterOptions {
   database: string
   logger: Logger
   metrics: Registry
-  /** Concurrent inserts; further writes wait (backpressure to the bus). */
+  /** Concurrent writes; further writes wait (backpressure to the bus). */
   maxInFlight: number
+  /** Rows per inserted block at most when batches are coalesced (default 200,000). */
+  maxBlockRows?: number
   retry?: Partial<RetryOptions>
 }
 
@@ -68,6 +71,13 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     'argus_storage_insert_duration_seconds',
     'Insert latency per block',
     ['table'],
+  )
+  const blockBatches = histogram(
+    metrics,
+    'argus_storage_block_batches',
+    'Bus batches inserted together in one block (group commit)',
+    ['table'],
+    [1, 2, 3, 4, 6, 8, 12, 16],
   )
   let inFlight = 0
   gauge(metrics, 'argus_storage_inserts_in_flight', 'Inserts running now', [], function () {
@@ -113,6 +123,48 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       throw storageError(error, 'reading bus offsets failed')
     }
   }
+
+  const coalescer = createInsertCoalescer({
+    maxRows: options.maxBlockRows ?? 200_000,
+    insert: (block) => {
+      const table = block.table.slice(database.length + 1)
+      return retry(
+        async () => {
+          const endTimer = insertDuration.startTimer({ table })
+          try {
+            await options.insertRows({
+              table: block.table,
+              rows: block.rows,
+              columns: block.columns,
+              // One token per block: a retry of the same block inserts nothing new.
+              settings: {
+                insert_deduplicate: 1,
+                insert_deduplication_token: block.token,
+                deduplicate_blocks_in_dependent_materialized_views: 1,
+              },
+            })
+          } catch (error) {
+            insertFailures.inc({ table })
+            throw storageError(error, `insert into ${table} failed`)
+          } finally {
+            endTimer()
+          }
+          blockBatches.observe({ table }, block.batches)
+        },
+        {
+          maxAttempts: 5,
+          initialDelayMs: 200,
+          maxDelayMs: 5_000,
+          ...options.retry,
+          onRetry: ({ attempt, delayMs, error }) =>
+            logger.warn(
+              { table, attempt, delayMs, err: error },
+              'insert failed; retrying with the same token',
+            ),
+        },
+      )
+    },
+  })
 
   /** Where each partition's next chunk starts when nothing interrupted this writer. */
   const expectedNext = new Map<string, { generation: number; offset: number }>()
@@ -161,40 +213,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
           durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS,
         ),
       )
-      await retry(
-        async () => {
-          const endTimer = insertDuration.startTimer({ table: target.table })
-          try {
-            await options.insertRows({
-              table: `${database}.${target.table}`,
-              rows,
-              columns: target.columns,
-              // One token per bus batch: a retry, or a redelivery of the same batch, inserts nothing new.
-              settings: {
-                insert_deduplicate: 1,
-                insert_deduplication_token: dedupToken,
-                deduplicate_blocks_in_dependent_materialized_views: 1,
-              },
-            })
-          } catch (error) {
-            insertFailures.inc({ table: target.table })
-            throw storageError(error, `insert into ${target.table} failed`)
-          } finally {
-            endTimer()
-          }
-        },
-        {
-          maxAttempts: 5,
-          initialDelayMs: 200,
-          maxDelayMs: 5_000,
-          ...options.retry,
-          onRetry: ({ attempt, delayMs, error }) =>
-            logger.warn(
-              { table: target.table, attempt, delayMs, err: error },
-              'insert failed; retrying with the same token',
-            ),
-        },
-      )
+      await coalescer.submit(`${database}.${target.table}`, target.columns, rows, dedupToken)
       rowsWritten.inc({ table: target.table }, rows.length)
     } finally {
       release()

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { createInsertCoalescer, type CoalescedBlock } from '../../../storage/insert-coalescer.js'
+
+/** An insert that holds each block until the test lets it finish (or fail). */
+function heldInserts() {
+  const blocks: CoalescedBlock[] = []
+  const finish: Array<(error?: Error) => void> = []
+  const insert = (block: CoalescedBlock) =>
+    new Promise<void>((resolve, reject) => {
+      blocks.push(block)
+      finish.push((error) => (error ? reject(error) : resolve()))
+    })
+  return { blocks, finish, insert }
+}
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('insert coalescer (group commit)', () => {
+  it('inserts the first batch at once and the batches that arrived meanwhile as one block', async () => {
+    const { blocks, finish, insert } = heldInserts()
+    const coalescer = createInsertCoalescer({ insert, maxRows: 1_000 })
+    const done: string[] = []
+    const submit = (token: string, rows: number) =>
+      coalescer
+        .submit(
+          'db.logs',
+          ['a'],
+          Array.from({ length: rows }, (_, i) => [`${token}${i}`]),
+          token,
+        )
+        .then(() => {
+          done.push(token)
+        })
+    const first = submit('p0', 2)
+    const later = [submit('p1', 1), submit('p2', 3), submit('p3', 1)]
+    await tick()
+    expect(blocks).toHaveLength(1)
+    expect(blocks[0]).toMatchObject({ token: 'p0', batches: 1 })
+    finish[0]!()
+    await first
+    await tick()
+    expect(blocks).toHaveLength(2)
+    expect(blocks[1]!.batches).toBe(3)
+    expect(blocks[1]!.rows.map((r) => r[0])).toEqual(['p10', 'p20', 'p21', 'p22', 'p30'])
+    expect(done).toEqual(['p0']) // the others wait for their block's acknowledgement
+    finish[1]!()
+    await Promise.all(later)
+    expect(done).toEqual(['p0', 'p1', 'p2', 'p3'])
+
+    // The same batches in the same order make the same token: a retried block stays a no-op.
+    const again = heldInserts()
+    const replay = createInsertCoalescer({ insert: again.insert, maxRows: 1_000 })
+    const r0 = replay.submit('db.logs', ['a'], [[0]], 'p0')
+    const rest = ['p1', 'p2', 'p3'].map((t) => replay.submit('db.logs', ['a'], [[0]], t))
+    await tick()
+    again.finish[0]!()
+    await r0
+    await tick()
+    expect(again.blocks[1]!.token).toBe(blocks[1]!.token)
+    again.finish[1]!()
+    await Promise.all(rest)
+  })
+
+  it('fails every batch of a failed block, keeps blocks under maxRows and tables apart', async () => {
+    const { blocks, finish, insert } = heldInserts()
+    const coalescer = createInsertCoalescer({ insert, maxRows: 4 })
+    const first = coalescer.submit('db.logs', ['a'], [[1], [2]], 'a')
+    const b = coalescer.submit('db.logs', ['a'], [[3], [4], [5]], 'b')
+    const c = coalescer.submit('db.logs', ['a'], [[6]], 'c')
+    const metrics = coalescer.submit('db.metrics', ['v'], [[7]], 'm')
+    await tick()
+    // Another table does not wait for this one's insert.
+    expect(blocks.map((x) => x.table)).toEqual(['db.logs', 'db.metrics'])
+    finish[0]!()
+    finish[1]!()
+    await Promise.all([first, metrics])
+    await tick()
+    // 3 + 1 rows fit in 4.
+    expect(blocks[2]).toMatchObject({ batches: 2 })
+    finish[2]!(new Error('engine refused'))
+    await expect(b).rejects.toThrow('engine refused')
+    await expect(c).rejects.toThrow('engine refused')
+    // A later batch gets a fresh block.
+    const d = coalescer.submit('db.logs', ['a'], [[8], [9], [10], [11], [12]], 'd')
+    await tick()
+    expect(blocks[3]).toMatchObject({ token: 'd', batches: 1 })
+    finish[3]!()
+    await d
+  })
+})
