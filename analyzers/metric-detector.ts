@@ -12,7 +12,7 @@
  * back for a while: one incident, one alarm.
  */
 
-export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast'
+export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast' | 'novel_range'
 /** Which way is bad: latency and errors going up, throughput going down, or either. */
 export type Direction = 'up' | 'down' | 'both'
 
@@ -22,6 +22,12 @@ export interface DetectorOptions {
   warmup?: number
   /** Points after an alarm during which further alarms are damped. */
   refractory?: number
+  /**
+   * A value further than this share of the series' whole range (so far) beyond its minimum or
+   * maximum is an anomaly (0 turns it off). 0.05 is the spatial tolerance of Numenta's HTM
+   * detector for NAB.
+   */
+  spatialTolerance?: number
 }
 
 export interface DetectorResult {
@@ -69,6 +75,10 @@ function tail(z: number): number {
 const LEVEL_SHIFT_WEIGHT = 0.8
 const VARIANCE_WEIGHT = 0.5
 const FORECAST_WEIGHT = 0.7
+/** The score of a value beyond the series' range: above the alarm level, below certainty. */
+const SPATIAL_SCORE = 0.9999
+/** Below this raw deviation a value beyond the range is reported as that, not as a spike. */
+const NOVEL_RANGE_RAW = 3
 /** Points after which raw scores describe the series rather than its empty baselines. */
 const RAW_SETTLE_POINTS = 10
 const DAY_MS = 86_400_000
@@ -136,16 +146,20 @@ export class StreamingDetector {
   private readonly rawLongRun = new EwStats(0.002)
   private readonly rawRecent = new EwStats(0.3)
   private previous: number | undefined
+  private min = Infinity
+  private max = -Infinity
   private seen = 0
   private quietUntil = 0
   private readonly direction: Direction
   private readonly warmup: number
   private readonly refractory: number
+  private readonly spatialTolerance: number
 
   constructor(options: DetectorOptions = {}) {
     this.direction = options.direction ?? 'both'
     this.warmup = options.warmup ?? 50
     this.refractory = options.refractory ?? 100
+    this.spatialTolerance = options.spatialTolerance ?? 0.05
   }
 
   /**
@@ -187,7 +201,9 @@ export class StreamingDetector {
     ]
     if (forecastDeviation !== undefined)
       candidates.push(['forecast', oriented(forecastDeviation) * FORECAST_WEIGHT])
-    const [kind, raw] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a))
+    const best = candidates.reduce((a, b) => (b[1] > a[1] ? b : a))
+    let kind = best[0]
+    const raw = best[1]
 
     // Likelihood: is the recent raw score unusual for this series?
     this.rawRecent.update(raw)
@@ -197,6 +213,22 @@ export class StreamingDetector {
     // the series: they would inflate the long-run spread for hundreds of points.
     if (this.seen > RAW_SETTLE_POINTS) this.rawLongRun.update(raw)
 
+    // A value beyond everything the series has done so far is an anomaly whatever the
+    // likelihood says: the statistics above adapt to a level, this remembers the whole range. Only
+    // once the range spans a day: before that a daily cycle still reaches new lows and highs.
+    const rangeSpansADay =
+      ts !== undefined && this.firstTs !== undefined ? ts - this.firstTs >= DAY_MS : this.seen > this.warmup
+    if (this.spatialTolerance > 0 && rangeSpansADay && this.seen > this.warmup && this.max > this.min) {
+      const range = this.max - this.min
+      const beyond =
+        value > this.max ? (value - this.max) / range : value < this.min ? (value - this.min) / range : 0
+      if (oriented(beyond) > this.spatialTolerance) {
+        score = Math.max(score, SPATIAL_SCORE)
+        if (raw < NOVEL_RANGE_RAW) kind = 'novel_range'
+      }
+    }
+    this.min = Math.min(this.min, value)
+    this.max = Math.max(this.max, value)
     if (this.seen < this.quietUntil) score *= 0.5
     else if (score > 0.999) this.quietUntil = this.seen + this.refractory
 

@@ -91,7 +91,13 @@ export class MetricSeriesTracker {
         return undefined
       }
       state = {
-        detector: new StreamingDetector({ direction: spec.direction, warmup: this.warmupPoints }),
+        // No refractory hold: episodes (below) already make one anomaly of a run of unusual points,
+        // and a hold started by an unusual point too small to matter would hide the fault after it.
+        detector: new StreamingDetector({
+          direction: spec.direction,
+          warmup: this.warmupPoints,
+          refractory: 0,
+        }),
         firstTs: point.ts,
         lastTs: point.ts - 1,
         anomalous: false,

@@ -61,6 +61,25 @@ describe('streaming metric detector', () => {
     expect(result[night]?.score).toBeGreaterThan(0.99)
   })
 
+  it('alarms on a value beyond the range of everything before, once that range spans a day', () => {
+    // 5-minute points: a busy, noisy series with a daily swing, three days of it.
+    const day = 288
+    const series = (length: number) =>
+      Array.from({ length }, (_, i) => 100 + 40 * Math.sin((2 * Math.PI * i) / day) + 15 * noise())
+    const values = series(3 * day)
+    const range = Math.max(...values.slice(0, 2 * day)) - Math.min(...values.slice(0, 2 * day))
+    // A value 15 % of the range above the highest so far: beyond anything this series did.
+    values[2 * day + 72] = Math.max(...values.slice(0, 2 * day + 72)) + 0.15 * range
+    const withRange = scores(values)
+    expect(withRange[2 * day + 72]?.score).toBeGreaterThanOrEqual(0.9999)
+    expect(scores(values, { spatialTolerance: 0 })[2 * day + 72]?.score).toBeLessThan(0.9999)
+    // In the first day the daily swing itself still reaches new highs: no alarm from the range.
+    const firstDay = series(day)
+    const early = scores(firstDay)
+    const earlyWithout = scores(firstDay, { spatialTolerance: 0 })
+    expect(early.map((r) => r.score)).toEqual(earlyWithout.map((r) => r.score))
+  })
+
   it('is direction-aware: a drop does not alarm when only rises are bad', () => {
     const values = Array.from({ length: 1500 }, () => 100 + noise())
     values[1200] = 40
