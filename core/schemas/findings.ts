@@ -38,7 +38,8 @@ export const Anomaly = Type.Object(
     entity: EntityRef,
     signal: SignalKind,
     kind: Type.String({
-      description: 'spike, level_shift, novel_range, trend, variance, seasonal, new_template, error_surge, ...',
+      description:
+        'spike, level_shift, novel_range, trend, variance, seasonal, new_template, error_surge, ...',
     }),
     score: Type.Number({ minimum: 0, maximum: 1 }),
     severity: Severity,
