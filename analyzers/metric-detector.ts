@@ -216,6 +216,7 @@ export class StreamingDetector {
     // A value beyond everything the series has done so far is an anomaly whatever the
     // likelihood says: the statistics above adapt to a level, this remembers the whole range. Only
     // once the range spans a day: before that a daily cycle still reaches new lows and highs.
+    let beyondRange = false
     const rangeSpansADay =
       ts !== undefined && this.firstTs !== undefined ? ts - this.firstTs >= DAY_MS : this.seen > this.warmup
     if (this.spatialTolerance > 0 && rangeSpansADay && this.seen > this.warmup && this.max > this.min) {
@@ -223,13 +224,15 @@ export class StreamingDetector {
       const beyond =
         value > this.max ? (value - this.max) / range : value < this.min ? (value - this.min) / range : 0
       if (oriented(beyond) > this.spatialTolerance) {
+        beyondRange = true
         score = Math.max(score, SPATIAL_SCORE)
         if (raw < NOVEL_RANGE_RAW) kind = 'novel_range'
       }
     }
     this.min = Math.min(this.min, value)
     this.max = Math.max(this.max, value)
-    if (this.seen < this.quietUntil) score *= 0.5
+    // The hold damps the echoes of an alarm; a value beyond the whole range is news even then.
+    if (this.seen < this.quietUntil && !beyondRange) score *= 0.5
     else if (score > 0.999) this.quietUntil = this.seen + this.refractory
 
     if (profile && slot >= 0) {

@@ -69,8 +69,11 @@ describe('streaming metric detector', () => {
     const values = series(3 * day)
     const range = Math.max(...values.slice(0, 2 * day)) - Math.min(...values.slice(0, 2 * day))
     // A value 15 % of the range above the highest so far: beyond anything this series did.
+    values[2 * day + 60] = Math.max(...values.slice(0, 2 * day + 60)) + 0.15 * range
+    // Another, higher still, while the first one's alarm holds later alarms down: news all the same.
     values[2 * day + 72] = Math.max(...values.slice(0, 2 * day + 72)) + 0.15 * range
     const withRange = scores(values)
+    expect(withRange[2 * day + 60]?.score).toBeGreaterThanOrEqual(0.9999)
     expect(withRange[2 * day + 72]?.score).toBeGreaterThanOrEqual(0.9999)
     expect(scores(values, { spatialTolerance: 0 })[2 * day + 72]?.score).toBeLessThan(0.9999)
     // In the first day the daily swing itself still reaches new highs: no alarm from the range.
