@@ -189,8 +189,8 @@ export class LogTemplateMiner {
     this.clock++
     const leaf = this.leafFor(tokens)
     const match = this.bestMatch(leaf.clusters, tokens)
-    if (match && this.mayJoin(match, tokens)) {
-      const wordsDiffer = this.differsInWords(match, tokens)
+    const wordsDiffer = match !== undefined && this.differsInWords(match, tokens)
+    if (match && (!wordsDiffer || this.provenVariable(match, tokens))) {
       for (let i = 0; i < tokens.length; i++) if (match.tokens[i] !== tokens[i]) match.tokens[i] = WILDCARD
       match.count++
       match.lastSeen = this.clock
@@ -219,11 +219,10 @@ export class LogTemplateMiner {
   }
 
   /**
-   * Whether a message may join its most similar template: always when they differ in values only;
-   * when they differ in words, only once those places have shown `variableAfter` different words.
+   * Whether the places where a message differs from its most similar template in words have
+   * shown `variableAfter` different words, so that it may join the template.
    */
-  private mayJoin(cluster: Cluster, tokens: string[]): boolean {
-    if (!this.differsInWords(cluster, tokens)) return true
+  private provenVariable(cluster: Cluster, tokens: string[]): boolean {
     const generalised: string[] = []
     const clusterWords: string[] = []
     const messageWords: string[] = []

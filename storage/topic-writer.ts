@@ -127,13 +127,13 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   const coalescer = createInsertCoalescer({
     maxRows: options.maxBlockRows ?? 200_000,
     insert: (block) => {
-      const table = block.table.slice(database.length + 1)
+      const table = block.table
       return retry(
         async () => {
           const endTimer = insertDuration.startTimer({ table })
           try {
             await options.insertRows({
-              table: block.table,
+              table: `${database}.${table}`,
               rows: block.rows,
               columns: block.columns,
               // One token per block: a retry of the same block inserts nothing new.
@@ -213,7 +213,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
           durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS,
         ),
       )
-      await coalescer.submit(`${database}.${target.table}`, target.columns, rows, dedupToken)
+      await coalescer.submit(target.table, target.columns, rows, dedupToken)
       rowsWritten.inc({ table: target.table }, rows.length)
     } finally {
       release()
