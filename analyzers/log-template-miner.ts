@@ -138,6 +138,15 @@ function templateId(tokens: readonly string[]): string {
 }
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] })
 
+/** Sets a key in a map that holds at most `max` entries, dropping the oldest first. */
+function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  if (!map.has(key) && map.size >= max) {
+    const oldest = map.keys().next()
+    if (!oldest.done) map.delete(oldest.value)
+  }
+  map.set(key, value)
+}
+
 export class LogTemplateMiner {
   private readonly root = new Map<number, TreeNode>()
   private readonly clusters = new Map<string, Cluster>()
@@ -242,12 +251,8 @@ export class LogTemplateMiner {
     const key = generalised.join(' ')
     let variants = this.wordVariants.get(key)
     if (!variants) {
-      if (this.wordVariants.size >= this.maxTemplates) {
-        const oldest = this.wordVariants.keys().next().value
-        if (oldest !== undefined) this.wordVariants.delete(oldest)
-      }
       variants = new Set([clusterWords.join(' ')])
-      this.wordVariants.set(key, variants)
+      setBounded(this.wordVariants, key, variants, this.maxTemplates)
     }
     variants.add(messageWords.join(' '))
     if (variants.size < this.variableAfter) return false
@@ -267,11 +272,7 @@ export class LogTemplateMiner {
     for (const other of absorbed) {
       into.count += other.count
       this.clusters.delete(other.id)
-      if (this.aliases.size >= this.maxTemplates) {
-        const oldest = this.aliases.keys().next().value
-        if (oldest !== undefined) this.aliases.delete(oldest)
-      }
-      this.aliases.set(other.id, into.id)
+      setBounded(this.aliases, other.id, into.id, this.maxTemplates)
     }
     return absorbed.map((c) => c.id)
   }

@@ -217,9 +217,8 @@ export class StreamingDetector {
     // likelihood says: the statistics above adapt to a level, this remembers the whole range. Only
     // once the range spans a day: before that a daily cycle still reaches new lows and highs.
     let beyondRange = false
-    const rangeSpansADay =
-      ts !== undefined && this.firstTs !== undefined ? ts - this.firstTs >= DAY_MS : this.seen > this.warmup
-    if (this.spatialTolerance > 0 && rangeSpansADay && this.seen > this.warmup && this.max > this.min) {
+    const rangeSpansADay = ts === undefined || this.firstTs === undefined || ts - this.firstTs >= DAY_MS
+    if (this.spatialTolerance > 0 && this.seen > this.warmup && rangeSpansADay && this.max > this.min) {
       const range = this.max - this.min
       const beyond =
         value > this.max ? (value - this.max) / range : value < this.min ? (value - this.min) / range : 0

@@ -15,35 +15,41 @@ export async function runLogsMine(options: { similarity?: string; streaming?: bo
     throw new Error(`--similarity must be in (0, 1], got ${options.similarity}`)
   const miner = new LogTemplateMiner(similarity === undefined ? {} : { similarity })
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
+  const out = lineWriter()
   if (options.streaming) {
-    let out: string[] = []
     for await (const line of lines) {
       const mined = miner.add(line)
-      out.push(`${mined.id}\t${mined.template}`)
-      if (out.length >= 1000) {
-        process.stdout.write(`${out.join('\n')}\n`)
-        out = []
+      out.write(`${mined.id}\t${mined.template}`)
+    }
+  } else {
+    const ids: string[] = []
+    for await (const line of lines) ids.push(miner.add(line).id)
+    const templates = new Map<string, string>()
+    for (const id of ids) {
+      const group = miner.resolve(id)
+      let template = templates.get(group)
+      if (template === undefined) {
+        template = miner.template(group) ?? ''
+        templates.set(group, template)
       }
-    }
-    if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`)
-    return
-  }
-  const ids: string[] = []
-  for await (const line of lines) ids.push(miner.add(line).id)
-  const templates = new Map<string, string>()
-  let out: string[] = []
-  for (const id of ids) {
-    const group = miner.resolve(id)
-    let template = templates.get(group)
-    if (template === undefined) {
-      template = miner.template(group) ?? ''
-      templates.set(group, template)
-    }
-    out.push(`${group}\t${template}`)
-    if (out.length >= 1000) {
-      process.stdout.write(`${out.join('\n')}\n`)
-      out = []
+      out.write(`${group}\t${template}`)
     }
   }
-  if (out.length > 0) process.stdout.write(`${out.join('\n')}\n`)
+  out.end()
+}
+
+/** Output lines to stdout, a thousand per write. */
+function lineWriter(): { write(line: string): void; end(): void } {
+  let pending: string[] = []
+  const flush = (): void => {
+    if (pending.length > 0) process.stdout.write(`${pending.join('\n')}\n`)
+    pending = []
+  }
+  return {
+    write(line) {
+      pending.push(line)
+      if (pending.length >= 1000) flush()
+    },
+    end: flush,
+  }
 }
