@@ -12,6 +12,8 @@
  * back for a while: one incident, one alarm.
  */
 
+import { DailyEnvelope } from './daily-envelope.js'
+
 export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast' | 'novel_range'
 /** Which way is bad: latency and errors going up, throughput going down, or either. */
 export type Direction = 'up' | 'down' | 'both'
@@ -82,6 +84,8 @@ const NOVEL_RANGE_RAW = 3
 /** Points after which raw scores describe the series rather than its empty baselines. */
 const RAW_SETTLE_POINTS = 10
 const DAY_MS = 86_400_000
+/** A value within this share of its deviation of an earlier day's extreme at that hour repeats it. */
+const ROUTINE_TOLERANCE = 0.25
 /**
  * A daily profile has at most this many slots (5 minutes each): finer data shares slots, which
  * keeps a profile at a few KiB, so 100,000 series fit in well under a gigabyte.
@@ -96,9 +100,11 @@ const SLOT_ALPHA = 0.3
  * where there is a daily cycle. Slots live in typed arrays: one series, three small buffers.
  */
 class DailyProfile {
-  private readonly means: Float32Array
-  private readonly deviations: Float32Array
-  private readonly counts: Uint16Array
+  /**
+   * Per slot its mean, its mean absolute deviation and how many days it has seen (capped at
+   * 65,535), in one buffer: each typed array costs a few hundred bytes of its own.
+   */
+  private readonly slots: Float32Array
   readonly slotMs: number
   readonly slotCount: number
   /** How wrong the profile's expectation is, against how wrong a flat baseline is. */
@@ -107,27 +113,27 @@ class DailyProfile {
   constructor(intervalMs: number) {
     this.slotMs = Math.max(intervalMs, DAY_MS / MAX_SEASON_SLOTS)
     this.slotCount = Math.round(DAY_MS / this.slotMs)
-    this.means = new Float32Array(this.slotCount)
-    this.deviations = new Float32Array(this.slotCount)
-    this.counts = new Uint16Array(this.slotCount)
+    this.slots = new Float32Array(3 * this.slotCount)
   }
   slotOf(ts: number): number {
     return Math.floor((ts % DAY_MS) / this.slotMs) % this.slotCount
   }
   count(slot: number): number {
-    return this.counts[slot] as number
+    return this.slots[2 * this.slotCount + slot] as number
   }
   mean(slot: number): number {
-    return this.means[slot] as number
+    return this.slots[slot] as number
   }
   update(slot: number, x: number): void {
-    const n = this.counts[slot] as number
-    const mean = n === 0 ? x : (this.means[slot] as number)
+    const s = this.slots
+    const deviationAt = this.slotCount + slot
+    const countAt = 2 * this.slotCount + slot
+    const n = s[countAt] as number
+    const mean = n === 0 ? x : (s[slot] as number)
     const a = Math.max(SLOT_ALPHA, 1 / (n + 1))
-    this.deviations[slot] =
-      (this.deviations[slot] as number) + a * (Math.abs(x - mean) - (this.deviations[slot] as number))
-    this.means[slot] = mean + a * (x - mean)
-    if (n < 0xffff) this.counts[slot] = n + 1
+    s[deviationAt] = (s[deviationAt] as number) + a * (Math.abs(x - mean) - (s[deviationAt] as number))
+    s[slot] = mean + a * (x - mean)
+    if (n < 0xffff) s[countAt] = n + 1
   }
   /** The profile explains the series when its errors are well below a flat baseline's. */
   get explains(): boolean {
@@ -137,6 +143,7 @@ class DailyProfile {
 
 export class StreamingDetector {
   private profile: DailyProfile | undefined
+  private readonly envelope = new DailyEnvelope()
   private firstTs: number | undefined
   private readonly slow = new EwStats(0.005)
   private readonly fast = new EwStats(0.1)
@@ -230,10 +237,24 @@ export class StreamingDetector {
     }
     this.min = Math.min(this.min, value)
     this.max = Math.max(this.max, value)
-    // The hold damps the echoes of an alarm; a value beyond the whole range is news even then.
-    if (this.seen < this.quietUntil && !beyondRange) score *= 0.5
+    // A value this extreme near this time of day on an earlier day is a routine (a nightly job),
+    // not news; nor is an echo within an alarm's hold. A value beyond the whole range is news even then.
+    const routine =
+      !beyondRange &&
+      ts !== undefined &&
+      score > 0.99 &&
+      value !== expected &&
+      this.envelope.hasPrecedent(
+        ts,
+        value,
+        value > expected ? 1 : -1,
+        ROUTINE_TOLERANCE * Math.abs(value - expected),
+      )
+    if (routine) score *= 0.5
+    else if (this.seen < this.quietUntil && !beyondRange) score *= 0.5
     else if (score > 0.999) this.quietUntil = this.seen + this.refractory
 
+    if (ts !== undefined) this.envelope.update(ts, value)
     if (profile && slot >= 0) {
       if (slotMean !== undefined) profile.residual.update(Math.abs(value - slotMean))
       if (this.slow.n > 0) profile.flat.update(Math.abs(value - this.slow.mean))

@@ -83,6 +83,24 @@ describe('streaming metric detector', () => {
     expect(early.map((r) => r.score)).toEqual(earlyWithout.map((r) => r.score))
   })
 
+  it('reports a nightly job once: the same burst at the same hour on later nights is routine, at another hour it is news', () => {
+    const day = 288
+    // Its own noise, so the other tests' series stay as they were.
+    let local = 7
+    const jitter = (): number => ((local = (local * 16_807) % 2_147_483_647) / 2_147_483_647 - 0.5) * 0.4
+    const values = Array.from({ length: day * 6 }, () => 5 + jitter())
+    // A backup at about 03:00 (drifting by a few minutes) lifts CPU to about 40 for one point,
+    // from the second night on.
+    const burst = (d: number): number => d * day + 36 + (d % 3)
+    for (let d = 1; d <= 4; d++) values[burst(d)] = 36 + d
+    const offHour = 5 * day + 150 // 12:30 on the last day, the same size
+    values[offHour] = 40
+    const result = scores(values, { spatialTolerance: 0 })
+    expect(result[burst(1)]?.score).toBeGreaterThan(0.99)
+    for (let d = 2; d <= 4; d++) expect(result[burst(d)]?.score).toBeLessThan(0.99)
+    expect(result[offHour]?.score).toBeGreaterThan(0.99)
+  })
+
   it('is direction-aware: a drop does not alarm when only rises are bad', () => {
     const values = Array.from({ length: 1500 }, () => 100 + noise())
     values[1200] = 40
