@@ -43,7 +43,9 @@ const perSeries = ((heapMiB() - before) * 1024 * 1024) / detectors.length // kee
 console.log(`metric detector     ${seriesCount} series x ${points} points`)
 console.log(`  per point         ${((seconds * 1e6) / (seriesCount * points)).toFixed(2)} us`)
 console.log(`  points/s          ${Math.round((seriesCount * points) / seconds)}`)
-console.log(`  memory per series ${(perSeries / 1024).toFixed(1)} KiB (daily profile of 288 slots and 48-slot envelope included)`)
+console.log(
+  `  memory per series ${(perSeries / 1024).toFixed(1)} KiB (daily profile of 288 slots and 48-slot envelope included)`,
+)
 console.log(
   `  process RSS       ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB with ${seriesCount} active series`,
 )
