@@ -13,8 +13,9 @@
  */
 
 import { DailyEnvelope } from './daily-envelope.js'
+import { ExcursionRate } from './excursion-rate.js'
 
-export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast' | 'novel_range'
+export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast' | 'novel_range' | 'spike_rate'
 /** Which way is bad: latency and errors going up, throughput going down, or either. */
 export type Direction = 'up' | 'down' | 'both'
 
@@ -86,6 +87,10 @@ const RAW_SETTLE_POINTS = 10
 const DAY_MS = 86_400_000
 /** A value within this share of its deviation of an earlier day's extreme at that hour repeats it. */
 const ROUTINE_TOLERANCE = 0.25
+/** Scores above this are alarms (NAB's optimised threshold lands between 0.99 and 0.999). */
+const ALARM_SCORE = 0.99
+/** A point this many spreads from its expectation is outside the series' usual band. */
+const EXCURSION_BAND = 4
 /**
  * A daily profile has at most this many slots (5 minutes each): finer data shares slots, which
  * keeps a profile at a few KiB, so 100,000 series fit in well under a gigabyte.
@@ -144,6 +149,7 @@ class DailyProfile {
 export class StreamingDetector {
   private profile: DailyProfile | undefined
   private readonly envelope = new DailyEnvelope()
+  private readonly excursions = new ExcursionRate()
   private firstTs: number | undefined
   private readonly slow = new EwStats(0.005)
   private readonly fast = new EwStats(0.1)
@@ -220,6 +226,19 @@ export class StreamingDetector {
     // the series: they would inflate the long-run spread for hundreds of points.
     if (this.seen > RAW_SETTLE_POINTS) this.rawLongRun.update(raw)
 
+    // Excursions arriving more often than this series' long-run rate: a storm of ordinary spikes.
+    // Outside against the time of day and against the plain level too: where a daily profile is
+    // steep, a few minutes' jitter leaves the profile's band but not the series' usual range.
+    const flat = this.slow.n > 0 ? (value - this.slow.mean) / spread(this.slow) : 0
+    const outside = oriented(signed) > EXCURSION_BAND && oriented(flat) > EXCURSION_BAND
+    const rateScore = this.excursions.update(outside)
+    // A storm is news even when each of its spikes alone is routine.
+    const stormy = rateScore > ALARM_SCORE
+    if (stormy) {
+      score = Math.max(score, rateScore)
+      kind = 'spike_rate'
+    }
+
     // A value beyond everything the series has done so far is an anomaly whatever the
     // likelihood says: the statistics above adapt to a level, this remembers the whole range. Only
     // once the range spans a day: before that a daily cycle still reaches new lows and highs.
@@ -241,8 +260,9 @@ export class StreamingDetector {
     // not news; nor is an echo within an alarm's hold. A value beyond the whole range is news even then.
     const routine =
       !beyondRange &&
+      !stormy &&
       ts !== undefined &&
-      score > 0.99 &&
+      score > ALARM_SCORE &&
       value !== expected &&
       this.envelope.hasPrecedent(
         ts,

@@ -101,6 +101,21 @@ describe('streaming metric detector', () => {
     expect(result[offHour]?.score).toBeGreaterThan(0.99)
   })
 
+  it('alarms when spikes it has learned to expect start coming far more often (flapping)', () => {
+    let local = 11
+    const jitter = (): number => ((local = (local * 16_807) % 2_147_483_647) / 2_147_483_647 - 0.5) * 0.4
+    const storm = 1600
+    // Every 47 points (about 4 hours, so at every hour over the days: each spike alone is routine)
+    // a spike to 20; from `storm` on, every 6 points.
+    const values = Array.from({ length: 2000 }, (_, i) =>
+      i % (i < storm ? 47 : 6) === 0 ? 20 : 1 + jitter(),
+    )
+    const result = scores(values, { spatialTolerance: 0 })
+    const alarm = result.findIndex((r, i) => i >= storm && r.score > 0.99 && r.kind === 'spike_rate')
+    expect(alarm).toBeGreaterThanOrEqual(storm)
+    expect(alarm).toBeLessThan(storm + 30)
+  })
+
   it('is direction-aware: a drop does not alarm when only rises are bad', () => {
     const values = Array.from({ length: 1500 }, () => 100 + noise())
     values[1200] = 40
