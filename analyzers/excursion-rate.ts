@@ -9,8 +9,11 @@
 const REMEMBERED_ONSETS = 8
 
 export class ExcursionRate {
-  /** Point numbers of the latest onsets, a ring. */
-  private readonly onsets = new Float64Array(REMEMBERED_ONSETS).fill(-Infinity)
+  /**
+   * Point numbers of the latest onsets, a ring. A plain array: a typed array's separate buffer
+   * would cost more than its eight numbers.
+   */
+  private readonly onsets: number[] = new Array<number>(REMEMBERED_ONSETS).fill(-Infinity)
   private nextOnset = 0
   private longRun = 0
   private points = 0
