@@ -121,10 +121,13 @@ export function buildCli(): Command {
   program
     .command('detect')
     .description(
-      'score a metric series for anomalies: reads timestamp,value CSV, writes timestamp,value,anomaly_score (online, one row per input row)',
+      'score metric series for anomalies: reads timestamp,value CSV, writes timestamp,value,anomaly_score (online, one row per input row); a directory scores every .csv under it',
     )
-    .requiredOption('-i, --input <file>', 'CSV with timestamp and value columns')
-    .requiredOption('-o, --output <file>', 'where to write the scored CSV')
+    .requiredOption('-i, --input <file>', 'CSV with timestamp and value columns, or a directory of them')
+    .requiredOption(
+      '-o, --output <file>',
+      'where to write the scored CSV (a directory for a directory input)',
+    )
     .option('--direction <d>', 'which way is bad: up, down or both', 'both')
     .option('--no-model', 'score without the learned forecaster (tfjs): faster, statistics only')
     .action((flags: { input: string; output: string; direction?: string; model?: boolean }) =>

@@ -24,6 +24,8 @@ export interface TrainOptions {
   window?: number
   hiddenUnits?: number
   epochs?: number
+  /** Windows per gradient step (64 by default). */
+  batchSize?: number
   /** The last share of windows is held out to measure the residual the scores are relative to. */
   holdout?: number
   seed?: number
@@ -108,7 +110,7 @@ export class WindowForecaster {
     try {
       const history = await model.fit(xs, ys, {
         epochs: options.epochs ?? 30,
-        batchSize: 64,
+        batchSize: options.batchSize ?? 64,
         // In time order: the same history trains the same model (tfjs shuffles with Math.random).
         shuffle: false,
         verbose: 0,
@@ -193,6 +195,28 @@ export class WindowForecaster {
       deviation.push((actualScaled - predictedScaled) / (residual[f] as number))
     })
     return { expected, deviation }
+  }
+
+  /**
+   * `surprise` for each of `rows[from..to)`, each forecast from the `window` rows before it, in one
+   * batch: for scoring a recorded series, where those rows are all known already.
+   */
+  surpriseEach(rows: readonly number[][], from: number, to: number): number[][] {
+    const { window, center, scale, residual } = this.meta
+    if (from < window)
+      throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history before row ${from}`)
+    const start = from
+    if (to <= start) return []
+    const scaledRow = (r: readonly number[]): number[] =>
+      r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number)))
+    const scaled = rows.slice(start - window, to).map(scaledRow)
+    const inputs: number[][] = []
+    for (let i = window; i < scaled.length; i++) inputs.push(scaled.slice(i - window, i).flat())
+    const forecasts = predictRows(this.tf, this.model, inputs)
+    return forecasts.map((forecast, k) => {
+      const actual = scaled[window + k] as number[]
+      return actual.map((x, f) => (x - (forecast[f] ?? 0)) / (residual[f] as number))
+    })
   }
 
   /**

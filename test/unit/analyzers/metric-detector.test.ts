@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -156,5 +156,30 @@ describe('streaming metric detector', () => {
     )
     expect(failed.status).not.toBe(0)
     expect(failed.stderr).toContain('line 3: value "lots" is not a number')
+  })
+
+  it('argus detect scores a directory of series in one run, each online with its learned model too', () => {
+    const corpus = join(dir, 'corpus')
+    const scoredDir = join(dir, 'corpus-scored')
+    mkdirSync(join(corpus, 'hosts'), { recursive: true })
+    // 700 rows: the learned forecaster trains after 500, so its scores are checked too.
+    const rows = Array.from(
+      { length: 700 },
+      (_, i) =>
+        `2026-01-${String(1 + Math.floor(i / 288)).padStart(2, '0')} ${String(Math.floor((i % 288) / 12)).padStart(2, '0')}:${String((i % 12) * 5).padStart(2, '0')}:00,${(50 + 10 * Math.sin(i / 9) + noise()).toFixed(3)}`,
+    )
+    writeFileSync(join(corpus, 'hosts', 'full.csv'), `timestamp,value\n${rows.join('\n')}\n`)
+    writeFileSync(join(corpus, 'hosts', 'prefix.csv'), `timestamp,value\n${rows.slice(0, 600).join('\n')}\n`)
+    writeFileSync(join(corpus, 'notes.txt'), 'not a series')
+    execFileSync(process.execPath, ['bin/argus.js', 'detect', '--input', corpus, '--output', scoredDir])
+    const scoresOf = (name: string): string[] =>
+      readFileSync(join(scoredDir, 'hosts', name), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+    expect(scoresOf('full.csv')).toHaveLength(700)
+    // Online: the first 600 scores do not depend on the 100 rows after them, model included.
+    expect(scoresOf('full.csv').slice(0, 600)).toEqual(scoresOf('prefix.csv'))
+    expect(existsSync(join(scoredDir, 'notes.txt'))).toBe(false)
   })
 })
