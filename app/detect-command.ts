@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { StreamingDetector, type Direction } from '../analyzers/metric-detector.js'
 import { ArgusError } from '../core/index.js'
@@ -23,6 +23,8 @@ export async function runDetect(options: {
       'ARGUS_ERR_BAD_INPUT',
       `--direction must be up, down or both, got ${options.direction}`,
     )
+  if (!existsSync(options.input))
+    throw new ArgusError('ARGUS_ERR_BAD_INPUT', `${options.input}: no such file or directory`)
   const tf = options.model === false ? undefined : (await loadTensorflow()).tf
   const score = async (file: string): Promise<string> => {
     const series = readSeries(file)

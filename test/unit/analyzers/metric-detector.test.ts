@@ -171,7 +171,11 @@ describe('streaming metric detector', () => {
     writeFileSync(join(corpus, 'hosts', 'full.csv'), `timestamp,value\n${rows.join('\n')}\n`)
     writeFileSync(join(corpus, 'hosts', 'prefix.csv'), `timestamp,value\n${rows.slice(0, 600).join('\n')}\n`)
     writeFileSync(join(corpus, 'notes.txt'), 'not a series')
-    execFileSync(process.execPath, ['bin/argus.js', 'detect', '--input', corpus, '--output', scoredDir])
+    const detect = (): ReturnType<typeof spawnSync> =>
+      spawnSync(process.execPath, ['bin/argus.js', 'detect', '--input', corpus, '--output', scoredDir], {
+        encoding: 'utf8',
+      })
+    expect(detect().status).toBe(0)
     const scoresOf = (name: string): string[] =>
       readFileSync(join(scoredDir, 'hosts', name), 'utf8')
         .trimEnd()
@@ -181,5 +185,11 @@ describe('streaming metric detector', () => {
     // Online: the first 600 scores do not depend on the 100 rows after them, model included.
     expect(scoresOf('full.csv').slice(0, 600)).toEqual(scoresOf('prefix.csv'))
     expect(existsSync(join(scoredDir, 'notes.txt'))).toBe(false)
+
+    // A bad row in any file fails the run, naming the file and line.
+    writeFileSync(join(corpus, 'hosts', 'prefix.csv'), 'timestamp,value\n2026-01-01 00:00:00,n/a\n')
+    const failed = detect()
+    expect(failed.status).not.toBe(0)
+    expect(failed.stderr).toContain('prefix.csv line 2: value "n/a" is not a number')
   })
 })
