@@ -10,6 +10,10 @@
  * series usually look (an anomaly likelihood, as Numenta's detectors do), so a noisy series does
  * not alarm all the time and a quiet one alarms on a small move. After an alarm the detector holds
  * back for a while: one incident, one alarm.
+ *
+ * Three rules on top: a value beyond the series' whole range is news; an extreme the series reached
+ * at this time of day on an earlier day is routine (a nightly job); and ordinary spikes arriving far
+ * more often than usual are news (a storm), however routine each one is.
  */
 
 import { DailyEnvelope } from './daily-envelope.js'
@@ -102,7 +106,7 @@ const SLOT_ALPHA = 0.3
 /**
  * A daily profile: per time-of-day slot, the usual value and spread (exponentially weighted over
  * days). Says how much of the series' variation the time of day explains, so it is used only
- * where there is a daily cycle. Slots live in typed arrays: one series, three small buffers.
+ * where there is a daily cycle. Slots live in one typed array per series.
  */
 class DailyProfile {
   /**

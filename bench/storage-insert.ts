@@ -6,6 +6,7 @@
  * background merges make the CPU figure noisy).
  *
  *   npx tsx bench/storage-insert.ts [--rows 200000] [--batch 20000] [--signal logs|metrics]
+ * With `--signal metrics` it also inserts the same samples as narrow rows (series id, ts, value).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -121,5 +122,25 @@ await measure('client.insert (SQL string)', (values) =>
 await measure("the writer's insertRows (chdb raw)", (rows) =>
   handle.insertRows({ table, columns, rows, settings: settings(`b${run++}`) }),
 )
+if (signal === TOPICS.metrics) {
+  // What samples would cost in the shape TSDBs store them: labels once per series elsewhere, and
+  // per sample only (series id, ts, value). The measurement behind the note on issue 6.
+  await client.command({
+    query: `CREATE TABLE argus.narrow_samples (series_id UInt64, ts DateTime64(3) CODEC(DoubleDelta, ZSTD),
+      value Float64 CODEC(Gorilla, ZSTD)) ENGINE = MergeTree ORDER BY (series_id, ts)`,
+  })
+  const base = Date.now()
+  await measure('narrow (series id, ts, value)', (_rows, b) =>
+    handle.insertRows({
+      table: 'argus.narrow_samples',
+      columns: ['series_id', 'ts', 'value'],
+      rows: Array.from({ length: batch }, (_, i) => {
+        const n = b * batch + i
+        return [n % 1000, base + n, n]
+      }),
+      settings: settings(`c${run++}`),
+    }),
+  )
+}
 await handle.release()
 rmSync(dir, { recursive: true, force: true })
