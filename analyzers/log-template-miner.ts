@@ -83,7 +83,11 @@ export function tokenize(message: string): string[] {
       // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event.
       // So is a word around a masked part (blk_-<*>, LOCAL(<*>)).
       .map((t) =>
-        t !== WILDCARD && ((/\d/.test(t) && /[A-Za-z]/.test(t)) || t.includes(WILDCARD)) ? WILDCARD : t,
+        t !== WILDCARD &&
+        !DEVICE_NAME.test(t) &&
+        ((/\d/.test(t) && /[A-Za-z]/.test(t)) || t.includes(WILDCARD))
+          ? WILDCARD
+          : t,
       )
       // A unit after a number is part of the value: `93.0 B` and `5.4 KB` are one kind of size.
       .filter((t, i, all) => !(all[i - 1] === WILDCARD && UNITS.has(t)))
@@ -91,6 +95,12 @@ export function tokenize(message: string): string[] {
       .filter((t, i, all) => !(t === WILDCARD && all[i - 1] === WILDCARD))
   )
 }
+
+/**
+ * A device name (eth0, ee0, sda1): letters and one digit. Left as a word, so like other words it is
+ * a constant until several different ones were seen in its place.
+ */
+const DEVICE_NAME = /^[a-z]{2,4}[0-9]$/
 
 /** Units of size, time and rate that follow a number. */
 const UNITS = new Set(
@@ -120,7 +130,7 @@ const hasDigit = (token: string): boolean => /\d/.test(token)
 const isStateName = (token: string): boolean => /^[A-Z][A-Z_]+$/.test(token)
 /** A token that may name the event rather than carry a value: no digits, not already masked. */
 const isPlainWord = (token: string): boolean =>
-  token !== WILDCARD && !hasDigit(token) && !IDENTIFIER.test(token)
+  token !== WILDCARD && (!hasDigit(token) || DEVICE_NAME.test(token)) && !IDENTIFIER.test(token)
 /** snake_case names (`root_domain`, `cluster_root_backup`) name things, not events. */
 const IDENTIFIER = /[A-Za-z]_[A-Za-z]/
 

@@ -79,6 +79,16 @@ describe('log template miner', () => {
     expect(many).toMatchObject({ id: few.id, template: 'ask <*> to delete <*>' })
   })
 
+  it('treats a short device name (eth0, ee0) as a word, while longer names with digits stay values', () => {
+    const miner = new LogTemplateMiner()
+    const ee0 = miner.add('node node-129 detected network 10.128.0.0 via interface ee0')
+    const alt0 = miner.add('node node-148 detected network 5.5.226.0 via interface alt0')
+    expect(alt0.id).not.toBe(ee0.id)
+    expect(miner.add('node node-7 detected network 10.96.0.0 via interface ee0').id).toBe(ee0.id)
+    // Host names such as dadmin2 or an123 name instances: they are masked as before.
+    expect(tokenize('resolve dadmin2 dadmin3 via an123')).toEqual(['resolve', '<*>', 'via', '<*>'])
+  })
+
   it('keeps messages that differ in an upper-case state name apart', () => {
     const miner = new LogTemplateMiner()
     const started = miner.add('task_1 Task Transitioned from NEW to SCHEDULED')
