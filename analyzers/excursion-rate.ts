@@ -18,9 +18,12 @@ export class ExcursionRate {
   private longRun = 0
   private points = 0
   private wasOutside = false
+  /** The evidence behind the last probability: onsets in the window, and how many chance explains. */
+  lastCount = 0
+  lastExpected = 0
 
   constructor(
-    private readonly window = 25,
+    readonly window = 25,
     private readonly longRunAlpha = 0.0005,
   ) {}
 
@@ -44,6 +47,8 @@ export class ExcursionRate {
     for (const at of this.onsets) if (at > this.points - this.window) count++
     // A floor of one excursion per long run keeps a clean history from making any spike a storm.
     const expected = Math.max(rate, this.longRunAlpha) * this.window
+    this.lastCount = count
+    this.lastExpected = expected
     return 1 - poissonAtLeast(count, expected)
   }
 }

@@ -45,6 +45,8 @@ export interface DetectorResult {
   expected: number
   /** Deviation in units of the series' usual spread. */
   deviation: number
+  /** For a `spike_rate`: excursions in the last `window` points, and how many its long-run rate explains. */
+  excursions?: { count: number; expected: number; window: number }
 }
 
 /** Exponentially weighted mean and mean absolute deviation. */
@@ -289,6 +291,11 @@ export class StreamingDetector {
     this.changes.update(change)
     this.recentChanges.update(change)
     this.previous = value
-    return { score, kind, observed: value, expected, deviation: raw }
+    const result: DetectorResult = { score, kind, observed: value, expected, deviation: raw }
+    if (kind === 'spike_rate') {
+      const { lastCount: count, lastExpected, window } = this.excursions
+      result.excursions = { count, expected: lastExpected, window }
+    }
+    return result
   }
 }

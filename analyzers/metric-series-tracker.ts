@@ -207,7 +207,9 @@ export class MetricSeriesTracker {
         {
           signal: 'metric',
           ts: point.ts,
-          description: `${result.kind.replace('_', ' ')} of ${point.indicator}, ${result.deviation.toFixed(1)} spreads from its baseline`,
+          description: result.excursions
+            ? `spike rate of ${point.indicator}: ${result.excursions.count} excursions in its last ${result.excursions.window} points, ${result.excursions.expected.toFixed(1)} expected at its usual rate`
+            : `${result.kind.replace('_', ' ')} of ${point.indicator}, ${result.deviation.toFixed(1)} spreads from its baseline`,
           metric: point.indicator,
           observed: point.value,
           expected: result.expected,

@@ -114,6 +114,11 @@ describe('streaming metric detector', () => {
     const alarm = result.findIndex((r, i) => i >= storm && r.score > 0.99 && r.kind === 'spike_rate')
     expect(alarm).toBeGreaterThanOrEqual(storm)
     expect(alarm).toBeLessThan(storm + 30)
+    // The evidence: several excursions in the window where its long-run rate explains about one.
+    const evidence = result[alarm]?.excursions
+    expect(evidence?.window).toBe(25)
+    expect(evidence?.count).toBeGreaterThanOrEqual(3)
+    expect(evidence?.expected).toBeLessThan(1)
   })
 
   it('is direction-aware: a drop does not alarm when only rises are bad', () => {
