@@ -3,14 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { StreamingDetector } from '../../../analyzers/metric-detector.js'
+import { StreamingDetector, type DetectorResult } from '../../../analyzers/metric-detector.js'
 
 // Synthetic series of our own: noise with a known anomaly at a known point.
 let seed = 1
 const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
 const noise = (): number => (random() + random() + random() - 1.5) * 2
 
-function scores(values: number[], options = {}): Array<{ score: number; kind: string }> {
+function scores(values: number[], options = {}): DetectorResult[] {
   const detector = new StreamingDetector(options)
   return values.map((v, i) => detector.update(v, Date.parse('2026-01-01T00:00:00Z') + i * 300_000))
 }
