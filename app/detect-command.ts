@@ -100,7 +100,7 @@ const RETRAIN_GROWTH = 4
 const WINDOW = 12
 /**
  * Gradient steps per training, whatever the history's length: a longer history gets fewer passes
- * over it, so training costs about the same each time (20 passes at 500 rows, 3 at 4,000).
+ * over it, so training costs about the same each time (13 passes at 500 rows, 2 at 4,000).
  */
 const TRAINING_STEPS = 100
 const BATCH = 64

@@ -202,14 +202,11 @@ export class WindowForecaster {
    * batch: for scoring a recorded series, where those rows are all known already.
    */
   surpriseEach(rows: readonly number[][], from: number, to: number): number[][] {
-    const { window, center, scale, residual } = this.meta
+    const { window, residual } = this.meta
     if (from < window)
       throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history before row ${from}`)
-    const start = from
-    if (to <= start) return []
-    const scaledRow = (r: readonly number[]): number[] =>
-      r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number)))
-    const scaled = rows.slice(start - window, to).map(scaledRow)
+    if (to <= from) return []
+    const scaled = rows.slice(from - window, to).map((r) => this.scaledRow(r))
     const inputs: number[][] = []
     for (let i = window; i < scaled.length; i++) inputs.push(scaled.slice(i - window, i).flat())
     const forecasts = predictRows(this.tf, this.model, inputs)
@@ -239,11 +236,15 @@ export class WindowForecaster {
 
   /** The last `window` rows of history, scaled as the network saw its training data. */
   private scaledWindow(history: readonly number[][]): number[][] {
-    const { window, center, scale } = this.meta
+    const { window } = this.meta
     if (history.length < window) throw new ArgusError('ARGUS_ERR_MODEL', `need ${window} rows of history`)
-    return history
-      .slice(history.length - window)
-      .map((r) => r.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number))))
+    return history.slice(history.length - window).map((r) => this.scaledRow(r))
+  }
+
+  /** A row as the network sees it: each feature centred, scaled and clipped. */
+  private scaledRow(row: readonly number[]): number[] {
+    const { center, scale } = this.meta
+    return row.map((x, f) => clip((x - (center[f] as number)) / (scale[f] as number)))
   }
 
   /** Features whose forecast beats the naive one by a margin: where the model adds something. */
