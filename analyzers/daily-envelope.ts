@@ -6,7 +6,7 @@
  * kilobyte per series.
  */
 
-const DAY_MS = 86_400_000
+export const DAY_MS = 86_400_000
 const SLOTS = 48
 const SLOT_MS = DAY_MS / SLOTS
 /** A job that runs "around 3am" drifts by a few minutes a day: neighbouring slots count too. */

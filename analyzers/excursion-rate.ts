@@ -19,11 +19,11 @@ export class ExcursionRate {
   private points = 0
   private wasOutside = false
   /** The evidence behind the last probability: onsets in the window, and how many chance explains. */
-  lastCount = 0
-  lastExpected = 0
+  private lastCount = 0
+  private lastExpected = 0
 
   constructor(
-    readonly window = 25,
+    private readonly window = 25,
     private readonly longRunAlpha = 0.0005,
   ) {}
 
@@ -50,6 +50,11 @@ export class ExcursionRate {
     this.lastCount = count
     this.lastExpected = expected
     return 1 - poissonAtLeast(count, expected)
+  }
+
+  /** What the last probability `update` returned was computed from. */
+  evidence(): { count: number; expected: number; window: number } {
+    return { count: this.lastCount, expected: this.lastExpected, window: this.window }
   }
 }
 

@@ -80,12 +80,11 @@ export function tokenize(message: string): string[] {
       .replace(/([=,;])|\.{2,}/g, (_, glue?: string) => (glue ? ` ${glue} ` : ' '))
       .split(/\s+/)
       .filter((t) => t.length > 0)
-      // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event.
-      // So is a word around a masked part (blk_-<*>, LOCAL(<*>)).
+      // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event,
+      // unless it is a short device name (eth0). So is a word around a masked part (blk_-<*>).
       .map((t) =>
         t !== WILDCARD &&
-        !DEVICE_NAME.test(t) &&
-        ((/\d/.test(t) && /[A-Za-z]/.test(t)) || t.includes(WILDCARD))
+        ((/\d/.test(t) && /[A-Za-z]/.test(t) && !DEVICE_NAME.test(t)) || t.includes(WILDCARD))
           ? WILDCARD
           : t,
       )

@@ -16,7 +16,7 @@
  * more often than usual are news (a storm), however routine each one is.
  */
 
-import { DailyEnvelope } from './daily-envelope.js'
+import { DAY_MS, DailyEnvelope } from './daily-envelope.js'
 import { ExcursionRate } from './excursion-rate.js'
 
 export type AnomalyKind = 'spike' | 'level_shift' | 'variance' | 'forecast' | 'novel_range' | 'spike_rate'
@@ -90,7 +90,6 @@ const SPATIAL_SCORE = 0.9999
 const NOVEL_RANGE_RAW = 3
 /** Points after which raw scores describe the series rather than its empty baselines. */
 const RAW_SETTLE_POINTS = 10
-const DAY_MS = 86_400_000
 /** A value within this share of its deviation of an earlier day's extreme at that hour repeats it. */
 const ROUTINE_TOLERANCE = 0.25
 /** Scores above this are alarms (NAB's optimised threshold lands between 0.99 and 0.999). */
@@ -292,10 +291,7 @@ export class StreamingDetector {
     this.recentChanges.update(change)
     this.previous = value
     const result: DetectorResult = { score, kind, observed: value, expected, deviation: raw }
-    if (kind === 'spike_rate') {
-      const { lastCount: count, lastExpected, window } = this.excursions
-      result.excursions = { count, expected: lastExpected, window }
-    }
+    if (kind === 'spike_rate') result.excursions = this.excursions.evidence()
     return result
   }
 }

@@ -39,7 +39,7 @@ export const Anomaly = Type.Object(
     signal: SignalKind,
     kind: Type.String({
       description:
-        'spike, level_shift, novel_range, trend, variance, seasonal, new_template, error_surge, ...',
+        'spike, level_shift, novel_range, spike_rate, trend, variance, seasonal, new_template, error_surge, ...',
     }),
     score: Type.Number({ minimum: 0, maximum: 1 }),
     severity: Severity,
