@@ -1,4 +1,5 @@
 /** What the HTTP benchmarks share: sending with a shipper's retry on 503, and waiting for storage. */
+import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 
 /**
@@ -70,4 +71,28 @@ export async function rowsStored(url: string, table: string): Promise<number> {
 /** Waits until `table` holds at least `expected` rows written by this server. */
 export async function waitForRows(url: string, table: string, expected: number): Promise<void> {
   while ((await rowsStored(url, table)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+}
+
+/**
+ * CPU seconds a process has used so far, all threads (Linux /proc; undefined elsewhere or when it
+ * is gone). Throughput on a shared 2-core machine is noisy; CPU per event says what a change saved.
+ */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return undefined
+  }
+}
+/** USER_HZ: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** "N µs of server CPU per <unit>" over a measured span, or a note that it was not measured. */
+export function cpuPerEvent(before: number | undefined, after: number | undefined, events: number): string {
+  if (before === undefined || after === undefined) return 'not measured (no server process of ours)'
+  return `${(((after - before) * 1e6) / events).toFixed(1)} µs per event (all server threads)`
 }

@@ -3,6 +3,9 @@
  * separate `argus start` process, until every row is in ClickHouse. Prints sustained events/s.
  *
  *   npm run bench:forward -- [--records 1000000] [--chunk 2000] [--connections 4] [--gzip]
+ *     [--url http://host:port --forward-port N]
+ *
+ * With --url and --forward-port it drives a server that is already running (for profiling it).
  *
  * Chunks are encoded before the clock starts, so the figures are the server's.
  */
@@ -14,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { Decoder, encode } from '@msgpack/msgpack'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { waitForRows, stopWithBenchmark } from './bench-driver.js'
+import { waitForRows, stopWithBenchmark, processCpuSeconds, cpuPerEvent } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +25,8 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '2000' },
     connections: { type: 'string', default: '4' },
     gzip: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    'forward-port': { type: 'string' },
   },
 })
 const totalRecords = Number(values.records)
@@ -77,21 +82,24 @@ async function sender(port: number, chunks: Buffer[], take: () => number | undef
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-forward-'))
-const server = await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
-stopWithBenchmark(server)
+const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+if (server) stopWithBenchmark(server)
 try {
-  const port = server.forwardPort
-  if (!port) throw new Error('the server has no Forward port')
+  const url = values.url ?? server?.url
+  const port = values['forward-port'] ? Number(values['forward-port']) : server?.forwardPort
+  if (!url || !port) throw new Error('the server has no Forward port')
   const chunks = Array.from({ length: 20 }, (_, i) => buildChunk(i))
   const total = Math.ceil(totalRecords / chunkSize)
   let sent = 0
   const take = (): number | undefined => (sent < total ? sent++ : undefined)
+  const cpuBefore = processCpuSeconds(server?.child.pid)
   const started = performance.now()
   await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
   const acked = performance.now()
   const expected = total * chunkSize
-  await waitForRows(server.url, 'logs', expected)
+  await waitForRows(url, 'logs', expected)
   const stored = performance.now()
+  const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000
   console.log(`records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}`)
   console.log(`connections         ${connections}`)
@@ -99,7 +107,8 @@ try {
   console.log(
     `sustained           ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s)`,
   )
+  console.log(`server CPU         ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
 } finally {
-  await server.stop('SIGTERM')
+  await server?.stop('SIGTERM')
   rmSync(dataDir, { recursive: true, force: true })
 }

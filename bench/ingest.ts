@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { sendAll, stopWithBenchmark, waitForRows } from './bench-driver.js'
+import { sendAll, stopWithBenchmark, waitForRows, processCpuSeconds, cpuPerEvent } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -76,6 +76,7 @@ if (!url) throw new Error('no server to benchmark')
 try {
   const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
   const requests = Math.ceil(totalRecords / batchSize)
+  const cpuBefore = processCpuSeconds(server?.child.pid)
   const started = performance.now()
   const { retries } = await sendAll({
     url: `${url}/ingest/logs`,
@@ -89,6 +90,7 @@ try {
   const expected = requests * batchSize
   await waitForRows(url, 'logs', expected)
   const stored = performance.now()
+  const cpuAfter = processCpuSeconds(server?.child.pid)
 
   const seconds = (stored - started) / 1000
   console.log(`records            ${expected}`)
@@ -100,6 +102,7 @@ try {
   console.log(
     `sustained          ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s end to end)`,
   )
+  console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
   console.log(`503 retries        ${retries}`)
   if (server) console.log(`server peak RSS    ${peakRssMiB(server.child.pid as number).toFixed(0)} MiB`)
 } finally {

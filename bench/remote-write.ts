@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { REMOTE_WRITE_PROTO } from '../ingest/index.js'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { sendAll, waitForRows, stopWithBenchmark } from './bench-driver.js'
+import { sendAll, waitForRows, stopWithBenchmark, processCpuSeconds, cpuPerEvent } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +62,7 @@ const url = values.url ?? server?.url ?? ''
 try {
   const bodies = Array.from({ length: 20 }, (_, i) => request(i))
   const requests = Math.ceil(total / perRequest)
+  const cpuBefore = processCpuSeconds(server?.child.pid)
   const started = performance.now()
   const { retries } = await sendAll({
     url: `${url}/api/v1/write`,
@@ -75,12 +76,14 @@ try {
   const expected = requests * perRequest
   await waitForRows(url, 'metric_samples', expected)
   const stored = performance.now()
+  const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000
   console.log(`samples            ${expected} in requests of ${perRequest}`)
   console.log(`accepted           ${Math.round(expected / ((accepted - started) / 1000))} samples/s`)
   console.log(
     `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
   )
+  console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
   console.log(`503 retries        ${retries}`)
 } finally {
   await server?.stop('SIGTERM')
