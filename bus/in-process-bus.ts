@@ -200,11 +200,17 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     if (messages.length === 0) return
     const logs = partitionsOf(topic)
     const perPartition = new Map<PartitionLog, number>()
-    const targets = messages.map((message) => {
-      const log = logs[partitionFor(message.key, logs.length)] as PartitionLog
+    // A publish carries many records of few keys (one pod's lines): hash each key once.
+    const byKey = new Map<string, PartitionLog>()
+    const targets = new Array<PartitionLog>(messages.length)
+    for (let i = 0; i < messages.length; i++) {
+      const key = (messages[i] as OutgoingMessage<T>).key
+      const known = byKey.get(key)
+      const log = known ?? (logs[partitionFor(key, logs.length)] as PartitionLog)
+      if (known === undefined) byKey.set(key, log)
+      targets[i] = log
       perPartition.set(log, (perPartition.get(log) ?? 0) + 1)
-      return log
-    })
+    }
     // All-or-nothing: wait until every target partition has room, so a timed-out publish left nothing behind
     // (a client that retries after our 503 must not create duplicates). An empty partition takes any batch.
     const fits = (): boolean =>
@@ -233,13 +239,17 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i] as OutgoingMessage<T>
       const log = targets[i] as PartitionLog
-      log.entries.push({
-        ...message,
+      // One object shape for every entry (a spread would copy a shape per publisher).
+      const entry: DeliveredMessage = {
+        key: message.key,
+        value: message.value,
         topic,
         partition: log.index,
         offset: log.nextOffset++,
         publishedAt: now,
-      })
+      }
+      if (message.headers) entry.headers = message.headers
+      log.entries.push(entry)
     }
     for (const log of perPartition.keys()) {
       if (lowWatermark(log) === undefined) trim(log)

@@ -11,7 +11,7 @@ export interface NormaliseContext {
   now: number
   source: string
   /** The shipper's event time (Forward protocol), which takes precedence over the record's fields. */
-  eventTs?: number
+  eventTs?: number | undefined
 }
 
 const MESSAGE_FIELDS = ['log', 'message', 'msg', 'MESSAGE'] as const

@@ -127,17 +127,21 @@ export function createRawIntake(options: {
 
   return {
     fluentRecords: (records, source, attributes, eventTimes) => {
+      // One context object for the whole call; the per-record event time is set on it in turn.
       const logContext: NormaliseContext = { ...context(), source }
-      const results = records.map((r, i) => {
-        const eventTs = eventTimes?.[i]
-        const result = normaliseFluentRecord(
-          r,
-          eventTs === undefined ? logContext : { ...logContext, eventTs },
-        )
-        if (result.ok && attributes) result.record.attributes = { ...result.record.attributes, ...attributes }
-        return result
-      })
-      options.annotateLogs?.(results.flatMap((r) => (r.ok ? [r.record] : [])))
+      const results = new Array<Normalised<LogRecord>>(records.length)
+      const valid: LogRecord[] = []
+      for (let i = 0; i < records.length; i++) {
+        logContext.eventTs = eventTimes?.[i]
+        const result = normaliseFluentRecord(records[i], logContext)
+        if (result.ok) {
+          // The record's attributes object is its own (built by the normaliser): add to it in place.
+          if (attributes) result.record.attributes = Object.assign(result.record.attributes ?? {}, attributes)
+          valid.push(result.record)
+        }
+        results[i] = result
+      }
+      options.annotateLogs?.(valid)
       return publish(TOPICS.logs, 'log', results)
     },
     kubeEvents: (events) =>
