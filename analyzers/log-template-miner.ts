@@ -62,10 +62,22 @@ const MASKS: Array<[RegExp, string]> = [
   [/(?<![A-Za-z0-9_])[-+]?\d+(?:\.\d+)?(?![A-Za-z0-9_])/g, WILDCARD],
 ]
 
+/**
+ * A character each mask needs to match at all (`undefined`: no cheap test). Masking only ever
+ * writes `<*>`, so a character absent from the message stays absent while the masks run; the
+ * pass can be skipped. Hot path: most lines have no UUID, address or hex literal.
+ */
+const MASK_NEEDS: ReadonlyArray<RegExp | undefined> = [undefined, /:/, /-/, /\./, /0x/i, /\d/, /\d/]
+
 /** Replaces variable-looking parts of a message with `<*>`. */
 export function maskVariables(message: string): string {
   let masked = message
-  for (const [pattern, replacement] of MASKS) masked = masked.replace(pattern, replacement)
+  for (let i = 0; i < MASKS.length; i++) {
+    const needs = MASK_NEEDS[i]
+    if (needs && !needs.test(message)) continue
+    const [pattern, replacement] = MASKS[i] as [RegExp, string]
+    masked = masked.replace(pattern, replacement)
+  }
   return masked
 }
 
@@ -74,25 +86,33 @@ export function maskVariables(message: string): string {
  * and colons stay inside their tokens: `LOCAL(0),` and `10.1.2.3,` are then both one variable.
  */
 export function tokenize(message: string): string[] {
-  return (
-    maskVariables(message)
-      // A dot leader (`instruction......1`) separates a label from its value.
-      .replace(/([=,;])|\.{2,}/g, (_, glue?: string) => (glue ? ` ${glue} ` : ' '))
-      .split(/\s+/)
-      .filter((t) => t.length > 0)
-      // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event,
-      // unless it is a short device name (eth0). So is a word around a masked part (blk_-<*>).
-      .map((t) =>
-        t !== WILDCARD &&
-        ((/\d/.test(t) && /[A-Za-z]/.test(t) && !DEVICE_NAME.test(t)) || t.includes(WILDCARD))
-          ? WILDCARD
-          : t,
-      )
-      // A unit after a number is part of the value: `93.0 B` and `5.4 KB` are one kind of size.
-      .filter((t, i, all) => !(all[i - 1] === WILDCARD && UNITS.has(t)))
-      // A run of values is one list, whatever its length (`delete blk_1 blk_2 blk_3`).
-      .filter((t, i, all) => !(t === WILDCARD && all[i - 1] === WILDCARD))
-  )
+  const parts = maskVariables(message)
+    // A dot leader (`instruction......1`) separates a label from its value.
+    .replace(/([=,;])|\.{2,}/g, (_, glue?: string) => (glue ? ` ${glue} ` : ' '))
+    .split(/\s+/)
+  // One pass (hot path) doing what reads best as three filters, each on the previous one's output.
+  const tokens: string[] = []
+  let previous: string | undefined
+  let previousKept: string | undefined
+  for (const part of parts) {
+    if (part.length === 0) continue
+    // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event,
+    // unless it is a short device name (eth0). So is a word around a masked part (blk_-<*>).
+    const token =
+      part !== WILDCARD &&
+      ((/\d/.test(part) && /[A-Za-z]/.test(part) && !DEVICE_NAME.test(part)) || part.includes(WILDCARD))
+        ? WILDCARD
+        : part
+    // A unit after a number is part of the value: `93.0 B` and `5.4 KB` are one kind of size.
+    const isUnitOfValue = previous === WILDCARD && UNITS.has(token)
+    previous = token
+    if (isUnitOfValue) continue
+    // A run of values is one list, whatever its length (`delete blk_1 blk_2 blk_3`).
+    const continuesList = token === WILDCARD && previousKept === WILDCARD
+    previousKept = token
+    if (!continuesList) tokens.push(token)
+  }
+  return tokens
 }
 
 /**
@@ -145,6 +165,7 @@ function templateId(tokens: readonly string[]): string {
   }
   return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`
 }
+const NONE_ABSORBED: string[] = []
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] })
 
 /** Sets a key in a map that holds at most `max` entries, dropping the oldest first. */
@@ -203,6 +224,22 @@ export class LogTemplateMiner {
 
   /** Assigns the message to a template, creating or generalising one as needed. */
   add(message: string): MinedTemplate {
+    const { cluster, isNew, absorbed } = this.assign(message)
+    return {
+      id: cluster.id,
+      template: cluster.tokens.join(' '),
+      count: cluster.count,
+      isNew,
+      ...(absorbed.length > 0 && { absorbed }),
+    }
+  }
+
+  /** `add` for callers that need only the template id (the ingest path, per log line). */
+  templateIdOf(message: string): string {
+    return this.assign(message).cluster.id
+  }
+
+  private assign(message: string): { cluster: Cluster; isNew: boolean; absorbed: string[] } {
     const tokens = tokenize(message)
     this.clock++
     const leaf = this.leafFor(tokens)
@@ -212,20 +249,14 @@ export class LogTemplateMiner {
       for (let i = 0; i < tokens.length; i++) if (match.tokens[i] !== tokens[i]) match.tokens[i] = WILDCARD
       match.count++
       match.lastSeen = this.clock
-      const absorbed = wordsDiffer ? this.absorbSiblings(leaf, match) : []
-      return {
-        id: match.id,
-        template: match.tokens.join(' '),
-        count: match.count,
-        isNew: false,
-        ...(absorbed.length > 0 && { absorbed }),
-      }
+      const absorbed = wordsDiffer ? this.absorbSiblings(leaf, match) : NONE_ABSORBED
+      return { cluster: match, isNew: false, absorbed }
     }
     if (this.clusters.size >= this.maxTemplates) this.forgetOldest()
     const cluster: Cluster = { id: templateId(tokens), tokens: [...tokens], count: 1, lastSeen: this.clock }
     leaf.clusters.push(cluster)
     this.clusters.set(cluster.id, cluster)
-    return { id: cluster.id, template: cluster.tokens.join(' '), count: 1, isNew: true }
+    return { cluster, isNew: true, absorbed: NONE_ABSORBED }
   }
 
   private differsInWords(cluster: Cluster, tokens: string[]): boolean {

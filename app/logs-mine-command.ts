@@ -23,7 +23,7 @@ export async function runLogsMine(options: { similarity?: string; streaming?: bo
     }
   } else {
     const ids: string[] = []
-    for await (const line of lines) ids.push(miner.add(line).id)
+    for await (const line of lines) ids.push(miner.templateIdOf(line))
     const templates = new Map<string, string>()
     for (const id of ids) {
       const group = miner.resolve(id)

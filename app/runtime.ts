@@ -146,7 +146,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     cluster: config.cluster,
     publishTimeoutMs: config.http.publishTimeoutMs,
     annotateLogs: (records) => {
-      for (const record of records) record.templateId = miner.add(record.message).id
+      for (const record of records) record.templateId = miner.templateIdOf(record.message)
     },
   })
   const kubeConfig = findKubeConfig()

@@ -1,4 +1,4 @@
-import type { LogLevel, LogRecord } from '../core/index.js'
+import type { LogLevel, LogRecord, WorkloadRef } from '../core/index.js'
 import { levelFromField, levelFromMessage } from './log-level.js'
 import { inferService, inferWorkload } from './pod-workload.js'
 import { isJsonObject, stringMap, type Normalised } from './json-object.js'
@@ -51,6 +51,63 @@ export function parseTimestamp(value: unknown): number | undefined {
 function attributeValue(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value)
   return text.length > MAX_ATTRIBUTE_LENGTH ? text.slice(0, MAX_ATTRIBUTE_LENGTH) : text
+}
+
+/** What a pod's name and labels give every one of its lines. */
+interface PodMetadata {
+  /** The labels as they arrived, to recognise the same pod metadata on the next line. */
+  rawLabels: unknown
+  /** `label.<key>`, value, `label.<key>`, value, ... */
+  labelAttributes: string[]
+  workload: WorkloadRef | undefined
+  service: string | undefined
+}
+
+/**
+ * Pod metadata by pod name, most recently seen last. A shipper repeats one pod's metadata on every
+ * line; deriving it once per pod (not per line) is a measurable share of the ingest path. Bounded:
+ * the oldest pods go first.
+ */
+const podMetadataCache = new Map<string, PodMetadata>()
+const POD_METADATA_CACHE_SIZE = 4096
+
+/** Whether `raw` (a record's labels) holds exactly the string values `cached` was derived from. */
+function sameLabels(cached: unknown, raw: unknown): boolean {
+  if (cached === raw) return true
+  if (!isJsonObject(cached) || !isJsonObject(raw)) return false
+  let count = 0
+  for (const key in raw) {
+    const value = raw[key]
+    if (typeof value !== 'string' || cached[key] !== value) return false
+    count++
+  }
+  let cachedCount = 0
+  for (const key in cached) if (Object.hasOwn(cached, key)) cachedCount++
+  return count === cachedCount
+}
+
+function derivePodMetadata(pod: string | undefined, rawLabels: unknown): PodMetadata {
+  const labels = stringMap(rawLabels)
+  const workload = pod ? inferWorkload(pod, labels) : undefined
+  const labelAttributes: string[] = []
+  for (const [key, value] of Object.entries(labels)) labelAttributes.push(`label.${key}`, value)
+  // Only plain string labels are remembered (others are rare and re-derived each time).
+  const remembered = isJsonObject(rawLabels) ? { ...labels } : rawLabels
+  return { rawLabels: remembered, labelAttributes, workload, service: inferService(labels, workload) }
+}
+
+function podMetadata(pod: string | undefined, rawLabels: unknown): PodMetadata {
+  if (pod === undefined) return derivePodMetadata(pod, rawLabels)
+  const cached = podMetadataCache.get(pod)
+  if (cached && sameLabels(cached.rawLabels, rawLabels)) return cached
+  const derived = derivePodMetadata(pod, rawLabels)
+  podMetadataCache.delete(pod)
+  if (podMetadataCache.size >= POD_METADATA_CACHE_SIZE) {
+    const oldest = podMetadataCache.keys().next()
+    if (!oldest.done) podMetadataCache.delete(oldest.value)
+  }
+  podMetadataCache.set(pod, derived)
+  return derived
 }
 
 /**
@@ -110,10 +167,8 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   }
   level ??= levelFromMessage(message)
 
-  const labels = stringMap(k8s.labels)
   const pod = k8s.pod_name as string | undefined
-  const workload = pod ? inferWorkload(pod, labels) : undefined
-  const service = inferService(labels, workload)
+  const { labelAttributes, workload, service } = podMetadata(pod, k8s.labels)
 
   const attributes: Record<string, string> = {}
   let attributeCount = 0
@@ -127,7 +182,8 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   }
   if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
   if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
-  for (const [key, value] of Object.entries(labels)) attributes[`label.${key}`] = value
+  for (let i = 0; i < labelAttributes.length; i += 2)
+    attributes[labelAttributes[i] as string] = labelAttributes[i + 1] as string
 
   const record: LogRecord = {
     ts: context.eventTs ?? ts ?? context.now,

@@ -47,6 +47,28 @@ describe('normaliseFluentRecord', () => {
     })
   })
 
+  it('derives a pod\'s workload and label attributes again when its labels change', () => {
+    // Pod metadata is derived once per pod name and labels; a relabelled pod must not keep the old.
+    const line = (labels: Record<string, unknown>) =>
+      normaliseFluentRecord(
+        { log: 'x', kubernetes: { namespace_name: 'shop', pod_name: 'web-0', labels } },
+        context,
+      )
+    const first = line({ app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-0' })
+    const same = line({ app: 'web', 'statefulset.kubernetes.io/pod-name': 'web-0' })
+    const relabelled = line({ app: 'frontend' })
+    const extraLabel = line({ app: 'frontend', tier: 'edge' })
+    expect(first).toMatchObject({
+      record: { workload: { kind: 'StatefulSet', name: 'web' }, service: 'web' },
+    })
+    expect(same).toMatchObject({ record: { workload: { kind: 'StatefulSet', name: 'web' } } })
+    expect(relabelled).toMatchObject({ ok: true, record: { service: 'frontend' } })
+    if (!relabelled.ok || !extraLabel.ok) return
+    expect(relabelled.record.workload).toBeUndefined()
+    expect(relabelled.record.attributes).toEqual({ 'label.app': 'frontend' })
+    expect(extraLabel.record.attributes).toEqual({ 'label.app': 'frontend', 'label.tier': 'edge' })
+  })
+
   it('reads fluent-bit records: `date` as fractional epoch seconds and a level field', () => {
     const result = normaliseFluentRecord({ date: 1714557600.25, log: 'all good', level: 'WARNING' }, context)
     expect(result).toMatchObject({ ok: true, record: { ts: 1714557600250, level: 'warn' } })
