@@ -206,7 +206,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     for (let i = 0; i < messages.length; i++) {
       const key = (messages[i] as OutgoingMessage<T>).key
       const known = byKey.get(key)
-      const log = known ?? (logs[partitionFor(key, logs.length)] as PartitionLog)
+      const log: PartitionLog = known ?? (logs[partitionFor(key, logs.length)] as PartitionLog)
       if (known === undefined) byKey.set(key, log)
       targets[i] = log
       perPartition.set(log, (perPartition.get(log) ?? 0) + 1)
