@@ -7,7 +7,8 @@ COPY . .
 ENV ARGUS_HTTP_HOST=0.0.0.0 \
     ARGUS_FORWARD_HOST=0.0.0.0 \
     ARGUS_DATA_DIR=/var/lib/argus \
-    NODE_ENV=production
+    NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=64
 USER node
 EXPOSE 8080 24224
 ENTRYPOINT ["node", "bin/argus.js"]
