@@ -121,7 +121,7 @@ export function createFluentForwardServer(options: FluentForwardServerOptions): 
           await options.intake.fluentRecords(
             message.entries.map((e) => e.record),
             SOURCE,
-            { tag: message.tag },
+            { 'fluent.tag': message.tag },
             message.entries.map((e) => e.time),
           )
         // Acknowledged once on the bus; records the intake rejected are counted there, not resent.

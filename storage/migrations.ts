@@ -400,4 +400,52 @@ export const MIGRATIONS: readonly Migration[] = [
       busOffsetView(db, TABLES.actionLog),
     ],
   },
+  {
+    version: 11,
+    name: 'narrow log inserts: log streams joined in by a view',
+    // `logs` stays the table of record; the writer now sends each line as (stream id, ts, level,
+    // template, message, own attributes) and each stream once (see NarrowInsert in row-mappers).
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.logStreams} (
+        stream_id String,
+        cluster LowCardinality(String),
+        namespace LowCardinality(String),
+        workload_kind LowCardinality(String),
+        workload_name LowCardinality(String),
+        pod String,
+        container LowCardinality(String),
+        node LowCardinality(String),
+        service LowCardinality(String),
+        stream LowCardinality(String),
+        source LowCardinality(String),
+        attributes Map(LowCardinality(String), String),
+        last_seen DateTime CODEC(Delta, ZSTD(1))
+      ) ENGINE = ReplacingMergeTree(last_seen) ORDER BY stream_id ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.logIntake} (
+        bus_source LowCardinality(String),
+        bus_partition UInt16,
+        bus_offset UInt64,
+        stream_id String,
+        ts DateTime64(3),
+        level LowCardinality(String),
+        template_id String,
+        message String,
+        attributes Map(LowCardinality(String), String)
+      ) ENGINE = Null`,
+      // The right side is only the streams this block names (the primary key finds them), so the
+      // join costs the same however many streams exist. Repeated stream rows (the writer refreshes
+      // last_seen) are identical but for that: ANY takes one.
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.log_intake_mv TO ${db}.${TABLES.logs} AS
+        SELECT line.ts AS ts, s.cluster AS cluster, s.namespace AS namespace, s.workload_kind AS workload_kind,
+          s.workload_name AS workload_name, s.pod AS pod, s.container AS container, s.node AS node,
+          s.service AS service, mapUpdate(s.attributes, line.attributes) AS attributes, line.level AS level,
+          s.stream AS stream, s.source AS source, line.template_id AS template_id, line.message AS message,
+          line.bus_source AS bus_source, line.bus_partition AS bus_partition, line.bus_offset AS bus_offset
+        FROM ${db}.${TABLES.logIntake} AS line
+        ANY LEFT JOIN (
+          SELECT * FROM ${db}.${TABLES.logStreams}
+          WHERE stream_id IN (SELECT stream_id FROM ${db}.${TABLES.logIntake})
+        ) AS s ON line.stream_id = s.stream_id`,
+    ],
+  },
 ]

@@ -16,6 +16,7 @@ import {
   type ResourceChange,
   type RootCause,
 } from '../core/index.js'
+import { StreamIdHasher } from './stream-id.js'
 import { TABLES, type TableName } from './tables.js'
 
 /**
@@ -109,6 +110,114 @@ const logRow = mapper<LogRecord>(['level', 'stream', 'source', 'template_id', 'm
   r.templateId ?? '',
   r.message,
 ])
+
+/**
+ * A table of record filled narrow: rows go to an intake table (Null engine) naming their dimension
+ * row by id, and a materialized view joins the dimension row in and writes the full row to the
+ * table of record. What repeats on every row (a log line's pod, namespace, labels) is then parsed
+ * once per stream instead of once per row: about 7 µs less CPU per log line in embedded
+ * ClickHouse (bench/storage-insert.ts). The writer inserts a dimension row before the first
+ * rows that name it.
+ */
+export interface NarrowInsert {
+  intakeTable: TableName
+  /** The bus position first, then the dimension id. */
+  intakeColumns: string[]
+  dimensionTable: TableName
+  /** The dimension id first. */
+  dimensionColumns: string[]
+  /** One message as an intake row; its dimension id is at `DIMENSION_ID_AT`. */
+  narrowRow(message: StoredMessage, position: BusPosition): Row
+  /** The dimension row of a message whose narrow row gave `id`; `seenAt` is epoch seconds. */
+  dimensionRow(message: StoredMessage, id: string, seenAt: number): Row
+}
+
+/** Where a narrow row holds its dimension id: right after the bus position. */
+export const DIMENSION_ID_AT = AFTER_BUS
+
+/**
+ * Attributes a log line shares with its whole stream: the pod's labels, image and uid, and the
+ * shipper's tag (set in ingest/fluent-record.ts and by the receivers). The rest are the line's own.
+ */
+const isStreamAttribute = (key: string): boolean =>
+  key.startsWith('label.') || key === 'container.image' || key === 'pod.uid' || key === 'fluent.tag'
+
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
+const streamIds = new StreamIdHasher()
+
+/** Log lines as (stream id, ts, level, template, message, own attributes); streams hold the rest. */
+const logStreams: NarrowInsert = {
+  intakeTable: TABLES.logIntake,
+  intakeColumns: [...BUS_COLUMNS, 'stream_id', 'ts', 'level', 'template_id', 'message', 'attributes'],
+  dimensionTable: TABLES.logStreams,
+  dimensionColumns: [
+    'stream_id',
+    'cluster',
+    'namespace',
+    'workload_kind',
+    'workload_name',
+    'pod',
+    'container',
+    'node',
+    'service',
+    'stream',
+    'source',
+    'attributes',
+    'last_seen',
+  ],
+  narrowRow(message, position) {
+    const r = message.value as LogRecord
+    const identity = streamIds
+      .begin()
+      .add(r.cluster)
+      .add(r.namespace ?? '')
+      .add(r.workload?.kind ?? '')
+      .add(r.workload?.name ?? '')
+      .add(r.pod ?? '')
+      .add(r.container ?? '')
+      .add(r.node ?? '')
+      .add(r.service ?? '')
+      .add(r.stream ?? '')
+      .add(r.source)
+    let own: Record<string, string> | undefined
+    const attributes = r.attributes
+    if (attributes)
+      for (const key in attributes) {
+        const value = attributes[key] as string
+        if (isStreamAttribute(key)) identity.add(key).add(value)
+        else (own ??= {})[key] = value
+      }
+    const row = startRow(position, 6)
+    row[AFTER_BUS] = identity.id()
+    row[AFTER_BUS + 1] = r.ts
+    row[AFTER_BUS + 2] = r.level
+    row[AFTER_BUS + 3] = r.templateId ?? ''
+    row[AFTER_BUS + 4] = r.message
+    row[AFTER_BUS + 5] = own ?? NO_ATTRIBUTES
+    return row
+  },
+  dimensionRow(message, id, seenAt) {
+    const r = message.value as LogRecord
+    const shared: Record<string, string> = {}
+    for (const [key, value] of Object.entries(r.attributes ?? {}))
+      if (isStreamAttribute(key)) shared[key] = value
+    return [
+      id,
+      r.cluster,
+      r.namespace ?? '',
+      r.workload?.kind ?? '',
+      r.workload?.name ?? '',
+      r.pod ?? '',
+      r.container ?? '',
+      r.node ?? '',
+      r.service ?? '',
+      r.stream ?? '',
+      r.source,
+      shared,
+      seenAt,
+    ]
+  },
+}
 
 const metricRow = mapper<MetricSample>(['name', 'type', 'value', 'labels'], (r) => [
   r.name,
@@ -466,12 +575,15 @@ const deadLetterRow: TopicMapper = {
 }
 
 interface TopicTable extends TopicMapper {
+  /** The table of record: queries, bus offsets and row counts refer to it. */
   table: TableName
+  /** Set when the writer fills `table` narrow, through an intake table and a view. */
+  narrow?: NarrowInsert
 }
 
 /** Where each persisted topic lands and how its messages become rows. */
 export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
-  [TOPICS.logs]: { table: TABLES.logs, ...logRow },
+  [TOPICS.logs]: { table: TABLES.logs, ...logRow, narrow: logStreams },
   [TOPICS.metrics]: { table: TABLES.metrics, ...metricRow },
   [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, ...kubeEventRow },
   [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, ...changeRow },

@@ -5,6 +5,10 @@ export const TABLES = {
   objectStates: 'object_states',
   externalAlerts: 'external_alerts',
   logs: 'logs',
+  /** One row per log stream (pod, container, labels): what every line of it shares. */
+  logStreams: 'log_streams',
+  /** Null engine: narrow log rows pass through it to `logs` (see NarrowInsert). */
+  logIntake: 'log_intake',
   metrics: 'metric_samples',
   flows: 'network_flows',
   anomalies: 'anomalies',
@@ -31,6 +35,7 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.objectStates,
   TABLES.externalAlerts,
   TABLES.logs,
+  TABLES.logStreams,
   TABLES.metrics,
   TABLES.flows,
   TABLES.metrics1m,
@@ -52,4 +57,5 @@ export const FINDING_TABLES: readonly TableName[] = [
 export const TIME_COLUMN: Partial<Record<TableName, string>> = {
   [TABLES.metrics1m]: 'minute',
   [TABLES.flows1m]: 'minute',
+  [TABLES.logStreams]: 'last_seen',
 }

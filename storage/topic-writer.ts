@@ -11,9 +11,18 @@ import {
 } from '../core/index.js'
 import { storageError, type RowBlock } from './clickhouse-client.js'
 import { createInsertCoalescer } from './insert-coalescer.js'
-import { TOPIC_TABLES, type BusPosition, type StoredMessage } from './row-mappers.js'
+import {
+  DIMENSION_ID_AT,
+  TOPIC_TABLES,
+  type BusPosition,
+  type NarrowInsert,
+  type StoredMessage,
+} from './row-mappers.js'
 
 const NOT_FROM_A_DURABLE_BUS: BusPosition = ['', 0, 0]
+/** Re-insert a dimension row this often while it is named, far inside any retention. */
+const DIMENSION_REFRESH_MS = 3_600_000
+const MAX_DIMENSIONS_REMEMBERED = 200_000
 
 export interface TopicWriter {
   /**
@@ -166,6 +175,62 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     },
   })
 
+  /**
+   * Dimension rows (log streams) this writer inserted, by id, with when: a row is inserted again
+   * after DIMENSION_REFRESH_MS so its last_seen keeps it from expiring. Bounded; forgetting one
+   * only means inserting it again.
+   */
+  const dimensionsWritten = new Map<string, number>()
+  const dimensionsInserted = counter(
+    metrics,
+    'argus_storage_dimension_rows_written_total',
+    'Dimension rows (log streams) inserted before the rows that name them',
+    ['table'],
+  )
+
+  /** Inserts the dimension rows of `messages` this writer has not written lately; then they may be named. */
+  async function writeDimensions(
+    narrow: NarrowInsert,
+    messages: readonly StoredMessage[],
+    rows: ReadonlyArray<unknown[]>,
+  ): Promise<void> {
+    const now = Date.now()
+    const fresh = new Map<string, unknown[]>()
+    for (let i = 0; i < rows.length; i++) {
+      const id = (rows[i] as unknown[])[DIMENSION_ID_AT] as string
+      const written = dimensionsWritten.get(id)
+      if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
+      fresh.set(id, narrow.dimensionRow(messages[i] as StoredMessage, id, Math.floor(now / 1000)))
+    }
+    if (fresh.size === 0) return
+    const table = narrow.dimensionTable
+    await retry(
+      async () => {
+        try {
+          await options.insertRows({
+            table: `${database}.${table}`,
+            rows: [...fresh.values()],
+            columns: narrow.dimensionColumns,
+            settings: {},
+          })
+        } catch (error) {
+          insertFailures.inc({ table })
+          throw storageError(error, `insert into ${table} failed`)
+        }
+      },
+      { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 5_000, ...options.retry },
+    )
+    dimensionsInserted.inc({ table }, fresh.size)
+    for (const id of fresh.keys()) {
+      dimensionsWritten.delete(id)
+      if (dimensionsWritten.size >= MAX_DIMENSIONS_REMEMBERED) {
+        const oldest = dimensionsWritten.keys().next()
+        if (!oldest.done) dimensionsWritten.delete(oldest.value)
+      }
+      dimensionsWritten.set(id, now)
+    }
+  }
+
   /** Where each partition's next chunk starts when nothing interrupted this writer. */
   const expectedNext = new Map<string, { generation: number; offset: number }>()
 
@@ -207,12 +272,17 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         })
         if (pending.length === 0) return
       }
-      const rows = pending.map((message) =>
-        target.toRow(
-          message,
-          durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS,
-        ),
-      )
+      const positionOf = (message: StoredMessage): BusPosition =>
+        durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS
+      const narrow = target.narrow
+      if (narrow) {
+        const rows = pending.map((message) => narrow.narrowRow(message, positionOf(message)))
+        await writeDimensions(narrow, pending, rows)
+        await coalescer.submit(narrow.intakeTable, narrow.intakeColumns, rows, dedupToken)
+        rowsWritten.inc({ table: target.table }, rows.length)
+        return
+      }
+      const rows = pending.map((message) => target.toRow(message, positionOf(message)))
       await coalescer.submit(target.table, target.columns, rows, dedupToken)
       rowsWritten.inc({ table: target.table }, rows.length)
     } finally {

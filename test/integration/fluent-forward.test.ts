@@ -118,7 +118,7 @@ describe('Forward protocol server', () => {
         level: 'error',
         stream: 'stderr',
         source: 'fluent-forward',
-        attributes: { tag: 'kube.var.log.containers' },
+        attributes: { 'fluent.tag': 'kube.var.log.containers' },
       })
     })
   }

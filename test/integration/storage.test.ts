@@ -93,6 +93,73 @@ describe('storage on embedded ClickHouse', () => {
     expect(await storage.logs.count({ fromTs: 0, toTs: base + 1e8, namespace: 'dedup' })).toBe(100)
   })
 
+  it("stores log lines narrow: each stream once, lines whole with their own and their stream's attributes", async () => {
+    const line = (i: number, pod: string, labels: Record<string, string>, own: Record<string, string> = {}) =>
+      log(i, {
+        namespace: 'narrow',
+        pod,
+        node: 'node-7',
+        service: 'cart',
+        stream: 'stderr',
+        attributes: { ...own, 'container.image': 'cart:1.2', ...labels },
+      })
+    const first = [
+      line(1, 'cart-a', { 'label.app': 'cart' }, { trace_id: 't1' }),
+      line(2, 'cart-a', { 'label.app': 'cart' }, { trace_id: 't2', user: 'u9' }),
+      line(3, 'cart-b', { 'label.app': 'cart' }),
+    ]
+    await write(TOPICS.logs, first, 'narrow-1')
+    // The same batch again (a retry) adds nothing; a relabelled pod is a stream of its own.
+    await write(TOPICS.logs, first, 'narrow-1')
+    await write(TOPICS.logs, [line(4, 'cart-a', { 'label.app': 'cart', 'label.tier': 'edge' })], 'narrow-2')
+
+    const found = await storage.logs.search({
+      fromTs: 0,
+      toTs: base + 1e8,
+      namespace: 'narrow',
+      limit: 10,
+      order: 'asc',
+    })
+    expect(found.map((l) => [l.pod, l.message])).toEqual([
+      ['cart-a', 'request 1 served'],
+      ['cart-a', 'request 2 served'],
+      ['cart-b', 'request 3 served'],
+      ['cart-a', 'request 4 served'],
+    ])
+    expect(found[0]).toMatchObject({
+      cluster: 'prod',
+      workloadKind: 'Deployment',
+      workloadName: 'cart',
+      container: 'cart',
+      node: 'node-7',
+      service: 'cart',
+      stream: 'stderr',
+      source: 'test',
+      level: 'info',
+    })
+    expect(found[0]?.attributes).toEqual({
+      trace_id: 't1',
+      'container.image': 'cart:1.2',
+      'label.app': 'cart',
+    })
+    expect(found[1]?.attributes).toEqual({
+      trace_id: 't2',
+      user: 'u9',
+      'container.image': 'cart:1.2',
+      'label.app': 'cart',
+    })
+    expect(found[3]?.attributes).toEqual({
+      'container.image': 'cart:1.2',
+      'label.app': 'cart',
+      'label.tier': 'edge',
+    })
+    // Per-line attributes stay out of the stream: three streams, whatever the lines carried.
+    const streams = await queryRows<{ n: string }>(
+      "SELECT count(DISTINCT stream_id) AS n FROM argus.log_streams WHERE namespace = 'narrow'",
+    )
+    expect(Number(streams[0]?.n)).toBe(3)
+  })
+
   it('searches by time range, entity, level and literal text', async () => {
     const records = [
       log(1, { namespace: 'search', pod: 'api-1', message: 'GET /cart 200 in 5ms' }),
