@@ -47,7 +47,7 @@ describe('normaliseFluentRecord', () => {
     })
   })
 
-  it('derives a pod\'s workload and label attributes again when its labels change', () => {
+  it("derives a pod's workload and label attributes again when its labels change", () => {
     // Pod metadata is derived once per pod name and labels; a relabelled pod must not keep the old.
     const line = (labels: Record<string, unknown>) =>
       normaliseFluentRecord(
