@@ -448,4 +448,47 @@ export const MIGRATIONS: readonly Migration[] = [
         ) AS s ON line.stream_id = s.stream_id`,
     ],
   },
+  {
+    version: 12,
+    name: 'narrow metric inserts: series joined in by a view',
+    // As migration 11 for logs: samples arrive as (series id, ts, value), each series once.
+    // metric_samples stays the table of record, and its rollup view still fills metrics_1m.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metricSeries} (
+        series_id String,
+        cluster LowCardinality(String),
+        namespace LowCardinality(String),
+        workload_kind LowCardinality(String),
+        workload_name LowCardinality(String),
+        pod String,
+        container LowCardinality(String),
+        node LowCardinality(String),
+        service LowCardinality(String),
+        attributes Map(LowCardinality(String), String),
+        name LowCardinality(String),
+        type LowCardinality(String),
+        labels Map(LowCardinality(String), String),
+        last_seen DateTime CODEC(Delta, ZSTD(1))
+      ) ENGINE = ReplacingMergeTree(last_seen) ORDER BY series_id ${SETTINGS}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metricIntake} (
+        bus_source LowCardinality(String),
+        bus_partition UInt16,
+        bus_offset UInt64,
+        series_id String,
+        ts DateTime64(3),
+        value Float64
+      ) ENGINE = Null`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_intake_mv TO ${db}.${TABLES.metrics} AS
+        SELECT sample.ts AS ts, s.cluster AS cluster, s.namespace AS namespace, s.workload_kind AS workload_kind,
+          s.workload_name AS workload_name, s.pod AS pod, s.container AS container, s.node AS node,
+          s.service AS service, s.attributes AS attributes, s.name AS name, s.type AS type,
+          sample.value AS value, s.labels AS labels, sample.bus_source AS bus_source,
+          sample.bus_partition AS bus_partition, sample.bus_offset AS bus_offset
+        FROM ${db}.${TABLES.metricIntake} AS sample
+        ANY LEFT JOIN (
+          SELECT * FROM ${db}.${TABLES.metricSeries}
+          WHERE series_id IN (SELECT series_id FROM ${db}.${TABLES.metricIntake})
+        ) AS s ON sample.series_id = s.series_id`,
+    ],
+  },
 ]

@@ -113,11 +113,10 @@ const logRow = mapper<LogRecord>(['level', 'stream', 'source', 'template_id', 'm
 
 /**
  * A table of record filled narrow: rows go to an intake table (Null engine) naming their dimension
- * row by id, and a materialized view joins the dimension row in and writes the full row to the
- * table of record. What repeats on every row (a log line's pod, namespace, labels) is then parsed
- * once per stream instead of once per row: about 7 µs less CPU per log line in embedded
- * ClickHouse (bench/storage-insert.ts). The writer inserts a dimension row before the first
- * rows that name it.
+ * row (a log stream, a metric series) by id, and a materialized view joins the dimension row in
+ * and writes the full row to the table of record. What repeats on every row (a log line's pod and
+ * labels, a sample's name and labels) is then parsed once per stream or series instead of once
+ * per row. The writer inserts a dimension row before the first rows that name it.
  */
 export interface NarrowInsert {
   intakeTable: TableName
@@ -214,6 +213,76 @@ const logStreams: NarrowInsert = {
       r.stream ?? '',
       r.source,
       shared,
+      seenAt,
+    ]
+  },
+}
+
+/** Samples as (series id, ts, value); series hold the envelope, name, type and labels. */
+const metricSeries: NarrowInsert = {
+  intakeTable: TABLES.metricIntake,
+  intakeColumns: [...BUS_COLUMNS, 'series_id', 'ts', 'value'],
+  dimensionTable: TABLES.metricSeries,
+  dimensionColumns: [
+    'series_id',
+    'cluster',
+    'namespace',
+    'workload_kind',
+    'workload_name',
+    'pod',
+    'container',
+    'node',
+    'service',
+    'attributes',
+    'name',
+    'type',
+    'labels',
+    'last_seen',
+  ],
+  narrowRow(message, position) {
+    const r = message.value as MetricSample
+    const identity = streamIds
+      .begin()
+      .add(r.cluster)
+      .add(r.namespace ?? '')
+      .add(r.workload?.kind ?? '')
+      .add(r.workload?.name ?? '')
+      .add(r.pod ?? '')
+      .add(r.container ?? '')
+      .add(r.node ?? '')
+      .add(r.service ?? '')
+      .add(r.name)
+      .add(r.type ?? 'unknown')
+    for (const key in r.labels) identity.add(key).add(r.labels[key] as string)
+    // Envelope attributes are rare on samples; a marker keeps them apart from labels.
+    if (r.attributes)
+      for (const key in r.attributes)
+        identity
+          .add('@')
+          .add(key)
+          .add(r.attributes[key] as string)
+    const row = startRow(position, 3)
+    row[AFTER_BUS] = identity.id()
+    row[AFTER_BUS + 1] = r.ts
+    row[AFTER_BUS + 2] = r.value
+    return row
+  },
+  dimensionRow(message, id, seenAt) {
+    const r = message.value as MetricSample
+    return [
+      id,
+      r.cluster,
+      r.namespace ?? '',
+      r.workload?.kind ?? '',
+      r.workload?.name ?? '',
+      r.pod ?? '',
+      r.container ?? '',
+      r.node ?? '',
+      r.service ?? '',
+      r.attributes ?? {},
+      r.name,
+      r.type ?? 'unknown',
+      r.labels,
       seenAt,
     ]
   },
@@ -584,7 +653,7 @@ interface TopicTable extends TopicMapper {
 /** Where each persisted topic lands and how its messages become rows. */
 export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.logs]: { table: TABLES.logs, ...logRow, narrow: logStreams },
-  [TOPICS.metrics]: { table: TABLES.metrics, ...metricRow },
+  [TOPICS.metrics]: { table: TABLES.metrics, ...metricRow, narrow: metricSeries },
   [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, ...kubeEventRow },
   [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, ...changeRow },
   [TOPICS.objectStates]: { table: TABLES.objectStates, ...objectStateRow },

@@ -1,10 +1,10 @@
 /**
- * Hashes the fields that identify a log stream into its id: 64 bits (two FNV-1a lanes with
- * different primes) as 16 hex characters. Among a million streams the chance that two share an id
- * is about 1 in 30 million; streams that did would swap envelopes.
+ * Hashes the fields that identify a log stream or a metric series into its id: 64 bits (two
+ * FNV-1a lanes with different primes) as 16 hex characters. Among a million ids the chance that
+ * two are equal is about 1 in 30 million; two that were would swap envelopes.
  *
- * Fields are fed one at a time, so no identity string is built per log line (hot path: the writer
- * hashes every line). Not reentrant; each writer call runs begin, add..., id to completion.
+ * Fields are fed one at a time, so no identity string is built per row (hot path: the writer
+ * hashes every log line and sample). Not reentrant: begin, add..., id run to completion.
  */
 export class StreamIdHasher {
   private a = 0

@@ -10,6 +10,10 @@ export const TABLES = {
   /** Null engine: narrow log rows pass through it to `logs` (see NarrowInsert). */
   logIntake: 'log_intake',
   metrics: 'metric_samples',
+  /** One row per series (name, labels, envelope): what every sample of it shares. */
+  metricSeries: 'metric_series',
+  /** Null engine: narrow samples pass through it to `metric_samples` (see NarrowInsert). */
+  metricIntake: 'metric_intake',
   flows: 'network_flows',
   anomalies: 'anomalies',
   incidents: 'incidents',
@@ -37,6 +41,7 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.logs,
   TABLES.logStreams,
   TABLES.metrics,
+  TABLES.metricSeries,
   TABLES.flows,
   TABLES.metrics1m,
   TABLES.flows1m,
@@ -58,4 +63,5 @@ export const TIME_COLUMN: Partial<Record<TableName, string>> = {
   [TABLES.metrics1m]: 'minute',
   [TABLES.flows1m]: 'minute',
   [TABLES.logStreams]: 'last_seen',
+  [TABLES.metricSeries]: 'last_seen',
 }

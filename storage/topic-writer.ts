@@ -176,7 +176,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   })
 
   /**
-   * Dimension rows (log streams) this writer inserted, by id, with when: a row is inserted again
+   * Dimension rows (log streams, metric series) this writer inserted, by id, with when: a row is inserted again
    * after DIMENSION_REFRESH_MS so its last_seen keeps it from expiring. Bounded; forgetting one
    * only means inserting it again.
    */
@@ -184,7 +184,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   const dimensionsInserted = counter(
     metrics,
     'argus_storage_dimension_rows_written_total',
-    'Dimension rows (log streams) inserted before the rows that name them',
+    'Dimension rows (log streams, metric series) inserted before the rows that name them',
     ['table'],
   )
 

@@ -268,6 +268,45 @@ describe('storage on embedded ClickHouse', () => {
     expect(await storage.logs.count(query)).toBe(170)
   })
 
+  it('stores samples narrow: each series once, every sample whole with its name, labels and workload', async () => {
+    const sample = (i: number, route: string): MetricSample => ({
+      ts: base + i * 1000,
+      cluster: 'prod',
+      namespace: 'series',
+      pod: 'cart-7d9f8b6c5d-x2x7q',
+      container: 'cart',
+      workload: { kind: 'Deployment', name: 'cart' },
+      name: 'http_requests_total',
+      type: 'counter',
+      value: i,
+      labels: { route, code: '200' },
+    })
+    const batch = [sample(1, '/a'), sample(2, '/b'), sample(3, '/a'), sample(4, '/b')]
+    await write(TOPICS.metrics, batch, 'series-1')
+    await write(TOPICS.metrics, batch, 'series-1')
+    const stored = await storage.metricHistory.workloadSamples({
+      fromTs: 0,
+      toTs: base + 1e8,
+      cluster: 'prod',
+      namespace: 'series',
+      workloadKind: 'Deployment',
+      workloadName: 'cart',
+      names: ['http_requests_total'],
+      limit: 100,
+    })
+    expect(stored.map((s) => [s.value, s.labels.route])).toEqual([
+      [1, '/a'],
+      [2, '/b'],
+      [3, '/a'],
+      [4, '/b'],
+    ])
+    expect(stored[0]).toMatchObject({ pod: 'cart-7d9f8b6c5d-x2x7q', container: 'cart', type: 'counter' })
+    const series = await queryRows<{ n: string }>(
+      "SELECT count(DISTINCT series_id) AS n FROM argus.metric_series WHERE namespace = 'series'",
+    )
+    expect(Number(series[0]?.n)).toBe(2)
+  })
+
   it('rolls metrics and flows up per minute, and a repeated batch does not double the rollup', async () => {
     const samples: MetricSample[] = Array.from({ length: 120 }, (_, i) => ({
       ts: base + i * 1000,
