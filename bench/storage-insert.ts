@@ -1,12 +1,13 @@
 /**
- * Embedded ClickHouse insert cost per row, by insert path: what the storage writer pays per log
- * record or metric sample before anything else in the pipeline (rows built, then serialised and
- * inserted in blocks).
+ * Embedded ClickHouse insert cost per row, by insert path, for log records or metric samples
+ * (rows built first, then serialised and inserted in blocks): wide rows with every column of the
+ * table of record, through the client and through chdb's raw insert; then the same records as
+ * the writer inserts them, narrow through the intake table and its view (each log stream or
+ * metric series once), into the same table.
  * Prints rows/s and process CPU per row (all threads: chdb parses and merges on its own threads;
  * background merges make the CPU figure noisy).
  *
  *   npx tsx bench/storage-insert.ts [--rows 200000] [--batch 20000] [--signal logs|metrics]
- * With `--signal metrics` it also inserts the same samples as narrow rows (series id, ts, value).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { quietLogger } from '../test/helpers/quiet-logger.js'
 import { openClickHouse } from '../storage/clickhouse-client.js'
 import { migrate } from '../storage/migrator.js'
-import { TOPIC_TABLES } from '../storage/row-mappers.js'
+import { DIMENSION_ID_AT, TOPIC_TABLES } from '../storage/row-mappers.js'
 import { TOPICS, type LogRecord, type MetricSample } from '../core/index.js'
 
 const { values } = parseArgs({
@@ -108,7 +109,7 @@ const settings = (token: string) => ({
 const table = `argus.${mapper.table}`
 const columns = mapper.columns as [string, ...string[]]
 let run = 0
-await measure('client.insert (SQL string)', (values) =>
+await measure('wide rows, client.insert', (values) =>
   client
     .insert({
       table,
@@ -119,28 +120,48 @@ await measure('client.insert (SQL string)', (values) =>
     })
     .then(() => undefined),
 )
-await measure("the writer's insertRows (chdb raw)", (rows) =>
+await measure('wide rows, chdb raw insert', (rows) =>
   handle.insertRows({ table, columns, rows, settings: settings(`b${run++}`) }),
 )
-if (signal === TOPICS.metrics) {
-  // What samples would cost in the shape TSDBs store them: labels once per series elsewhere, and
-  // per sample only (series id, ts, value). The measurement behind the note on issue 6.
-  await client.command({
-    query: `CREATE TABLE argus.narrow_samples (series_id UInt64, ts DateTime64(3) CODEC(DoubleDelta, ZSTD),
-      value Float64 CODEC(Gorilla, ZSTD)) ENGINE = MergeTree ORDER BY (series_id, ts)`,
-  })
+// What the writer does: narrow rows through the intake table, each stream or series once, the
+// view filling the same table. Rows are built before the clock starts, as for the wide inserts.
+const narrow = mapper.narrow
+if (narrow) {
   const base = Date.now()
-  await measure('narrow (series id, ts, value)', (_rows, b) =>
-    handle.insertRows({
-      table: 'argus.narrow_samples',
-      columns: ['series_id', 'ts', 'value'],
-      rows: Array.from({ length: batch }, (_, i) => {
-        const n = b * batch + i
-        return [n % 1000, base + n, n]
-      }),
+  const seen = new Set<string>()
+  const blocks = Array.from({ length: Math.ceil(rows / batch) }, (_, b) => {
+    const narrowRows: unknown[][] = []
+    const dimensions: unknown[][] = []
+    for (let i = 0; i < batch; i++) {
+      const n = b * batch + i
+      const value = signal === TOPICS.metrics ? metricSample(n, base + n) : logRecord(n, base + n)
+      const message = { key: '', value, publishedAt: base, offset: n }
+      const row = narrow.narrowRow(message, ['kafka:x', n % 4, n + 1])
+      const id = row[DIMENSION_ID_AT] as string
+      if (!seen.has(id)) {
+        seen.add(id)
+        dimensions.push(narrow.dimensionRow(message, id, Math.floor(base / 1000)))
+      }
+      narrowRows.push(row)
+    }
+    return { narrowRows, dimensions }
+  })
+  await measure("the writer's narrow insert (view)", async (_rows, b) => {
+    const { narrowRows, dimensions } = blocks[b] as (typeof blocks)[number]
+    if (dimensions.length > 0)
+      await handle.insertRows({
+        table: `argus.${narrow.dimensionTable}`,
+        columns: narrow.dimensionColumns,
+        rows: dimensions,
+        settings: {},
+      })
+    await handle.insertRows({
+      table: `argus.${narrow.intakeTable}`,
+      columns: narrow.intakeColumns,
+      rows: narrowRows,
       settings: settings(`c${run++}`),
-    }),
-  )
+    })
+  })
 }
 await handle.release()
 rmSync(dir, { recursive: true, force: true })

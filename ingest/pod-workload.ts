@@ -29,11 +29,30 @@ export function inferWorkload(podName: string, labels: Record<string, string>): 
   return undefined
 }
 
+/** Answers by pod name: every sample of a pod's series asks again (two regular expressions each). */
+const byPodName = new Map<string, WorkloadRef | null>()
+const MAX_POD_NAMES = 8192
+
 /**
  * Infers the workload from a pod name alone, for sources with no labels (cAdvisor series, flows):
  * `<deployment>-<hash>-<suffix>` or `<statefulset>-<ordinal>`. Ambiguous names give undefined.
+ * The answer for a name never changes, so it is remembered (bounded; the oldest names go first).
  */
 export function inferWorkloadFromPodName(podName: string): WorkloadRef | undefined {
+  const known = byPodName.get(podName)
+  if (known !== undefined) return known ?? undefined
+  // Shared by every record of the pod: frozen, so a change to one record's could not leak.
+  const found = workloadFromPodName(podName)
+  const inferred = found && Object.freeze(found)
+  if (byPodName.size >= MAX_POD_NAMES) {
+    const oldest = byPodName.keys().next()
+    if (!oldest.done) byPodName.delete(oldest.value)
+  }
+  byPodName.set(podName, inferred ?? null)
+  return inferred
+}
+
+function workloadFromPodName(podName: string): WorkloadRef | undefined {
   const deployment = /^(.+)-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/.exec(
     podName,
   )
