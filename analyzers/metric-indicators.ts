@@ -194,12 +194,21 @@ function total(
   return sum
 }
 
+/** The series' name and labels, label names sorted (remote_write sends them sorted already). */
 const partKey = (sample: MetricSample): string => {
-  const labels = Object.keys(sample.labels)
-    .sort()
-    .map((k) => `${k}=${sample.labels[k]}`)
-    .join(',')
-  return `${sample.name}{${labels}}`
+  const labels = sample.labels
+  const names = Object.keys(labels)
+  for (let i = 1; i < names.length; i++)
+    if ((names[i - 1] as string) > (names[i] as string)) {
+      names.sort()
+      break
+    }
+  let key = `${sample.name}{`
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    key += `${i === 0 ? '' : ','}${name}=${labels[name]}`
+  }
+  return `${key}}`
 }
 
 export interface MetricIndicatorsOptions {

@@ -92,7 +92,12 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
 const CLOCK_TICKS_PER_SECOND = 100
 
 /** "N µs of server CPU per <unit>" over a measured span, or a note that it was not measured. */
-export function cpuPerEvent(before: number | undefined, after: number | undefined, events: number): string {
+export function cpuPerEvent(
+  before: number | undefined,
+  after: number | undefined,
+  events: number,
+  unit = 'event',
+): string {
   if (before === undefined || after === undefined) return 'not measured (no server process of ours)'
-  return `${(((after - before) * 1e6) / events).toFixed(1)} µs per event (all server threads)`
+  return `${(((after - before) * 1e6) / events).toFixed(1)} µs per ${unit} (all server threads)`
 }

@@ -83,7 +83,7 @@ try {
   console.log(
     `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
   )
-  console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
+  console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected, 'sample')}`)
   console.log(`503 retries        ${retries}`)
 } finally {
   await server?.stop('SIGTERM')

@@ -31,6 +31,20 @@ export class StreamIdHasher {
   }
 
   id(): string {
-    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0')
+    const a = this.a
+    const b = this.b
+    // By table: Number#toString(16) takes a slow path for values beyond 2^30.
+    return (
+      HEX[a >>> 24]! +
+      HEX[(a >>> 16) & 255]! +
+      HEX[(a >>> 8) & 255]! +
+      HEX[a & 255]! +
+      HEX[b >>> 24]! +
+      HEX[(b >>> 16) & 255]! +
+      HEX[(b >>> 8) & 255]! +
+      HEX[b & 255]!
+    )
   }
 }
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
