@@ -56,6 +56,27 @@ const busOffsetView = (db: string, table: TableName): string =>
           SELECT '${table}' AS table_name, bus_source, bus_partition, max(bus_offset) AS max_offset
           FROM ${db}.${table} WHERE bus_offset > 0 GROUP BY bus_source, bus_partition`
 
+/** What migrations 11 and 12 give log streams and metric series of the envelope; frozen with them. */
+const DIMENSION_ENVELOPE = `cluster LowCardinality(String),
+        namespace LowCardinality(String),
+        workload_kind LowCardinality(String),
+        workload_name LowCardinality(String),
+        pod String,
+        container LowCardinality(String),
+        node LowCardinality(String),
+        service LowCardinality(String),`
+/** The bus position an intake table passes on to its table of record (migrations 11 and 12). */
+const INTAKE_BUS_COLUMNS = `bus_source LowCardinality(String),
+        bus_partition UInt16,
+        bus_offset UInt64,`
+/** A view's select list for the envelope columns of the stream or series table `alias`. */
+const dimensionEnvelope = (alias: string): string =>
+  ['cluster', 'namespace', 'workload_kind', 'workload_name', 'pod', 'container', 'node', 'service']
+    .map((column) => `${alias}.${column} AS ${column}`)
+    .join(', ')
+const intakeBusPosition = (alias: string): string =>
+  ['bus_source', 'bus_partition', 'bus_offset'].map((column) => `${alias}.${column} AS ${column}`).join(', ')
+
 /** TTL clauses are set after migration from configuration (see `applyRetention`), not here. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -408,23 +429,14 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.logStreams} (
         stream_id String,
-        cluster LowCardinality(String),
-        namespace LowCardinality(String),
-        workload_kind LowCardinality(String),
-        workload_name LowCardinality(String),
-        pod String,
-        container LowCardinality(String),
-        node LowCardinality(String),
-        service LowCardinality(String),
+        ${DIMENSION_ENVELOPE}
         stream LowCardinality(String),
         source LowCardinality(String),
         attributes Map(LowCardinality(String), String),
         last_seen DateTime CODEC(Delta, ZSTD(1))
       ) ENGINE = ReplacingMergeTree(last_seen) ORDER BY stream_id ${SETTINGS}`,
       `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.logIntake} (
-        bus_source LowCardinality(String),
-        bus_partition UInt16,
-        bus_offset UInt64,
+        ${INTAKE_BUS_COLUMNS}
         stream_id String,
         ts DateTime64(3),
         level LowCardinality(String),
@@ -436,11 +448,10 @@ export const MIGRATIONS: readonly Migration[] = [
       // join costs the same however many streams exist. Repeated stream rows (the writer refreshes
       // last_seen) are identical but for that: ANY takes one.
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.log_intake_mv TO ${db}.${TABLES.logs} AS
-        SELECT line.ts AS ts, s.cluster AS cluster, s.namespace AS namespace, s.workload_kind AS workload_kind,
-          s.workload_name AS workload_name, s.pod AS pod, s.container AS container, s.node AS node,
-          s.service AS service, mapUpdate(s.attributes, line.attributes) AS attributes, line.level AS level,
+        SELECT line.ts AS ts, ${dimensionEnvelope('s')},
+          mapUpdate(s.attributes, line.attributes) AS attributes, line.level AS level,
           s.stream AS stream, s.source AS source, line.template_id AS template_id, line.message AS message,
-          line.bus_source AS bus_source, line.bus_partition AS bus_partition, line.bus_offset AS bus_offset
+          ${intakeBusPosition('line')}
         FROM ${db}.${TABLES.logIntake} AS line
         ANY LEFT JOIN (
           SELECT * FROM ${db}.${TABLES.logStreams}
@@ -456,14 +467,7 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metricSeries} (
         series_id String,
-        cluster LowCardinality(String),
-        namespace LowCardinality(String),
-        workload_kind LowCardinality(String),
-        workload_name LowCardinality(String),
-        pod String,
-        container LowCardinality(String),
-        node LowCardinality(String),
-        service LowCardinality(String),
+        ${DIMENSION_ENVELOPE}
         attributes Map(LowCardinality(String), String),
         name LowCardinality(String),
         type LowCardinality(String),
@@ -471,19 +475,14 @@ export const MIGRATIONS: readonly Migration[] = [
         last_seen DateTime CODEC(Delta, ZSTD(1))
       ) ENGINE = ReplacingMergeTree(last_seen) ORDER BY series_id ${SETTINGS}`,
       `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metricIntake} (
-        bus_source LowCardinality(String),
-        bus_partition UInt16,
-        bus_offset UInt64,
+        ${INTAKE_BUS_COLUMNS}
         series_id String,
         ts DateTime64(3),
         value Float64
       ) ENGINE = Null`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_intake_mv TO ${db}.${TABLES.metrics} AS
-        SELECT sample.ts AS ts, s.cluster AS cluster, s.namespace AS namespace, s.workload_kind AS workload_kind,
-          s.workload_name AS workload_name, s.pod AS pod, s.container AS container, s.node AS node,
-          s.service AS service, s.attributes AS attributes, s.name AS name, s.type AS type,
-          sample.value AS value, s.labels AS labels, sample.bus_source AS bus_source,
-          sample.bus_partition AS bus_partition, sample.bus_offset AS bus_offset
+        SELECT sample.ts AS ts, ${dimensionEnvelope('s')}, s.attributes AS attributes,
+          s.name AS name, s.type AS type, sample.value AS value, s.labels AS labels, ${intakeBusPosition('sample')}
         FROM ${db}.${TABLES.metricIntake} AS sample
         ANY LEFT JOIN (
           SELECT * FROM ${db}.${TABLES.metricSeries}

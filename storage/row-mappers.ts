@@ -34,8 +34,8 @@ export type BusPosition = readonly [source: string, partition: number, storedOff
 const BUS_COLUMNS = ['bus_source', 'bus_partition', 'bus_offset']
 const AFTER_BUS = BUS_COLUMNS.length
 
-const ENVELOPE_COLUMNS = [
-  'ts',
+/** The envelope columns a stream or series row holds (time and attributes are its rows' own). */
+const DIMENSION_ENVELOPE = [
   'cluster',
   'namespace',
   'workload_kind',
@@ -44,8 +44,9 @@ const ENVELOPE_COLUMNS = [
   'container',
   'node',
   'service',
-  'attributes',
 ]
+
+const ENVELOPE_COLUMNS = ['ts', ...DIMENSION_ENVELOPE, 'attributes']
 
 function startRow(position: BusPosition, width: number): Row {
   const row: Row = new Array(AFTER_BUS + width)
@@ -141,6 +142,36 @@ export const DIMENSION_ID_AT = AFTER_BUS
 const isStreamAttribute = (key: string): boolean =>
   key.startsWith('label.') || key === 'container.image' || key === 'pod.uid' || key === 'fluent.tag'
 
+/** Starts a stream or series identity with its envelope, in DIMENSION_ENVELOPE order. */
+function envelopeIdentity(e: Envelope): StreamIdHasher {
+  return streamIds
+    .begin()
+    .add(e.cluster)
+    .add(e.namespace ?? '')
+    .add(e.workload?.kind ?? '')
+    .add(e.workload?.name ?? '')
+    .add(e.pod ?? '')
+    .add(e.container ?? '')
+    .add(e.node ?? '')
+    .add(e.service ?? '')
+}
+
+/** A stream or series row: its id, the envelope in DIMENSION_ENVELOPE order, then `rest`. */
+function dimensionValues(id: string, e: Envelope, rest: unknown[]): Row {
+  return [
+    id,
+    e.cluster,
+    e.namespace ?? '',
+    e.workload?.kind ?? '',
+    e.workload?.name ?? '',
+    e.pod ?? '',
+    e.container ?? '',
+    e.node ?? '',
+    e.service ?? '',
+    ...rest,
+  ]
+}
+
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
 const streamIds = new StreamIdHasher()
 
@@ -149,33 +180,10 @@ const logStreams: NarrowInsert = {
   intakeTable: TABLES.logIntake,
   intakeColumns: [...BUS_COLUMNS, 'stream_id', 'ts', 'level', 'template_id', 'message', 'attributes'],
   dimensionTable: TABLES.logStreams,
-  dimensionColumns: [
-    'stream_id',
-    'cluster',
-    'namespace',
-    'workload_kind',
-    'workload_name',
-    'pod',
-    'container',
-    'node',
-    'service',
-    'stream',
-    'source',
-    'attributes',
-    'last_seen',
-  ],
+  dimensionColumns: ['stream_id', ...DIMENSION_ENVELOPE, 'stream', 'source', 'attributes', 'last_seen'],
   narrowRow(message, position) {
     const r = message.value as LogRecord
-    const identity = streamIds
-      .begin()
-      .add(r.cluster)
-      .add(r.namespace ?? '')
-      .add(r.workload?.kind ?? '')
-      .add(r.workload?.name ?? '')
-      .add(r.pod ?? '')
-      .add(r.container ?? '')
-      .add(r.node ?? '')
-      .add(r.service ?? '')
+    const identity = envelopeIdentity(r)
       .add(r.stream ?? '')
       .add(r.source)
     let own: Record<string, string> | undefined
@@ -200,21 +208,7 @@ const logStreams: NarrowInsert = {
     const shared: Record<string, string> = {}
     for (const [key, value] of Object.entries(r.attributes ?? {}))
       if (isStreamAttribute(key)) shared[key] = value
-    return [
-      id,
-      r.cluster,
-      r.namespace ?? '',
-      r.workload?.kind ?? '',
-      r.workload?.name ?? '',
-      r.pod ?? '',
-      r.container ?? '',
-      r.node ?? '',
-      r.service ?? '',
-      r.stream ?? '',
-      r.source,
-      shared,
-      seenAt,
-    ]
+    return dimensionValues(id, r, [r.stream ?? '', r.source, shared, seenAt])
   },
 }
 
@@ -223,34 +217,10 @@ const metricSeries: NarrowInsert = {
   intakeTable: TABLES.metricIntake,
   intakeColumns: [...BUS_COLUMNS, 'series_id', 'ts', 'value'],
   dimensionTable: TABLES.metricSeries,
-  dimensionColumns: [
-    'series_id',
-    'cluster',
-    'namespace',
-    'workload_kind',
-    'workload_name',
-    'pod',
-    'container',
-    'node',
-    'service',
-    'attributes',
-    'name',
-    'type',
-    'labels',
-    'last_seen',
-  ],
+  dimensionColumns: ['series_id', ...DIMENSION_ENVELOPE, 'attributes', 'name', 'type', 'labels', 'last_seen'],
   narrowRow(message, position) {
     const r = message.value as MetricSample
-    const identity = streamIds
-      .begin()
-      .add(r.cluster)
-      .add(r.namespace ?? '')
-      .add(r.workload?.kind ?? '')
-      .add(r.workload?.name ?? '')
-      .add(r.pod ?? '')
-      .add(r.container ?? '')
-      .add(r.node ?? '')
-      .add(r.service ?? '')
+    const identity = envelopeIdentity(r)
       .add(r.name)
       .add(r.type ?? 'unknown')
     for (const key in r.labels) identity.add(key).add(r.labels[key] as string)
@@ -269,22 +239,7 @@ const metricSeries: NarrowInsert = {
   },
   dimensionRow(message, id, seenAt) {
     const r = message.value as MetricSample
-    return [
-      id,
-      r.cluster,
-      r.namespace ?? '',
-      r.workload?.kind ?? '',
-      r.workload?.name ?? '',
-      r.pod ?? '',
-      r.container ?? '',
-      r.node ?? '',
-      r.service ?? '',
-      r.attributes ?? {},
-      r.name,
-      r.type ?? 'unknown',
-      r.labels,
-      seenAt,
-    ]
+    return dimensionValues(id, r, [r.attributes ?? {}, r.name, r.type ?? 'unknown', r.labels, seenAt])
   },
 }
 
