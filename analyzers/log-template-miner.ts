@@ -47,37 +47,30 @@ export interface LogTemplateMinerOptions {
 
 const WILDCARD = '<*>'
 
-/** Generic variable shapes, most specific first. */
-const MASKS: Array<[RegExp, string]> = [
-  // Dates and times: `Thu Aug 04 15:29:45 PDT 2005`, `Aug 4`, `15:29:45.123 +0200`.
-  [
-    /\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b(?:,?\s+\d{4}\b)?/g,
-    WILDCARD,
-  ],
-  [/\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:[A-Z]{3,4}\b|[+-]\d{2}:?\d{2}\b))?/g, WILDCARD],
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, WILDCARD],
-  [/(\/?\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?)\b/g, WILDCARD],
-  [/\b0x[0-9a-f]+\b/gi, WILDCARD],
-  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, WILDCARD],
-  [/(?<![A-Za-z0-9_])[-+]?\d+(?:\.\d+)?(?![A-Za-z0-9_])/g, WILDCARD],
-]
-
 /**
- * A character each mask needs to match at all (`undefined`: no cheap test). Masking only ever
- * writes `<*>`, so a character absent from the message stays absent while the masks run; the
- * pass can be skipped. Hot path: most lines have no UUID, address or hex literal.
+ * Generic variable shapes, most specific first, each with a character it cannot match without.
+ * Masking only ever writes `<*>`, so a character absent from the message stays absent while the
+ * masks run, and that mask's pass is skipped (hot path: most lines hold no UUID, address or hex).
  */
-const MASK_NEEDS: ReadonlyArray<RegExp | undefined> = [undefined, /:/, /-/, /\./, /0x/i, /\d/, /\d/]
+const MASKS: ReadonlyArray<{ pattern: RegExp; needs: RegExp }> = [
+  // Dates and times: `Thu Aug 04 15:29:45 PDT 2005`, `Aug 4`, `15:29:45.123 +0200`.
+  {
+    pattern:
+      /\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b(?:,?\s+\d{4}\b)?/g,
+    needs: /\d/,
+  },
+  { pattern: /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:[A-Z]{3,4}\b|[+-]\d{2}:?\d{2}\b))?/g, needs: /:/ },
+  { pattern: /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, needs: /-/ },
+  { pattern: /(\/?\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?)\b/g, needs: /\./ },
+  { pattern: /\b0x[0-9a-f]+\b/gi, needs: /0x/i },
+  { pattern: /\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, needs: /\d/ },
+  { pattern: /(?<![A-Za-z0-9_])[-+]?\d+(?:\.\d+)?(?![A-Za-z0-9_])/g, needs: /\d/ },
+]
 
 /** Replaces variable-looking parts of a message with `<*>`. */
 export function maskVariables(message: string): string {
   let masked = message
-  for (let i = 0; i < MASKS.length; i++) {
-    const needs = MASK_NEEDS[i]
-    if (needs && !needs.test(message)) continue
-    const [pattern, replacement] = MASKS[i] as [RegExp, string]
-    masked = masked.replace(pattern, replacement)
-  }
+  for (const { pattern, needs } of MASKS) if (needs.test(message)) masked = masked.replace(pattern, WILDCARD)
   return masked
 }
 

@@ -176,9 +176,9 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   })
 
   /**
-   * Dimension rows (log streams, metric series) this writer inserted, by id, with when: a row is inserted again
-   * after DIMENSION_REFRESH_MS so its last_seen keeps it from expiring. Bounded; forgetting one
-   * only means inserting it again.
+   * Dimension rows (log streams, metric series) this writer inserted, by id, with when: a row is
+   * inserted again after DIMENSION_REFRESH_MS so its last_seen keeps it from expiring. Bounded;
+   * forgetting one only means inserting it again.
    */
   const dimensionsWritten = new Map<string, number>()
   const dimensionsInserted = counter(
@@ -188,7 +188,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     ['table'],
   )
 
-  /** Inserts the dimension rows of `messages` this writer has not written lately; then they may be named. */
+  /** Inserts the dimension rows of `messages` not written lately, so that rows may name them. */
   async function writeDimensions(
     narrow: NarrowInsert,
     messages: readonly StoredMessage[],
