@@ -159,12 +159,23 @@ describe('kubernetes collector on a real API server', () => {
   })
 
   it('reports a killed pod, its replacement and the controller Event', async () => {
-    const pods = await admin.get<{ items: Array<{ metadata: { name: string } }> }>(
-      `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`,
-    )
-    const victim = pods.items[0]?.metadata.name as string
+    type Pod = { metadata: { name: string; deletionTimestamp?: string } }
+    let pods: { items: Pod[] } = { items: [] }
     const killedAt = Date.now()
-    await admin.remove(`/api/v1/namespaces/${ns}/pods/${victim}?gracePeriodSeconds=0`)
+    // A live pod of the web Deployment. One that its ReplicaSet is already replacing (an earlier
+    // test's rollout) may be gone before our DELETE arrives (404): then the next one.
+    const victim = await until(async () => {
+      pods = await admin.get<{ items: Pod[] }>(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)
+      const live = pods.items.find((p) => !p.metadata.deletionTimestamp)
+      if (!live) return undefined
+      try {
+        await admin.remove(`/api/v1/namespaces/${ns}/pods/${live.metadata.name}?gracePeriodSeconds=0`)
+        return live.metadata.name
+      } catch (error) {
+        if (/: 404 /.test((error as Error).message)) return undefined
+        throw error
+      }
+    }, 'a live web pod to delete')
     await until(
       () => states.find((s) => s.namespace === ns && s.pod === victim && s.deleted),
       'the deleted pod',
