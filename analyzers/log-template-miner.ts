@@ -15,6 +15,8 @@
  * there. `stored as bytes` / `stored as values` or `Link ok` / `Link error` stay two events.
  */
 
+import { setBounded } from '../core/index.js'
+
 export interface MinedTemplate {
   /**
    * Stable for the template's life, also as it generalises: a hash of the template as first seen,
@@ -93,7 +95,7 @@ export function tokenize(message: string): string[] {
     // unless it is a short device name (eth0). So is a word around a masked part (blk_-<*>).
     const token =
       part !== WILDCARD &&
-      ((/\d/.test(part) && /[A-Za-z]/.test(part) && !DEVICE_NAME.test(part)) || part.includes(WILDCARD))
+      ((hasDigit(part) && /[A-Za-z]/.test(part) && !DEVICE_NAME.test(part)) || part.includes(WILDCARD))
         ? WILDCARD
         : part
     // A unit after a number is part of the value: `93.0 B` and `5.4 KB` are one kind of size.
@@ -160,15 +162,6 @@ function templateId(tokens: readonly string[]): string {
 }
 const NONE_ABSORBED: string[] = []
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] })
-
-/** Sets a key in a map that holds at most `max` entries, dropping the oldest first. */
-function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  if (!map.has(key) && map.size >= max) {
-    const oldest = map.keys().next()
-    if (!oldest.done) map.delete(oldest.value)
-  }
-  map.set(key, value)
-}
 
 export class LogTemplateMiner {
   private readonly root = new Map<number, TreeNode>()

@@ -2,6 +2,7 @@ export { ArgusError, ERROR_CODES, errorMessage, isArgusError, isRetriable } from
 export type { ArgusErrorOptions, ErrorCode } from './errors.js'
 export { DEFAULT_RETRY, backoffDelay, retry, sleep } from './retry.js'
 export type { RetryOptions } from './retry.js'
+export { setBounded } from './bounded-map.js'
 export { startAll } from './lifecycle.js'
 export type { Component } from './lifecycle.js'
 export { createLogger } from './logger.js'

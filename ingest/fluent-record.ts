@@ -1,4 +1,4 @@
-import type { LogLevel, LogRecord, WorkloadRef } from '../core/index.js'
+import { setBounded, type LogLevel, type LogRecord, type WorkloadRef } from '../core/index.js'
 import { levelFromField, levelFromMessage } from './log-level.js'
 import { inferService, inferWorkload } from './pod-workload.js'
 import { isJsonObject, stringMap, type Normalised } from './json-object.js'
@@ -101,12 +101,7 @@ function podMetadata(pod: string | undefined, rawLabels: unknown): PodMetadata {
   const cached = podMetadataCache.get(pod)
   if (cached && sameLabels(cached.rawLabels, rawLabels)) return cached
   const derived = derivePodMetadata(pod, rawLabels)
-  podMetadataCache.delete(pod)
-  if (podMetadataCache.size >= POD_METADATA_CACHE_SIZE) {
-    const oldest = podMetadataCache.keys().next()
-    if (!oldest.done) podMetadataCache.delete(oldest.value)
-  }
-  podMetadataCache.set(pod, derived)
+  setBounded(podMetadataCache, pod, derived, POD_METADATA_CACHE_SIZE)
   return derived
 }
 

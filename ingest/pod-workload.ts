@@ -1,4 +1,4 @@
-import type { WorkloadRef } from '../core/index.js'
+import { setBounded, type WorkloadRef } from '../core/index.js'
 
 /**
  * Infers a pod's owning workload from its name and the labels Kubernetes controllers set, for
@@ -44,11 +44,7 @@ export function inferWorkloadFromPodName(podName: string): WorkloadRef | undefin
   // Shared by every record of the pod: frozen, so a change to one record's could not leak.
   const found = workloadFromPodName(podName)
   const inferred = found && Object.freeze(found)
-  if (byPodName.size >= MAX_POD_NAMES) {
-    const oldest = byPodName.keys().next()
-    if (!oldest.done) byPodName.delete(oldest.value)
-  }
-  byPodName.set(podName, inferred ?? null)
+  setBounded(byPodName, podName, inferred ?? null, MAX_POD_NAMES)
   return inferred
 }
 

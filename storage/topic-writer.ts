@@ -5,6 +5,7 @@ import {
   gauge,
   histogram,
   retry,
+  setBounded,
   type Logger,
   type Registry,
   type RetryOptions,
@@ -133,45 +134,49 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     }
   }
 
+  /**
+   * Inserts one block of a table, retried (with the same settings, so a token makes a repeat a
+   * no-op) and measured; resolves when ClickHouse acknowledged it.
+   */
+  function insertRetried(
+    table: string,
+    columns: readonly string[],
+    rows: readonly unknown[][],
+    settings: RowBlock['settings'],
+  ): Promise<void> {
+    return retry(
+      async () => {
+        const endTimer = insertDuration.startTimer({ table })
+        try {
+          await options.insertRows({ table: `${database}.${table}`, rows, columns, settings })
+        } catch (error) {
+          insertFailures.inc({ table })
+          throw storageError(error, `insert into ${table} failed`)
+        } finally {
+          endTimer()
+        }
+      },
+      {
+        maxAttempts: 5,
+        initialDelayMs: 200,
+        maxDelayMs: 5_000,
+        ...options.retry,
+        onRetry: ({ attempt, delayMs, error }) =>
+          logger.warn({ table, attempt, delayMs, err: error }, 'insert failed; retrying the same block'),
+      },
+    )
+  }
+
   const coalescer = createInsertCoalescer({
     maxRows: options.maxBlockRows ?? 200_000,
-    insert: (block) => {
-      const table = block.table
-      return retry(
-        async () => {
-          const endTimer = insertDuration.startTimer({ table })
-          try {
-            await options.insertRows({
-              table: `${database}.${table}`,
-              rows: block.rows,
-              columns: block.columns,
-              // One token per block: a retry of the same block inserts nothing new.
-              settings: {
-                insert_deduplicate: 1,
-                insert_deduplication_token: block.token,
-                deduplicate_blocks_in_dependent_materialized_views: 1,
-              },
-            })
-          } catch (error) {
-            insertFailures.inc({ table })
-            throw storageError(error, `insert into ${table} failed`)
-          } finally {
-            endTimer()
-          }
-          blockBatches.observe({ table }, block.batches)
-        },
-        {
-          maxAttempts: 5,
-          initialDelayMs: 200,
-          maxDelayMs: 5_000,
-          ...options.retry,
-          onRetry: ({ attempt, delayMs, error }) =>
-            logger.warn(
-              { table, attempt, delayMs, err: error },
-              'insert failed; retrying with the same token',
-            ),
-        },
-      )
+    insert: async (block) => {
+      // One token per block: a retry of the same block inserts nothing new.
+      await insertRetried(block.table, block.columns, block.rows, {
+        insert_deduplicate: 1,
+        insert_deduplication_token: block.token,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      })
+      blockBatches.observe({ table: block.table }, block.batches)
     },
   })
 
@@ -204,31 +209,10 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     }
     if (fresh.size === 0) return
     const table = narrow.dimensionTable
-    await retry(
-      async () => {
-        try {
-          await options.insertRows({
-            table: `${database}.${table}`,
-            rows: [...fresh.values()],
-            columns: narrow.dimensionColumns,
-            settings: {},
-          })
-        } catch (error) {
-          insertFailures.inc({ table })
-          throw storageError(error, `insert into ${table} failed`)
-        }
-      },
-      { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 5_000, ...options.retry },
-    )
+    // No token: a repeated stream or series row is harmless (ReplacingMergeTree folds it).
+    await insertRetried(table, narrow.dimensionColumns, [...fresh.values()], {})
     dimensionsInserted.inc({ table }, fresh.size)
-    for (const id of fresh.keys()) {
-      dimensionsWritten.delete(id)
-      if (dimensionsWritten.size >= MAX_DIMENSIONS_REMEMBERED) {
-        const oldest = dimensionsWritten.keys().next()
-        if (!oldest.done) dimensionsWritten.delete(oldest.value)
-      }
-      dimensionsWritten.set(id, now)
-    }
+    for (const id of fresh.keys()) setBounded(dimensionsWritten, id, now, MAX_DIMENSIONS_REMEMBERED)
   }
 
   /** Where each partition's next chunk starts when nothing interrupted this writer. */
