@@ -1,4 +1,4 @@
-import {
+import kafkajs, {
   Kafka,
   CompressionTypes,
   Partitioners,
@@ -36,7 +36,20 @@ import {
 import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
 import { createKafkaSendQueue, type KafkaSendQueue } from './kafka-send-queue.js'
-import { packMessages, unpackMessage } from './kafka-packing.js'
+import { packMessages, rawValueOf, unpackMessage } from './kafka-packing.js'
+import { snappyCodec } from './kafka-snappy.js'
+
+// Process-wide in kafkajs: consumers read snappy batches whichever producer wrote them.
+// (A CommonJS export ESM cannot name: through the default export.)
+kafkajs.CompressionCodecs[CompressionTypes.Snappy] = snappyCodec
+
+export type KafkaCompression = 'none' | 'gzip' | 'snappy'
+
+const COMPRESSION_TYPES: Record<KafkaCompression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+}
 
 export interface KafkaBusOptions {
   brokers: readonly string[]
@@ -44,7 +57,12 @@ export interface KafkaBusOptions {
   logger: Logger
   metrics: Registry
   /** Topic provisioning: applied to every Argus topic that does not exist yet. */
-  topics: { partitions: number; replicationFactor: number; retentionMs: number; compression: 'none' | 'gzip' }
+  topics: {
+    partitions: number
+    replicationFactor: number
+    retentionMs: number
+    compression: KafkaCompression
+  }
   defaultPublishTimeoutMs?: number
 }
 
@@ -60,7 +78,7 @@ const HEARTBEAT_EVERY_MS = 3_000
  * The Bus on Apache Kafka (kafkajs). Keys pick partitions with Kafka's own murmur2 partitioner,
  * so one workload's messages keep their order; the producer is idempotent; consumer offsets are
  * committed only after the handler resolves, one chunk at a time, so a crash redelivers at most
- * the chunk in flight. Values travel as JSON.
+ * the chunk in flight. Values travel as MessagePack packs (see kafka-packing).
  */
 export function createKafkaBus(options: KafkaBusOptions): Bus {
   const logger = options.logger.child({ component: 'kafka-bus' })
@@ -74,7 +92,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     },
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
   })
-  const compression = options.topics.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None
+  const compression = COMPRESSION_TYPES[options.topics.compression]
   let admin: Admin | undefined
   let producer: Producer | undefined
   let sendQueue: KafkaSendQueue | undefined
@@ -326,7 +344,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
             } catch {
               undecodable.push({
                 key: message.key?.toString() ?? '',
-                value: message.value?.toString() ?? null,
+                value: rawValueOf(message),
                 offset: Number(message.offset),
                 partition,
               })
@@ -339,7 +357,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
               group,
               topic,
               undecodable,
-              new ArgusError('ARGUS_ERR_BAD_INPUT', 'message value is not JSON'),
+              new ArgusError('ARGUS_ERR_BAD_INPUT', 'message value does not decode'),
               1,
             )
           }

@@ -90,7 +90,7 @@ export const ConfigSchema = Type.Object(
         partitions: Type.Integer({ minimum: 1 }),
         replicationFactor: Type.Integer({ minimum: 1 }),
         retentionHours: Type.Integer({ minimum: 1 }),
-        compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')]),
+        compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy')]),
       },
       { additionalProperties: false },
     ),
@@ -226,7 +226,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
     partitions: 6,
     replicationFactor: 1,
     retentionHours: 24,
-    compression: 'none',
+    compression: 'snappy',
   },
   sim: { mode: 'auto', seed: 42, stepMs: 10_000, faultIntervalMs: 5 * 60_000, faultDurationMs: 3 * 60_000 },
 }

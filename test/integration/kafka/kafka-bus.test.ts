@@ -14,7 +14,7 @@ function newBus(): Bus {
     clientId: `test-${randomUUID().slice(0, 6)}`,
     logger: quietLogger(),
     metrics: createMetricsRegistry({ defaultMetrics: false }),
-    topics: { partitions: 4, replicationFactor: 1, retentionMs: 3_600_000, compression: 'none' },
+    topics: { partitions: 4, replicationFactor: 1, retentionMs: 3_600_000, compression: 'snappy' },
   })
 }
 

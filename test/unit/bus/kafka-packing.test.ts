@@ -1,18 +1,41 @@
 import type { KafkaMessage, Message } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { PACK_HEADER, packMessages, unpackMessage } from '../../../bus/kafka-packing.js'
+import {
+  ENCODING_HEADER,
+  PACK_HEADER,
+  packMessages,
+  rawValueOf,
+  unpackMessage,
+} from '../../../bus/kafka-packing.js'
 
-/** A packed message as a consumer receives it back from the broker. */
+/** A message as a consumer receives it back from the broker. */
 function received(message: Message, offset: number): KafkaMessage {
   const headers: Record<string, Buffer> = {}
   for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = Buffer.from(String(v))
+  const value = message.value
   return {
     key: Buffer.from(String(message.key ?? '')),
-    value: Buffer.from(String(message.value)),
+    value: Buffer.isBuffer(value) ? Buffer.from(value) : Buffer.from(String(value)),
     headers,
     offset: String(offset),
     timestamp: '1700000000000',
     attributes: 0,
+  }
+}
+
+/** A log record as the collector publishes it. */
+function logRecord(n: number): Record<string, unknown> {
+  return {
+    ts: 1_764_400_000_000 + n,
+    cluster: 'prod',
+    namespace: n % 2 ? 'shop' : 'payments',
+    workload: { kind: 'Deployment', name: `svc-${n % 3}` },
+    pod: `svc-${n % 3}-6d4cf56db6-x${n % 5}`,
+    attributes: { 'label.app': `svc-${n % 3}`, ...(n % 4 === 0 && { [`extra.${n}`]: 'é ✓ "quoted"' }) },
+    message: `GET /api/${n} in ${n % 250}ms`,
+    level: 'info',
+    source: 'fluentd-http',
+    ...(n % 7 === 0 && { value: n / 3, nested: [{ a: [1, 2.5, -3] }, null, true] }),
   }
 }
 
@@ -25,13 +48,15 @@ describe('kafka packing', () => {
       { key: 'c', value: { n: 4 } },
     ]
     const packed = packMessages(records)
-    expect(packed.messages.map((m) => [m.key, m.value])).toEqual([
-      ['a', '[{"n":1},{"n":3}]'],
-      ['b', '{"n":2}'],
-      ['c', '{"n":4}'],
+    expect(packed.messages.map((m) => [m.key, m.headers?.[PACK_HEADER]])).toEqual([
+      ['a', '2'],
+      ['b', '1'],
+      ['c', '1'],
     ])
-    expect(packed.messages[0]?.headers).toEqual({ [PACK_HEADER]: '2' })
-    expect(packed.bytes).toBe(records.reduce((n, r) => n + JSON.stringify(r.value).length + 1, 0))
+    expect(packed.messages.every((m) => m.headers?.[ENCODING_HEADER] === 'msgpack')).toBe(true)
+    expect(packed.bytes).toBe(
+      packed.messages.reduce((n, m) => n + (m.value as Buffer).length + String(m.key).length, 0),
+    )
     const unpacked = packed.messages.flatMap((m, i) =>
       unpackMessage<{ n: number }>('t', 3, received(m, 10 + i)),
     )
@@ -41,7 +66,32 @@ describe('kafka packing', () => {
       ['b', 2, 11, 3],
       ['c', 4, 12, 3],
     ])
+    // The pack's own headers are transport, not the record's.
     expect(unpacked[0]?.headers).toBeUndefined()
+  })
+
+  it('gives back records of many shapes exactly, each message decoding on its own', () => {
+    const records = Array.from({ length: 600 }, (_, n) => ({ key: `k${n % 4}`, value: logRecord(n) }))
+    const packed = packMessages(records)
+    // Decoded in reverse order: no message depends on shapes another one defined.
+    const values = new Map<string, unknown[]>()
+    for (const [i, message] of [...packed.messages.entries()].reverse())
+      values.set(
+        String(message.key),
+        unpackMessage('t', 0, received(message, i)).map((r) => r.value),
+      )
+    for (const key of ['k0', 'k1', 'k2', 'k3'])
+      expect(values.get(key)).toEqual(records.filter((r) => r.key === key).map((r) => r.value))
+    // Half the bytes of JSON, which the broker, the CRC and every consumer group pay again.
+    const json = records.reduce((n, r) => n + JSON.stringify(r.value).length, 0)
+    expect(packed.bytes).toBeLessThan(json * 0.75)
+  })
+
+  it('keeps earlier packs intact while later ones are encoded (they wait for the broker)', () => {
+    const first = packMessages([{ key: 'a', value: logRecord(1) }])
+    for (let n = 0; n < 200; n++) packMessages([{ key: 'b', value: logRecord(n) }])
+    const [record] = unpackMessage('t', 0, received(first.messages[0] as Message, 0))
+    expect(record?.value).toEqual(logRecord(1))
   })
 
   it('splits a large run of one key into packs of at most 1000, keeping the order', () => {
@@ -54,17 +104,45 @@ describe('kafka packing', () => {
     expect(values).toEqual(records.map((r) => r.value))
   })
 
-  it('sends records with headers alone, headers kept, and reads unpacked messages of older producers', () => {
+  it('halves a pack over 1 MiB until it fits; one record over it goes alone', () => {
+    const line = 'x'.repeat(300 * 1024)
+    const records = [...Array.from({ length: 7 }, (_, n) => `${n}${line}`), 'y'.repeat(1_500_000)].map(
+      (value) => ({ key: 'k', value }),
+    )
+    const packed = packMessages(records)
+    expect(packed.messages.map((m) => m.headers?.[PACK_HEADER])).toEqual(['2', '2', '2', '1', '1'])
+    const sizes = packed.messages.map((m) => (m.value as Buffer).length)
+    expect(sizes.slice(0, 4).every((size) => size <= 1024 * 1024)).toBe(true)
+    const values = packed.messages.flatMap((m, i) =>
+      unpackMessage<string>('t', 0, received(m, i)).map((r) => r.value),
+    )
+    expect(values).toEqual(records.map((r) => r.value))
+  })
+
+  it('sends records with headers alone as JSON, headers kept, and reads JSON messages of older producers', () => {
     const packed = packMessages([{ key: 'x', value: 'dead', headers: { 'argus-error-code': 'E' } }])
     expect(packed.messages).toEqual([{ key: 'x', value: '"dead"', headers: { 'argus-error-code': 'E' } }])
     const [record] = unpackMessage<string>('t', 0, received(packed.messages[0] as Message, 5))
     expect(record).toMatchObject({ value: 'dead', headers: { 'argus-error-code': 'E' }, offset: 5 })
+    const older = unpackMessage<{ n: number }>(
+      't',
+      0,
+      received({ value: '[{"n":1},{"n":2}]', headers: { [PACK_HEADER]: '2' } }, 6),
+    )
+    expect(older.map((r) => r.value.n)).toEqual([1, 2])
   })
 
-  it('refuses a pack that is not a JSON array, and a value that is not JSON', () => {
+  it('refuses values that do not decode, and dead-letters binary ones as base64', () => {
     expect(() =>
       unpackMessage('t', 0, received({ value: '{"a":1}', headers: { [PACK_HEADER]: '2' } }, 1)),
-    ).toThrow(/JSON array/)
+    ).toThrow(/array/)
     expect(() => unpackMessage('t', 0, received({ value: 'not json' }, 1))).toThrow()
+    const truncated = received(packMessages([{ key: 'k', value: logRecord(3) }]).messages[0] as Message, 1)
+    truncated.value = (truncated.value as Buffer).subarray(0, 20)
+    expect(() => unpackMessage('t', 0, truncated)).toThrow()
+    expect(rawValueOf(truncated)).toBe(truncated.value.toString('base64'))
+    expect(() =>
+      unpackMessage('t', 0, received({ value: 'abc', headers: { [ENCODING_HEADER]: 'avro' } }, 1)),
+    ).toThrow(/unknown value encoding "avro"/)
   })
 })
