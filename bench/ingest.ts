@@ -7,7 +7,9 @@
  *
  * With --url it drives a server that is already running (for profiling it) and reports no RSS.
  * With --kafka host:port the server runs on Kafka (ingest -> Kafka -> writer -> ClickHouse);
- * `scripts/kafka-start.sh` starts a broker.
+ * `scripts/kafka-start.sh` starts a broker. With --split-roles as well, as Kafka deployments run it:
+ * one process collects (`--roles collector`), another writes, analyzes and answers queries; CPU is
+ * then the sum of both.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
+    'split-roles': { type: 'boolean', default: false },
     kafka: { type: 'string' },
   },
 })
@@ -63,23 +66,44 @@ function peakRssMiB(pid: number): number {
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
+const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
+if (values['split-roles'] && !kafkaEnv)
+  throw new Error('--split-roles needs --kafka: roles meet through Kafka')
 // The simulated cluster is off so the figures are the benchmark's own records.
 const server = values.url
   ? undefined
   : await startArgus({
       dataDir,
-      env: { ARGUS_SIM: 'off', ...(values.kafka && { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' }) },
+      env: {
+        ARGUS_SIM: 'off',
+        ...kafkaEnv,
+        ...(values['split-roles'] && { ARGUS_ROLES: 'writer,analyzer,remediator,api' }),
+      },
     })
-if (server) stopWithBenchmark(server)
+// A data directory of its own: the collector keeps no storage, and chdb takes one directory per process.
+const collector =
+  server && values['split-roles']
+    ? await startArgus({
+        dataDir: join(dataDir, 'collector'),
+        env: { ARGUS_SIM: 'off', ...kafkaEnv, ARGUS_ROLES: 'collector' },
+      })
+    : undefined
+if (server) stopWithBenchmark(server, ...(collector ? [collector] : []))
 const url = values.url ?? server?.url
 if (!url) throw new Error('no server to benchmark')
+const serverCpu = (): number | undefined => {
+  const own = processCpuSeconds(server?.child.pid)
+  if (!collector || own === undefined) return own
+  const other = processCpuSeconds(collector.child.pid)
+  return other === undefined ? undefined : own + other
+}
 try {
   const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
   const requests = Math.ceil(totalRecords / batchSize)
-  const cpuBefore = processCpuSeconds(server?.child.pid)
+  const cpuBefore = serverCpu()
   const started = performance.now()
   const { retries } = await sendAll({
-    url: `${url}/ingest/logs`,
+    url: `${collector?.url ?? url}/ingest/logs`,
     bodies,
     requests,
     concurrency,
@@ -90,11 +114,13 @@ try {
   const expected = requests * batchSize
   await waitForRows(url, 'logs', expected)
   const stored = performance.now()
-  const cpuAfter = processCpuSeconds(server?.child.pid)
+  const cpuAfter = serverCpu()
 
   const seconds = (stored - started) / 1000
   console.log(`records            ${expected}`)
-  console.log(`bus                ${values.kafka ? `Kafka at ${values.kafka}` : 'in-process'}`)
+  console.log(
+    `bus                ${values.kafka ? `Kafka at ${values.kafka}${collector ? ', collector in a process of its own' : ''}` : 'in-process'}`,
+  )
   console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
   console.log(
     `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
@@ -105,7 +131,9 @@ try {
   console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
   console.log(`503 retries        ${retries}`)
   if (server) console.log(`server peak RSS    ${peakRssMiB(server.child.pid as number).toFixed(0)} MiB`)
+  if (collector) console.log(`collector peak RSS ${peakRssMiB(collector.child.pid as number).toFixed(0)} MiB`)
 } finally {
+  await collector?.stop('SIGTERM')
   await server?.stop('SIGTERM')
   rmSync(dataDir, { recursive: true, force: true })
 }
