@@ -5,7 +5,8 @@
  *
  *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--url http://host:port]
  *
- * With --url it drives a server that is already running (for profiling it) and reports no RSS.
+ * With --url it drives a server that is already running (for profiling it) and reports no RSS;
+ * --ingest-url then names a separate collector to post to (roles split across processes).
  * With --kafka host:port the server runs on Kafka (ingest -> Kafka -> writer -> ClickHouse);
  * `scripts/kafka-start.sh` starts a broker. With --split-roles as well, as Kafka deployments run it:
  * one process collects (`--roles collector`), another writes, analyzes and answers queries; CPU is
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
     'split-roles': { type: 'boolean', default: false },
+    'ingest-url': { type: 'string' },
     kafka: { type: 'string' },
   },
 })
@@ -103,7 +105,7 @@ try {
   const cpuBefore = serverCpu()
   const started = performance.now()
   const { retries } = await sendAll({
-    url: `${collector?.url ?? url}/ingest/logs`,
+    url: `${values['ingest-url'] ?? collector?.url ?? url}/ingest/logs`,
     bodies,
     requests,
     concurrency,

