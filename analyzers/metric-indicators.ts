@@ -351,16 +351,26 @@ export class MetricIndicators {
   flush(): IndicatorPoint[] {
     const points: IndicatorPoint[] = []
     const workloads = new Set<string>()
+    // Pods of one workload scraped together share the answer (hot path: once per pod, not per point).
+    const liveCounts = new Map<string, number>()
     for (const key of this.dirtyPods) {
       const pod = this.pods.get(key)
       if (!pod) continue
+      let workloadPods: number | undefined
+      if (pod.workloadKey !== undefined) {
+        const countKey = `${pod.workloadKey}@${pod.lastTs}`
+        workloadPods = liveCounts.get(countKey)
+        if (workloadPods === undefined) {
+          workloadPods = 0
+          for (const member of this.workloadPods.get(pod.workloadKey) ?? [])
+            if (!this.isGone(this.pods.get(member) as PodState, pod.lastTs)) workloadPods++
+          liveCounts.set(countKey, workloadPods)
+        }
+      }
       for (const [indicator, value, counts] of this.values([pod]))
         if (POD_INDICATORS.includes(indicator)) {
           const point = this.point(pod, indicator, value, pod.lastTs, true, counts)
-          if (pod.workloadKey !== undefined)
-            point.workloadPods = [...(this.workloadPods.get(pod.workloadKey) ?? [])].filter(
-              (k) => !this.isGone(this.pods.get(k) as PodState, pod.lastTs),
-            ).length
+          if (workloadPods !== undefined) point.workloadPods = workloadPods
           points.push(point)
         }
       if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
@@ -412,18 +422,22 @@ export class MetricIndicators {
     withPod: boolean,
     counts?: Counts,
   ): IndicatorPoint {
-    return {
-      ...counts,
-      indicator,
-      ts,
-      value,
-      cluster: pod.cluster,
-      ...(pod.namespace !== undefined && { namespace: pod.namespace }),
-      ...(pod.workload !== undefined && { workload: pod.workload }),
-      ...(pod.service !== undefined && { service: pod.service }),
-      ...(withPod && { pod: pod.pod }),
-      ...(withPod && pod.node !== undefined && { node: pod.node }),
+    // Assigned, not spread: a point per indicator per pod per scrape (hot path).
+    const point: IndicatorPoint = { indicator, ts, value, cluster: pod.cluster }
+    if (counts) {
+      if (counts.requests !== undefined) point.requests = counts.requests
+      if (counts.failures !== undefined) point.failures = counts.failures
+      if (counts.events !== undefined) point.events = counts.events
+      if (counts.intervalMs !== undefined) point.intervalMs = counts.intervalMs
     }
+    if (pod.namespace !== undefined) point.namespace = pod.namespace
+    if (pod.workload !== undefined) point.workload = pod.workload
+    if (pod.service !== undefined) point.service = pod.service
+    if (withPod) {
+      point.pod = pod.pod
+      if (pod.node !== undefined) point.node = pod.node
+    }
+    return point
   }
 
   /** Indicator values over a set of pods: rates summed, ratios of sums, memory the worst pod's. */
