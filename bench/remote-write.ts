@@ -74,7 +74,7 @@ try {
   })
   const accepted = performance.now()
   const expected = requests * perRequest
-  await waitForRows(url, 'metric_samples', expected)
+  await waitForRows(url, 'metric_points', expected)
   const stored = performance.now()
   const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000

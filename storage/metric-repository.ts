@@ -26,26 +26,50 @@ export interface MetricRepository {
 export function createMetricRepository(client: ClickHouseClient, database: string): MetricRepository {
   return {
     async workloadSamples(query) {
-      const where = new QueryConditions()
-        .timeRange(query.fromTs, query.toTs)
+      // Which series: they hold the envelope, name and labels; points hold only time and value.
+      const series = new QueryConditions()
         .equal('cluster', 'cluster', query.cluster)
         .equal('namespace', 'namespace', query.namespace)
         .equal('workload_kind', 'workloadKind', query.workloadKind)
         .equal('workload_name', 'workloadName', query.workloadName)
       const patterns = query.namePatterns ?? []
-      where.add(
+      series.add(
         `(name IN {names:Array(String)}${patterns.map((_, i) => ` OR match(name, {pattern${i}:String})`).join('')})`,
         { names: query.names, ...Object.fromEntries(patterns.map((p, i) => [`pattern${i}`, p])) },
       )
+      const pointTimes = new QueryConditions().timeRange(query.fromTs, query.toTs, 'p.ts')
+      const sampleTimes = new QueryConditions().timeRange(query.fromTs, query.toTs)
+      const envelope = [
+        'cluster',
+        'namespace',
+        'workload_kind',
+        'workload_name',
+        'pod',
+        'container',
+        'node',
+        'service',
+      ]
       try {
+        // Points of the chosen series, each joined to one row of it (ANY: a series row written again
+        // before a merge joins once; every point has its series, the IN made sure),
+        // then what metric_samples still holds from before migration 13.
         const result = await client.query({
-          query: `SELECT toUnixTimestamp64Milli(ts) AS m_ts, cluster, namespace, workload_kind, workload_name, pod,
-              container, node, service, name, type, value, labels
-            FROM ${database}.${TABLES.metrics}
-            WHERE ${where.sql}
+          query: `SELECT * FROM (
+              SELECT toUnixTimestamp64Milli(p.ts) AS m_ts, ${envelope.map((c) => `s.${c} AS ${c}`).join(', ')},
+                s.name AS name, s.type AS type, p.value AS value, s.labels AS labels
+              FROM ${database}.${TABLES.metricPoints} AS p
+              ANY LEFT JOIN (SELECT * FROM ${database}.${TABLES.metricSeries} WHERE ${series.sql}) AS s
+                ON p.series_id = s.series_id
+              WHERE p.series_id IN (SELECT series_id FROM ${database}.${TABLES.metricSeries} WHERE ${series.sql})
+                AND ${pointTimes.sql}
+              UNION ALL
+              SELECT toUnixTimestamp64Milli(ts) AS m_ts, ${envelope.join(', ')}, name, type, value, labels
+              FROM ${database}.${TABLES.metrics}
+              WHERE ${series.sql} AND ${sampleTimes.sql}
+            )
             ORDER BY m_ts
             LIMIT {limit:UInt32}`,
-          query_params: { ...where.params, limit: query.limit },
+          query_params: { ...series.params, ...pointTimes.params, limit: query.limit },
           format: 'JSONEachRow',
         })
         const rows = await result.json<Record<string, unknown>>()

@@ -490,4 +490,42 @@ export const MIGRATIONS: readonly Migration[] = [
         ) AS s ON sample.series_id = s.series_id`,
     ],
   },
+  {
+    version: 13,
+    name: 'metric samples as points, joined to their series',
+    // metric_samples wrote each sample's labels and envelope again, and merged them again: half of
+    // what storing a sample cost. A point keeps what changes (series id, time, value), the series
+    // row the rest, as a time-series database does. Older samples stay in metric_samples until
+    // they expire; reads take both. The rollup now comes from the intake, its series joined in.
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metricPoints} (
+        series_id String,
+        ts DateTime64(3) CODEC(DoubleDelta, ZSTD(1)),
+        value Float64 CODEC(Gorilla, ZSTD(1)),
+        ${BUS_COLUMNS}
+      ) ENGINE = MergeTree ${DAILY} ORDER BY (series_id, ts) ${SETTINGS}`,
+      busOffsetView(db, TABLES.metricPoints),
+      // A redelivery checks the new table's offsets: they start where the old table's ended. (No
+      // aliases: ClickHouse would read the WHERE's table_name as the new name.)
+      `INSERT INTO ${db}.${TABLES.busOffsets} (table_name, bus_source, bus_partition, max_offset)
+        SELECT '${TABLES.metricPoints}', bus_source, bus_partition, max(max_offset)
+        FROM ${db}.${TABLES.busOffsets} WHERE table_name = '${TABLES.metrics}' GROUP BY bus_source, bus_partition`,
+      `DROP VIEW IF EXISTS ${db}.metric_intake_mv`,
+      `DROP VIEW IF EXISTS ${db}.metrics_1m_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_points_mv TO ${db}.${TABLES.metricPoints} AS
+        SELECT series_id, ts, value, bus_source, bus_partition, bus_offset FROM ${db}.${TABLES.metricIntake}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metrics_1m_intake_mv TO ${db}.${TABLES.metrics1m} AS
+        SELECT toStartOfMinute(sample.ts) AS minute, s.cluster AS cluster, s.namespace AS namespace,
+          s.workload_kind AS workload_kind, s.workload_name AS workload_name, s.pod AS pod,
+          s.container AS container, s.name AS name,
+          count() AS samples, sum(sample.value) AS sum, min(sample.value) AS min, max(sample.value) AS max,
+          argMaxState(sample.value, sample.ts) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(sample.value) AS quantiles
+        FROM ${db}.${TABLES.metricIntake} AS sample
+        ANY LEFT JOIN (
+          SELECT * FROM ${db}.${TABLES.metricSeries}
+          WHERE series_id IN (SELECT series_id FROM ${db}.${TABLES.metricIntake})
+        ) AS s ON sample.series_id = s.series_id
+        GROUP BY minute, cluster, namespace, workload_kind, workload_name, pod, container, name`,
+    ],
+  },
 ]

@@ -130,6 +130,11 @@ export interface NarrowInsert {
   narrowRow(message: StoredMessage, position: BusPosition): Row
   /** The dimension row of a message whose narrow row gave `id`; `seenAt` is epoch seconds. */
   dimensionRow(message: StoredMessage, id: string, seenAt: number): Row
+  /**
+   * Where the intake's rows are kept with their bus positions, when not in the mapper's table (its
+   * bus offsets are tracked there).
+   */
+  recordTable?: TableName
 }
 
 /** Where a narrow row holds its dimension id: right after the bus position. */
@@ -215,6 +220,7 @@ const logStreams: NarrowInsert = {
 /** Samples as (series id, ts, value); series hold the envelope, name, type and labels. */
 const metricSeries: NarrowInsert = {
   intakeTable: TABLES.metricIntake,
+  recordTable: TABLES.metricPoints,
   intakeColumns: [...BUS_COLUMNS, 'series_id', 'ts', 'value'],
   dimensionTable: TABLES.metricSeries,
   dimensionColumns: ['series_id', ...DIMENSION_ENVELOPE, 'attributes', 'name', 'type', 'labels', 'last_seen'],

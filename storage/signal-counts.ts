@@ -12,8 +12,10 @@ export interface SignalCounts {
   flows: number
 }
 
+/** A kind may be counted in several tables: metrics in points and, from before points, samples. */
 const COUNTED: Array<[keyof SignalCounts, string]> = [
   ['logs', TABLES.logs],
+  ['metrics', TABLES.metricPoints],
   ['metrics', TABLES.metrics],
   ['kubeEvents', TABLES.kubeEvents],
   ['resourceChanges', TABLES.resourceChanges],
@@ -44,7 +46,7 @@ export async function countSignals(
       flows: 0,
     }
     for (const row of await result.json<{ kind: keyof SignalCounts; n: number | string }>())
-      counts[row.kind] = Number(row.n)
+      counts[row.kind] += Number(row.n)
     return counts
   } catch (error) {
     throw storageError(error, 'counting signals failed')

@@ -9,10 +9,13 @@ export const TABLES = {
   logStreams: 'log_streams',
   /** Null engine: narrow log rows pass through it to `logs` (see NarrowInsert). */
   logIntake: 'log_intake',
+  /** Samples stored whole, each with its series' labels: the table of record until migration 13. */
   metrics: 'metric_samples',
   /** One row per series (name, labels, envelope): what every sample of it shares. */
   metricSeries: 'metric_series',
-  /** Null engine: narrow samples pass through it to `metric_samples` (see NarrowInsert). */
+  /** Samples as (series id, ts, value), as a time-series database keeps them; joined to metric_series. */
+  metricPoints: 'metric_points',
+  /** Null engine: narrow samples pass through it to `metric_points` and the `metrics_1m` rollup. */
   metricIntake: 'metric_intake',
   flows: 'network_flows',
   anomalies: 'anomalies',
@@ -42,6 +45,7 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.logStreams,
   TABLES.metrics,
   TABLES.metricSeries,
+  TABLES.metricPoints,
   TABLES.flows,
   TABLES.metrics1m,
   TABLES.flows1m,

@@ -231,7 +231,9 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     await acquire()
     try {
       let pending = messages
-      const continuityKey = durable && `${target.table}|${durable.source}|${durable.partition}`
+      // The table whose rows carry the bus positions (a narrow insert's may not be the mapper's).
+      const recordTable = target.narrow?.recordTable ?? target.table
+      const continuityKey = durable && `${recordTable}|${durable.source}|${durable.partition}`
       if (durable && continuityKey) {
         const first = pending[0]?.offset ?? -1
         const expected = expectedNext.get(continuityKey)
@@ -241,12 +243,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
           expected !== undefined && expected.generation === durable.generation && expected.offset === first
         const through = continuing
           ? first
-          : await retry(() => storedThrough(target.table, durable), { maxAttempts: 5, initialDelayMs: 200 })
+          : await retry(() => storedThrough(recordTable, durable), { maxAttempts: 5, initialDelayMs: 200 })
         pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
         if (pending.length < messages.length) {
-          skipped.inc({ table: target.table }, messages.length - pending.length)
+          skipped.inc({ table: recordTable }, messages.length - pending.length)
           logger.info(
-            { table: target.table, partition: durable.partition, skipped: messages.length - pending.length },
+            { table: recordTable, partition: durable.partition, skipped: messages.length - pending.length },
             'redelivered rows already stored; skipped',
           )
         }
@@ -263,7 +265,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         const rows = pending.map((message) => narrow.narrowRow(message, positionOf(message)))
         await writeDimensions(narrow, pending, rows)
         await coalescer.submit(narrow.intakeTable, narrow.intakeColumns, rows, dedupToken)
-        rowsWritten.inc({ table: target.table }, rows.length)
+        rowsWritten.inc({ table: recordTable }, rows.length)
         return
       }
       const rows = pending.map((message) => target.toRow(message, positionOf(message)))

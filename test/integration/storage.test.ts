@@ -13,6 +13,13 @@ import {
   type ResourceChange,
 } from '../../core/index.js'
 import { createStorage, type Storage } from '../../storage/index.js'
+import { openClickHouse } from '../../storage/clickhouse-client.js'
+import { DIMENSION_ID_AT, TOPIC_TABLES, type NarrowInsert } from '../../storage/row-mappers.js'
+import { createMetricRepository } from '../../storage/metric-repository.js'
+import { MIGRATIONS } from '../../storage/migrations.js'
+import { migrate } from '../../storage/migrator.js'
+import { countSignals } from '../../storage/signal-counts.js'
+import { createTopicWriter } from '../../storage/topic-writer.js'
 import { quietLogger } from '../helpers/quiet-logger.js'
 
 // Real embedded ClickHouse (chdb) on disk; no mocks. One data directory for this file's process.
@@ -307,6 +314,127 @@ describe('storage on embedded ClickHouse', () => {
     expect(Number(series[0]?.n)).toBe(2)
   })
 
+  it('joins each point to one row of its series, however often the series row was written', async () => {
+    const sample = (i: number): MetricSample => ({
+      ts: base + i * 1000,
+      cluster: 'prod',
+      namespace: 'refreshed',
+      pod: 'cart-1',
+      workload: { kind: 'Deployment', name: 'cart' },
+      name: 'container_memory_working_set_bytes',
+      type: 'gauge',
+      value: i,
+      labels: {},
+    })
+    await write(TOPICS.metrics, [sample(1), sample(2)], 'refreshed-1')
+    // The writer's hourly refresh, twice, before any merge folds the copies.
+    for (const seenAt of [1, 2])
+      await runStatement(
+        `INSERT INTO argus.metric_series SELECT * REPLACE (last_seen + ${seenAt} AS last_seen) FROM argus.metric_series WHERE namespace = 'refreshed' LIMIT 1`,
+      )
+    const copies = await queryRows<{ n: string }>(
+      "SELECT count() AS n FROM argus.metric_series WHERE namespace = 'refreshed'",
+    )
+    expect(Number(copies[0]?.n)).toBe(3)
+    const stored = await storage.metricHistory.workloadSamples({
+      fromTs: 0,
+      toTs: base + 1e8,
+      cluster: 'prod',
+      namespace: 'refreshed',
+      workloadKind: 'Deployment',
+      workloadName: 'cart',
+      names: ['container_memory_working_set_bytes'],
+      limit: 100,
+    })
+    expect(stored.map((s) => [s.value, s.pod])).toEqual([
+      [1, 'cart-1'],
+      [2, 'cart-1'],
+    ])
+  })
+
+  it('upgrades to points: samples stored before stay readable and counted, offsets carry over', async () => {
+    // A database at migration 12 (samples stored whole), written through a durable bus.
+    const db = 'argus_upgrade'
+    const handle = openClickHouse({ dataDir })
+    const logger = quietLogger()
+    await migrate(
+      handle.client,
+      db,
+      logger,
+      MIGRATIONS.filter((m) => m.version <= 12),
+    )
+    const writer = () =>
+      createTopicWriter({
+        client: handle.client,
+        insertRows: handle.insertRows,
+        database: db,
+        logger,
+        metrics: createMetricsRegistry({ defaultMetrics: false }),
+        maxInFlight: 1,
+      })
+    const sample = (i: number): MetricSample => ({
+      ts: base + i * 1000,
+      cluster: 'prod',
+      namespace: 'upgrade',
+      pod: 'cart-1',
+      workload: { kind: 'Deployment', name: 'cart' },
+      name: 'container_cpu_usage_seconds_total',
+      type: 'counter',
+      value: i,
+      labels: { cpu: 'total' },
+    })
+    const delivered = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, k) => ({
+        key: 'k',
+        value: sample(from + k),
+        publishedAt: Date.now(),
+        offset: from + k,
+      }))
+    const durable = { source: 'kafka:upgrade', partition: 0, generation: 1 }
+    // What a writer of that version inserted: the series, then narrow rows with their bus positions.
+    const narrow = TOPIC_TABLES[TOPICS.metrics]?.narrow as NarrowInsert
+    const rows = delivered(0, 9).map((m) => narrow.narrowRow(m, [durable.source, 0, m.offset + 1]))
+    const seriesId = rows[0]?.[DIMENSION_ID_AT] as string
+    for (const [table, columns, block] of [
+      [
+        narrow.dimensionTable,
+        narrow.dimensionColumns,
+        [narrow.dimensionRow(delivered(0, 0)[0]!, seriesId, 1)],
+      ],
+      [narrow.intakeTable, narrow.intakeColumns, rows],
+    ] as const)
+      await handle.insertRows({ table: `${db}.${table}`, columns, rows: block as unknown[][], settings: {} })
+    const legacy = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.metric_samples`)
+    expect(Number(legacy[0]?.n)).toBe(10)
+
+    expect(await migrate(handle.client, db, logger)).toEqual(
+      MIGRATIONS.filter((m) => m.version > 12).map((m) => m.version),
+    )
+    // After the upgrade a new writer gets a redelivery of stored offsets and then new ones: the
+    // stored ones are skipped (their mark carried over to the points table), the new ones stored.
+    await writer().write(TOPICS.metrics, delivered(5, 14), 'up:0:5-14', durable)
+    const points = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.metric_points`)
+    expect(Number(points[0]?.n)).toBe(5)
+    const stored = await createMetricRepository(handle.client, db).workloadSamples({
+      fromTs: 0,
+      toTs: base + 1e8,
+      cluster: 'prod',
+      namespace: 'upgrade',
+      workloadKind: 'Deployment',
+      workloadName: 'cart',
+      names: ['container_cpu_usage_seconds_total'],
+      limit: 100,
+    })
+    expect(stored.map((s) => s.value)).toEqual(Array.from({ length: 15 }, (_, i) => i))
+    expect(stored[12]).toMatchObject({ pod: 'cart-1', type: 'counter', labels: { cpu: 'total' } })
+    const counts = await countSignals(handle.client, db, { fromTs: 0, toTs: base + 1e8 })
+    expect(counts.metrics).toBe(15)
+    // The rollup keeps filling from the intake: 15 samples in the minutes they fall in.
+    const rolled = await queryRows<{ n: string }>(`SELECT sum(samples) AS n FROM ${db}.metrics_1m`)
+    expect(Number(rolled[0]?.n)).toBe(15)
+    await handle.release()
+  })
+
   it('rolls metrics and flows up per minute, and a repeated batch does not double the rollup', async () => {
     const samples: MetricSample[] = Array.from({ length: 120 }, (_, i) => ({
       ts: base + i * 1000,
@@ -472,6 +600,16 @@ describe('storage on embedded ClickHouse', () => {
 })
 
 /** Reads through the storage's own search surface where possible; rollups need raw SQL (fixed text, no input). */
+/** A statement that returns no rows (an INSERT ... SELECT), on the same engine. */
+async function runStatement(sql: string): Promise<void> {
+  const { createClient } = await import('@clickhouse/client')
+  const { createChdbConnection } = await import('chdb/connection')
+  const client = createClient({
+    connection: createChdbConnection({ path: join(dataDir, 'clickhouse') }) as never,
+  })
+  await client.command({ query: sql })
+}
+
 async function queryRows<T>(sql: string): Promise<T[]> {
   const { createClient } = await import('@clickhouse/client')
   const { createChdbConnection } = await import('chdb/connection')
