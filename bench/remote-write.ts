@@ -6,7 +6,9 @@
  *
  * With --url it drives a server that is already running (for profiling it).
  *
- * Requests are encoded before the clock starts (Prometheus sends up to 2,000 samples per request).
+ * Requests are encoded before the clock starts. As a Prometheus sends them: up to 2,000 samples per
+ * request, each of the `--active-series` series once per 15 s scrape round, rounds in time order
+ * (a round spans several requests), counters counting up.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +23,7 @@ const { values } = parseArgs({
   options: {
     samples: { type: 'string', default: '1000000' },
     series: { type: 'string', default: '2000' },
+    'active-series': { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
   },
@@ -36,20 +39,31 @@ const metricNames = [
   'http_request_duration_seconds_sum',
 ]
 
+const activeSeries = Number(values['active-series'])
+const requests = Math.ceil(total / perRequest)
+const requestsPerRound = Math.max(1, Math.ceil(activeSeries / perRequest))
+const SCRAPE_INTERVAL_MS = 15_000
+// Recent, so that no sample is older than the retention: the last round is about now.
+const firstRoundTs = Date.now() - Math.ceil(requests / requestsPerRound) * SCRAPE_INTERVAL_MS
+
 function request(index: number): Buffer {
-  const ts = Date.now() - 60_000 + index
+  const round = Math.floor(index / requestsPerRound)
+  const ts = firstRoundTs + round * SCRAPE_INTERVAL_MS
   const timeseries = Array.from({ length: perRequest }, (_, i) => {
-    const n = index * perRequest + i
+    const n = ((index % requestsPerRound) * perRequest + i) % activeSeries
     const service = `svc-${n % 50}`
+    const name = metricNames[n % metricNames.length] as string
     return {
       labels: [
-        { name: '__name__', value: metricNames[n % metricNames.length] as string },
+        { name: '__name__', value: name },
         { name: 'namespace', value: `ns-${n % 5}` },
         { name: 'pod', value: `${service}-6d4cf56db6-${(n % 7).toString().padStart(5, 'q')}` },
         { name: 'container', value: service },
+        // What tells a pod's series apart (cAdvisor's cgroup id, a handler, a status code).
+        { name: 'id', value: String(n) },
         { name: 'instance', value: `10.0.${n % 20}.${n % 200}:9100` },
       ],
-      samples: [{ value: n % 1000, timestamp: ts }],
+      samples: [{ value: name.endsWith('_bytes') ? n % 1000 : (n % 1000) + round * 10, timestamp: ts }],
     }
   })
   return compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish()))
@@ -60,8 +74,7 @@ const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS
 if (server) stopWithBenchmark(server)
 const url = values.url ?? server?.url ?? ''
 try {
-  const bodies = Array.from({ length: 20 }, (_, i) => request(i))
-  const requests = Math.ceil(total / perRequest)
+  const bodies = Array.from({ length: requests }, (_, i) => request(i))
   const cpuBefore = processCpuSeconds(server?.child.pid)
   const started = performance.now()
   const { retries } = await sendAll({
@@ -78,7 +91,9 @@ try {
   const stored = performance.now()
   const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000
-  console.log(`samples            ${expected} in requests of ${perRequest}`)
+  console.log(
+    `samples            ${expected} in requests of ${perRequest}, ${activeSeries} series scraped every 15 s`,
+  )
   console.log(`accepted           ${Math.round(expected / ((accepted - started) / 1000))} samples/s`)
   console.log(
     `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
