@@ -111,6 +111,18 @@ interface Part {
   increase: number | undefined
 }
 
+interface FamilySums {
+  value: number
+  /** Parts with a value: none means the family has no value yet (not zero). */
+  values: number
+  increase: number
+  increases: number
+  /** Changes since the sums were added up from the parts, so rounding error cannot build up. */
+  changes: number
+}
+
+const newSums = (): FamilySums => ({ value: 0, values: 0, increase: 0, increases: 0, changes: 0 })
+
 interface PodState {
   cluster: string
   namespace?: string
@@ -121,6 +133,8 @@ interface PodState {
   workloadKey?: string
   parts: Map<string, Part>
   families: Map<Family, Set<string>>
+  /** Per family, its parts' sums, kept as they change: flushes read them for every dirty pod. */
+  sums: Map<Family, FamilySums>
   lastTs: number
   /** The interval between this pod's last two points, for staleness. */
   intervalMs: number
@@ -179,6 +193,23 @@ function isServerError(labels: Record<string, string>): boolean {
   return false
 }
 
+/** Adds a family's sums up again from its parts (exact), after `RESUM_AFTER_CHANGES_PER_PART` changes each. */
+function resum(pod: PodState, family: Family, sums: FamilySums): void {
+  Object.assign(sums, newSums())
+  for (const key of pod.families.get(family) ?? []) {
+    const part = pod.parts.get(key)
+    if (part?.value !== undefined) {
+      sums.value += part.value
+      sums.values++
+    }
+    if (part?.increase !== undefined) {
+      sums.increase += part.increase
+      sums.increases++
+    }
+  }
+}
+const RESUM_AFTER_CHANGES_PER_PART = 8
+
 /** The sum over pods of a family's latest values (or increases), undefined when none has one. */
 function total(
   pods: readonly PodState[],
@@ -186,11 +217,14 @@ function total(
   field: 'value' | 'increase' = 'value',
 ): number | undefined {
   let sum: number | undefined
-  for (const pod of pods)
-    for (const key of pod.families.get(family) ?? []) {
-      const v = pod.parts.get(key)?.[field]
-      if (v !== undefined) sum = (sum ?? 0) + v
-    }
+  for (const pod of pods) {
+    const sums = pod.sums.get(family)
+    if (!sums) continue
+    if (sums.changes > RESUM_AFTER_CHANGES_PER_PART * (pod.families.get(family)?.size ?? 0))
+      resum(pod, family, sums)
+    if (field === 'value' ? sums.values > 0 : sums.increases > 0)
+      sum = (sum ?? 0) + (field === 'value' ? sums.value : sums.increase)
+  }
   return sum
 }
 
@@ -271,6 +305,7 @@ export class MetricIndicators {
         pod: sample.pod,
         parts: new Map(),
         families: new Map(),
+        sums: new Map(),
         lastTs: sample.ts,
         intervalMs: 0,
         ...(sample.namespace !== undefined && { namespace: sample.namespace }),
@@ -323,28 +358,54 @@ export class MetricIndicators {
 
   private addPart(pod: PodState, family: Family, key: string, sample: MetricSample): void {
     let part = pod.parts.get(key)
+    let sums = pod.sums.get(family)
+    if (!sums) pod.sums.set(family, (sums = newSums()))
     if (!part) {
       part = { raw: sample.value, rawTs: sample.ts, value: undefined, increase: undefined }
       pod.parts.set(key, part)
       let keys = pod.families.get(family)
       if (!keys) pod.families.set(family, (keys = new Set()))
       keys.add(key)
-      if (!RATE_FAMILIES.has(family)) part.value = sample.value
+      if (!RATE_FAMILIES.has(family)) {
+        part.value = sample.value
+        sums.value += sample.value
+        sums.values++
+      }
       return
     }
+    const value = part.value
+    const increase = part.increase
     if (!RATE_FAMILIES.has(family)) {
       part.value = sample.value
       part.rawTs = sample.ts
-      return
+    } else {
+      const seconds = (sample.ts - part.rawTs) / 1000
+      if (seconds <= 0) return
+      // A counter that went down was reset (a container restart): it counted up from zero since.
+      const counted = sample.value >= part.raw ? sample.value - part.raw : sample.value
+      part.increase = counted
+      part.value = counted / seconds
+      part.raw = sample.value
+      part.rawTs = sample.ts
     }
-    const seconds = (sample.ts - part.rawTs) / 1000
-    if (seconds <= 0) return
-    // A counter that went down was reset (a container restart): it counted up from zero since.
-    const increase = sample.value >= part.raw ? sample.value - part.raw : sample.value
-    part.increase = increase
-    part.value = increase / seconds
-    part.raw = sample.value
-    part.rawTs = sample.ts
+    // The family's sums follow the part: out with its old value and increase, in with the new.
+    if (value !== undefined) {
+      sums.value -= value
+      sums.values--
+    }
+    if (part.value !== undefined) {
+      sums.value += part.value
+      sums.values++
+    }
+    if (increase !== undefined) {
+      sums.increase -= increase
+      sums.increases--
+    }
+    if (part.increase !== undefined) {
+      sums.increase += part.increase
+      sums.increases++
+    }
+    sums.changes++
   }
 
   /** Indicator points for what changed since the last flush: pods first, then their workloads. */

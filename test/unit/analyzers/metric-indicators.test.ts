@@ -29,6 +29,40 @@ const valueOf = (points: IndicatorPoint[], indicator: string, pod?: string): num
   points.find((p) => p.indicator === indicator && p.pod === pod)?.value
 
 describe('metric indicators', () => {
+  it('keeps each family summed as its parts change: the same as adding up the latest rates', () => {
+    // Rates are summed as they change, not per flush; thousands of changes (resets, series
+    // missing from a round) must still give the sum of each series' latest rate.
+    const indicators = new MetricIndicators()
+    const pod = 'cart-6d4cf56db6-x7k2p'
+    let seed = 7
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647
+    const counters = Array.from({ length: 12 }, () => 1e6 * random())
+    const latest = new Map<number, number>()
+    const rates = new Map<number, number>()
+    for (let step = 0; step < 600; step++) {
+      for (let c = 0; c < counters.length; c++) {
+        if (random() < 0.2) continue // this series is missing this round
+        const restarted = random() < 0.02
+        const before = counters[c] as number
+        const now = restarted ? 1e3 * random() : before + 1e4 * random()
+        counters[c] = now
+        indicators.add(sample(pod, 'container_cpu_usage_seconds_total', now, step, { id: String(c) }))
+        // What the series counted since its previous sample, whenever that was.
+        const previousStep = latest.get(c)
+        if (previousStep !== undefined) {
+          // A counter that went down restarted from zero (one that restarted and passed its old
+          // value cannot be told from one that counted on, here or in Prometheus).
+          const increase = now >= before ? now - before : now
+          latest.set(c, step)
+          rates.set(c, increase / (((step - previousStep) * STEP) / 1000))
+        } else latest.set(c, step)
+      }
+      const cpu = valueOf(indicators.flush(), 'cpu_cores', pod)
+      const expected = [...rates.values()].reduce((sum, rate) => sum + rate, 0)
+      if (rates.size > 0) expect(cpu).toBeCloseTo(expected, 6)
+    }
+  })
+
   it('turns counters into rates per second and survives a counter reset', () => {
     const indicators = new MetricIndicators()
     const pod = 'cart-6d4cf56db6-x7k2p'
