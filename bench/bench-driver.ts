@@ -68,9 +68,12 @@ export async function rowsStored(url: string, table: string): Promise<number> {
   return Number(match?.[1] ?? 0)
 }
 
-/** Waits until `table` holds at least `expected` rows written by this server. */
-export async function waitForRows(url: string, table: string, expected: number): Promise<void> {
-  while ((await rowsStored(url, table)) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
+/** Waits until `table` (or the tables together) holds at least `expected` rows written by this server. */
+export async function waitForRows(url: string, table: string | string[], expected: number): Promise<void> {
+  const tables = Array.isArray(table) ? table : [table]
+  const stored = async (): Promise<number> =>
+    (await Promise.all(tables.map((name) => rowsStored(url, name)))).reduce((sum, n) => sum + n, 0)
+  while ((await stored()) < expected) await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
 /**
