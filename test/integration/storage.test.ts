@@ -167,6 +167,32 @@ describe('storage on embedded ClickHouse', () => {
     expect(Number(streams[0]?.n)).toBe(3)
   })
 
+  it('stores any text as it came: quotes, commas, brackets, newlines, escapes and other scripts', async () => {
+    const messages = [
+      'a "quoted" word, then [brackets], {braces}',
+      'two\nlines\tand a tab \\ backslash',
+      '],["injected",1,{}],[',
+      'ünïcödé 日本語 emoji 🚀 and \u0001 control',
+      '',
+    ]
+    await write(
+      TOPICS.logs,
+      messages.map((message, i) =>
+        log(100 + i, { namespace: 'verbatim', message, attributes: { 'k,"]': 'v\n' } }),
+      ),
+      'verbatim-1',
+    )
+    const stored = await storage.logs.search({
+      fromTs: base,
+      toTs: base + 1e6,
+      namespace: 'verbatim',
+      limit: 10,
+      order: 'asc',
+    })
+    expect(stored.map((r) => r.message)).toEqual(messages)
+    expect(stored[0]?.attributes).toMatchObject({ 'k,"]': 'v\n' })
+  })
+
   it('searches by time range, entity, level and literal text', async () => {
     const records = [
       log(1, { namespace: 'search', pod: 'api-1', message: 'GET /cart 200 in 5ms' }),
