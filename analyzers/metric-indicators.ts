@@ -111,17 +111,36 @@ interface Part {
   increase: number | undefined
 }
 
+/** A sum of the parts' values that are defined, and how many are: none is no value, not zero. */
+interface DefinedSum {
+  sum: number
+  count: number
+}
+
 interface FamilySums {
-  value: number
-  /** Parts with a value: none means the family has no value yet (not zero). */
-  values: number
-  increase: number
-  increases: number
+  value: DefinedSum
+  increase: DefinedSum
   /** Changes since the sums were added up from the parts, so rounding error cannot build up. */
   changes: number
 }
 
-const newSums = (): FamilySums => ({ value: 0, values: 0, increase: 0, increases: 0, changes: 0 })
+const newSums = (): FamilySums => ({
+  value: { sum: 0, count: 0 },
+  increase: { sum: 0, count: 0 },
+  changes: 0,
+})
+
+/** One part's contribution to a sum goes from `before` to `after` (either may be undefined). */
+function replaceInSum(total: DefinedSum, before: number | undefined, after: number | undefined): void {
+  if (before !== undefined) {
+    total.sum -= before
+    total.count--
+  }
+  if (after !== undefined) {
+    total.sum += after
+    total.count++
+  }
+}
 
 interface PodState {
   cluster: string
@@ -198,14 +217,8 @@ function resum(pod: PodState, family: Family, sums: FamilySums): void {
   Object.assign(sums, newSums())
   for (const key of pod.families.get(family) ?? []) {
     const part = pod.parts.get(key)
-    if (part?.value !== undefined) {
-      sums.value += part.value
-      sums.values++
-    }
-    if (part?.increase !== undefined) {
-      sums.increase += part.increase
-      sums.increases++
-    }
+    replaceInSum(sums.value, undefined, part?.value)
+    replaceInSum(sums.increase, undefined, part?.increase)
   }
 }
 const RESUM_AFTER_CHANGES_PER_PART = 8
@@ -222,8 +235,8 @@ function total(
     if (!sums) continue
     if (sums.changes > RESUM_AFTER_CHANGES_PER_PART * (pod.families.get(family)?.size ?? 0))
       resum(pod, family, sums)
-    if (field === 'value' ? sums.values > 0 : sums.increases > 0)
-      sum = (sum ?? 0) + (field === 'value' ? sums.value : sums.increase)
+    const defined = sums[field]
+    if (defined.count > 0) sum = (sum ?? 0) + defined.sum
   }
   return sum
 }
@@ -368,8 +381,7 @@ export class MetricIndicators {
       keys.add(key)
       if (!RATE_FAMILIES.has(family)) {
         part.value = sample.value
-        sums.value += sample.value
-        sums.values++
+        replaceInSum(sums.value, undefined, sample.value)
       }
       return
     }
@@ -389,22 +401,8 @@ export class MetricIndicators {
       part.rawTs = sample.ts
     }
     // The family's sums follow the part: out with its old value and increase, in with the new.
-    if (value !== undefined) {
-      sums.value -= value
-      sums.values--
-    }
-    if (part.value !== undefined) {
-      sums.value += part.value
-      sums.values++
-    }
-    if (increase !== undefined) {
-      sums.increase -= increase
-      sums.increases--
-    }
-    if (part.increase !== undefined) {
-      sums.increase += part.increase
-      sums.increases++
-    }
+    replaceInSum(sums.value, value, part.value)
+    replaceInSum(sums.increase, increase, part.increase)
     sums.changes++
   }
 

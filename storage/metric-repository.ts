@@ -3,6 +3,7 @@ import type { MetricSample } from '../core/index.js'
 import { storageError } from './clickhouse-client.js'
 import { columnText } from './column-text.js'
 import { QueryConditions } from './query-conditions.js'
+import { DIMENSION_ENVELOPE } from './row-mappers.js'
 import { TABLES } from './tables.js'
 
 export interface WorkloadSamplesQuery {
@@ -39,16 +40,7 @@ export function createMetricRepository(client: ClickHouseClient, database: strin
       )
       const pointTimes = new QueryConditions().timeRange(query.fromTs, query.toTs, 'p.ts')
       const sampleTimes = new QueryConditions().timeRange(query.fromTs, query.toTs)
-      const envelope = [
-        'cluster',
-        'namespace',
-        'workload_kind',
-        'workload_name',
-        'pod',
-        'container',
-        'node',
-        'service',
-      ]
+      const envelope = DIMENSION_ENVELOPE
       try {
         // Points of the chosen series, each joined to one row of it (ANY: a series row written again
         // before a merge joins once; every point has its series, the IN made sure),

@@ -35,7 +35,7 @@ const BUS_COLUMNS = ['bus_source', 'bus_partition', 'bus_offset']
 const AFTER_BUS = BUS_COLUMNS.length
 
 /** The envelope columns a stream or series row holds (time and attributes are its rows' own). */
-const DIMENSION_ENVELOPE = [
+export const DIMENSION_ENVELOPE = [
   'cluster',
   'namespace',
   'workload_kind',

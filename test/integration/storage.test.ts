@@ -53,6 +53,28 @@ function log(i: number, overrides: Partial<LogRecord> = {}): LogRecord {
   }
 }
 
+/** A sample of pod cart-1 of Deployment cart, valued `i`, `i` seconds after base. */
+function cartSample(
+  i: number,
+  namespace: string,
+  name: string,
+  type: MetricSample['type'],
+  labels: Record<string, string> = {},
+): MetricSample {
+  const workload = { kind: 'Deployment', name: 'cart' }
+  return {
+    ts: base + i * 1000,
+    cluster: 'prod',
+    namespace,
+    pod: 'cart-1',
+    workload,
+    name,
+    type,
+    value: i,
+    labels,
+  }
+}
+
 let storage: Storage
 
 /** Writes values as the bus would deliver them. */
@@ -341,17 +363,7 @@ describe('storage on embedded ClickHouse', () => {
   })
 
   it('joins each point to one row of its series, however often the series row was written', async () => {
-    const sample = (i: number): MetricSample => ({
-      ts: base + i * 1000,
-      cluster: 'prod',
-      namespace: 'refreshed',
-      pod: 'cart-1',
-      workload: { kind: 'Deployment', name: 'cart' },
-      name: 'container_memory_working_set_bytes',
-      type: 'gauge',
-      value: i,
-      labels: {},
-    })
+    const sample = (i: number) => cartSample(i, 'refreshed', 'container_memory_working_set_bytes', 'gauge')
     await write(TOPICS.metrics, [sample(1), sample(2)], 'refreshed-1')
     // The writer's hourly refresh, twice, before any merge folds the copies.
     for (const seenAt of [1, 2])
@@ -398,17 +410,8 @@ describe('storage on embedded ClickHouse', () => {
         metrics: createMetricsRegistry({ defaultMetrics: false }),
         maxInFlight: 1,
       })
-    const sample = (i: number): MetricSample => ({
-      ts: base + i * 1000,
-      cluster: 'prod',
-      namespace: 'upgrade',
-      pod: 'cart-1',
-      workload: { kind: 'Deployment', name: 'cart' },
-      name: 'container_cpu_usage_seconds_total',
-      type: 'counter',
-      value: i,
-      labels: { cpu: 'total' },
-    })
+    const sample = (i: number) =>
+      cartSample(i, 'upgrade', 'container_cpu_usage_seconds_total', 'counter', { cpu: 'total' })
     const delivered = (from: number, to: number) =>
       Array.from({ length: to - from + 1 }, (_, k) => ({
         key: 'k',
