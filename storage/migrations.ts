@@ -77,6 +77,24 @@ const dimensionEnvelope = (alias: string): string =>
 const intakeBusPosition = (alias: string): string =>
   ['bus_source', 'bus_partition', 'bus_offset'].map((column) => `${alias}.${column} AS ${column}`).join(', ')
 
+/**
+ * An intake block's rows with their stream or series joined in (migrations 11-13). The right side
+ * is only the ids the block names (the primary key finds them), so the join costs the same however
+ * many exist; a dimension row written again (last_seen refreshed) is identical but for that: ANY
+ * takes one.
+ */
+const joinBlockDimensions = (
+  db: string,
+  intake: TableName,
+  rows: string,
+  dimensions: TableName,
+  id: string,
+): string => `FROM ${db}.${intake} AS ${rows}
+        ANY LEFT JOIN (
+          SELECT * FROM ${db}.${dimensions}
+          WHERE ${id} IN (SELECT ${id} FROM ${db}.${intake})
+        ) AS s ON ${rows}.${id} = s.${id}`
+
 /** TTL clauses are set after migration from configuration (see `applyRetention`), not here. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -444,19 +462,12 @@ export const MIGRATIONS: readonly Migration[] = [
         message String,
         attributes Map(LowCardinality(String), String)
       ) ENGINE = Null`,
-      // The right side is only the streams this block names (the primary key finds them), so the
-      // join costs the same however many streams exist. Repeated stream rows (the writer refreshes
-      // last_seen) are identical but for that: ANY takes one.
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.log_intake_mv TO ${db}.${TABLES.logs} AS
         SELECT line.ts AS ts, ${dimensionEnvelope('s')},
           mapUpdate(s.attributes, line.attributes) AS attributes, line.level AS level,
           s.stream AS stream, s.source AS source, line.template_id AS template_id, line.message AS message,
           ${intakeBusPosition('line')}
-        FROM ${db}.${TABLES.logIntake} AS line
-        ANY LEFT JOIN (
-          SELECT * FROM ${db}.${TABLES.logStreams}
-          WHERE stream_id IN (SELECT stream_id FROM ${db}.${TABLES.logIntake})
-        ) AS s ON line.stream_id = s.stream_id`,
+        ${joinBlockDimensions(db, TABLES.logIntake, 'line', TABLES.logStreams, 'stream_id')}`,
     ],
   },
   {
@@ -483,11 +494,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_intake_mv TO ${db}.${TABLES.metrics} AS
         SELECT sample.ts AS ts, ${dimensionEnvelope('s')}, s.attributes AS attributes,
           s.name AS name, s.type AS type, sample.value AS value, s.labels AS labels, ${intakeBusPosition('sample')}
-        FROM ${db}.${TABLES.metricIntake} AS sample
-        ANY LEFT JOIN (
-          SELECT * FROM ${db}.${TABLES.metricSeries}
-          WHERE series_id IN (SELECT series_id FROM ${db}.${TABLES.metricIntake})
-        ) AS s ON sample.series_id = s.series_id`,
+        ${joinBlockDimensions(db, TABLES.metricIntake, 'sample', TABLES.metricSeries, 'series_id')}`,
     ],
   },
   {
@@ -520,11 +527,7 @@ export const MIGRATIONS: readonly Migration[] = [
           s.container AS container, s.name AS name,
           count() AS samples, sum(sample.value) AS sum, min(sample.value) AS min, max(sample.value) AS max,
           argMaxState(sample.value, sample.ts) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(sample.value) AS quantiles
-        FROM ${db}.${TABLES.metricIntake} AS sample
-        ANY LEFT JOIN (
-          SELECT * FROM ${db}.${TABLES.metricSeries}
-          WHERE series_id IN (SELECT series_id FROM ${db}.${TABLES.metricIntake})
-        ) AS s ON sample.series_id = s.series_id
+        ${joinBlockDimensions(db, TABLES.metricIntake, 'sample', TABLES.metricSeries, 'series_id')}
         GROUP BY minute, cluster, namespace, workload_kind, workload_name, pod, container, name`,
     ],
   },
