@@ -95,6 +95,13 @@ const joinBlockDimensions = (
           WHERE ${id} IN (SELECT ${id} FROM ${db}.${intake})
         ) AS s ON ${rows}.${id} = s.${id}`
 
+/** What the one-minute metric rollup groups by (migrations 4 and 13). */
+const METRIC_ROLLUP_KEYS = 'cluster namespace workload_kind workload_name pod container name'.split(' ')
+/** The rollup's aggregates of a sample's value and time (migrations 4 and 13). */
+const metricRollupAggregates = (value: string, ts: string): string =>
+  `count() AS samples, sum(${value}) AS sum, min(${value}) AS min, max(${value}) AS max,
+          argMaxState(${value}, ${ts}) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(${value}) AS quantiles`
+
 /** TTL clauses are set after migration from configuration (see `applyRetention`), not here. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -257,11 +264,10 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ENGINE = AggregatingMergeTree PARTITION BY toDate(minute)
         ORDER BY (cluster, name, namespace, workload_name, pod, container, workload_kind, minute) ${SETTINGS}`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metrics_1m_mv TO ${db}.${TABLES.metrics1m} AS
-        SELECT toStartOfMinute(ts) AS minute, cluster, namespace, workload_kind, workload_name, pod, container, name,
-          count() AS samples, sum(value) AS sum, min(value) AS min, max(value) AS max,
-          argMaxState(value, ts) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(value) AS quantiles
+        SELECT toStartOfMinute(ts) AS minute, ${METRIC_ROLLUP_KEYS.join(', ')},
+          ${metricRollupAggregates('value', 'ts')}
         FROM ${db}.${TABLES.metrics}
-        GROUP BY minute, cluster, namespace, workload_kind, workload_name, pod, container, name`,
+        GROUP BY minute, ${METRIC_ROLLUP_KEYS.join(', ')}`,
       `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.flows1m} (
         minute DateTime CODEC(Delta, ZSTD(1)),
         cluster LowCardinality(String),
@@ -522,13 +528,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_points_mv TO ${db}.${TABLES.metricPoints} AS
         SELECT series_id, ts, value, bus_source, bus_partition, bus_offset FROM ${db}.${TABLES.metricIntake}`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metrics_1m_intake_mv TO ${db}.${TABLES.metrics1m} AS
-        SELECT toStartOfMinute(sample.ts) AS minute, s.cluster AS cluster, s.namespace AS namespace,
-          s.workload_kind AS workload_kind, s.workload_name AS workload_name, s.pod AS pod,
-          s.container AS container, s.name AS name,
-          count() AS samples, sum(sample.value) AS sum, min(sample.value) AS min, max(sample.value) AS max,
-          argMaxState(sample.value, sample.ts) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(sample.value) AS quantiles
+        SELECT toStartOfMinute(sample.ts) AS minute, ${METRIC_ROLLUP_KEYS.map((c) => `s.${c} AS ${c}`).join(', ')},
+          ${metricRollupAggregates('sample.value', 'sample.ts')}
         ${joinBlockDimensions(db, TABLES.metricIntake, 'sample', TABLES.metricSeries, 'series_id')}
-        GROUP BY minute, cluster, namespace, workload_kind, workload_name, pod, container, name`,
+        GROUP BY minute, ${METRIC_ROLLUP_KEYS.join(', ')}`,
     ],
   },
 ]
