@@ -342,9 +342,10 @@ export class MetricIndicators {
     }
     pod.service ??= sample.service
     if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, podKey, sample.ts)
-    this.addPart(pod, family, partKey(sample), sample)
+    const key = partKey(sample)
+    this.addPart(pod, family, key, sample)
     if (family === 'requests' && isServerError(sample.labels))
-      this.addPart(pod, 'errors', `errors:${partKey(sample)}`, sample)
+      this.addPart(pod, 'errors', `errors:${key}`, sample)
     this.dirtyPods.add(podKey)
   }
 
