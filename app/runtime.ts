@@ -26,7 +26,7 @@ import {
 import { describeKubeConfig, findKubeConfig, loadKubeConfig } from '../kube/index.js'
 import { createApiServer } from '../api/index.js'
 import {
-  LogTemplateMiner,
+  createTemplateMiningThread,
   createFlowAnalyzer,
   createKubeAnalyzer,
   createLogAnalyzer,
@@ -138,15 +138,16 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     modelTrainer !== undefined ||
     (has('analyzer') && !!config.alerts.configFile)
   // Every log record gets its template id before it is published, so it is stored with it.
-  const miner = new LogTemplateMiner()
+  const templateMining = createTemplateMiningThread({ logger, metrics })
   const intake = createRawIntake({
     bus,
     logger,
     metrics,
     cluster: config.cluster,
     publishTimeoutMs: config.http.publishTimeoutMs,
-    annotateLogs: (records) => {
-      for (const record of records) record.templateId = miner.templateIdOf(record.message)
+    annotateLogs: async (records) => {
+      const ids = await templateMining.templateIds(records.map((record) => record.message))
+      records.forEach((record, i) => (record.templateId = ids[i]))
     },
   })
   const kubeConfig = findKubeConfig()
@@ -308,6 +309,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       state = 'started'
       await bus.start()
       if (usesStorage) await storage.start()
+      if (has('collector')) await templateMining.start()
       if (has('writer'))
         writerSubscription = await bus.subscribe({
           group: config.writer.group,
@@ -394,6 +396,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       await demo?.stop()
       for (const source of [...sources].reverse()) await source.stop()
       await server?.close() // stop intake; in-flight requests finish
+      await templateMining.stop()
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
       // The analyzer's last anomalies are on the bus now; let the writer take them too.

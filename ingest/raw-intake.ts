@@ -78,8 +78,11 @@ export function createRawIntake(options: {
   metrics: Registry
   cluster: string
   publishTimeoutMs: number
-  /** Called on each batch of valid log records before they are published (the app sets template ids). */
-  annotateLogs?: (records: LogRecord[]) => void
+  /**
+   * Called on each batch of valid log records before they are published (the app sets template
+   * ids); the records are published once what it returns has settled.
+   */
+  annotateLogs?: (records: LogRecord[]) => void | Promise<void>
 }): RawIntake {
   const received = counter(
     options.metrics,
@@ -126,7 +129,7 @@ export function createRawIntake(options: {
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {
-    fluentRecords: (records, source, attributes, eventTimes) => {
+    fluentRecords: async (records, source, attributes, eventTimes) => {
       // One context object for the whole call; the per-record event time is set on it in turn.
       const logContext: NormaliseContext = { ...context(), source }
       const results = new Array<Normalised<LogRecord>>(records.length)
@@ -141,7 +144,7 @@ export function createRawIntake(options: {
         }
         results[i] = result
       }
-      options.annotateLogs?.(valid)
+      await options.annotateLogs?.(valid)
       return publish(TOPICS.logs, 'log', results)
     },
     kubeEvents: (events) =>

@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createMetricsRegistry } from '../../../core/index.js'
+import { LogTemplateMiner } from '../../../analyzers/log-template-miner.js'
+import { createTemplateMiningThread, type TemplateMining } from '../../../analyzers/template-mining-thread.js'
+import { quietLogger } from '../../helpers/quiet-logger.js'
+
+/** Lines of a few events whose variable parts change, so templates form and generalise. */
+function lines(from: number, count: number): string[] {
+  const events = [
+    (n: number) => `GET /api/cart/${n} 200 in ${n % 90}ms`,
+    (n: number) =>
+      `user ${['alice', 'bob', 'carol', 'dave', 'erin'][n % 5]} logged in from 10.0.${n % 7}.${n % 250}`,
+    (n: number) => `Disk /dev/sda${n % 3} is ${n % 100}% full`,
+    (n: number) => `worker ${n % 4} RUNNING task ${n.toString(16)}`,
+    (n: number) => `worker ${n % 4} STOPPED task ${n.toString(16)}`,
+  ]
+  return Array.from({ length: count }, (_, i) =>
+    (events[(from + i) % events.length] as (n: number) => string)(from + i),
+  )
+}
+
+describe('template mining thread', () => {
+  let mining: TemplateMining | undefined
+  afterEach(async () => {
+    await mining?.stop()
+    mining = undefined
+  })
+
+  it('gives the ids one miner gives the same lines in order, however many batches are in flight', async () => {
+    const metrics = createMetricsRegistry()
+    mining = createTemplateMiningThread({ logger: quietLogger(), metrics })
+    await mining.start()
+    const batches = Array.from({ length: 40 }, (_, b) => lines(b * 50, 50))
+    // All sent before any answer: the thread must answer each batch, in the order sent.
+    const answers = await Promise.all(batches.map((batch) => (mining as TemplateMining).templateIds(batch)))
+    const reference = new LogTemplateMiner()
+    expect(answers).toEqual(batches.map((batch) => batch.map((line) => reference.templateIdOf(line))))
+    expect(new Set(answers.flat()).size).toBe(5)
+    // Every line went to the thread, none was mined here.
+    expect((await metrics.getSingleMetricAsString('argus_template_mining_inline_total')).trim()).toMatch(
+      / 0$/,
+    )
+  })
+
+  it('mines on the calling thread, with the same ids, when the thread is not running', async () => {
+    const metrics = createMetricsRegistry()
+    mining = createTemplateMiningThread({ logger: quietLogger(), metrics })
+    const batch = lines(0, 20)
+    const reference = new LogTemplateMiner()
+    expect(await mining.templateIds(batch)).toEqual(batch.map((line) => reference.templateIdOf(line)))
+    expect(await mining.templateIds([])).toEqual([])
+    await mining.start()
+    await mining.stop()
+    expect(await mining.templateIds(['after stop 1'])).toHaveLength(1)
+    expect(await metrics.getSingleMetricAsString('argus_template_mining_inline_total')).toMatch(/ 21$/m)
+  })
+})
