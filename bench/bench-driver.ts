@@ -68,6 +68,9 @@ export async function rowsStored(url: string, table: string): Promise<number> {
   return Number(match?.[1] ?? 0)
 }
 
+/** Where log lines are stored: `log_lines` since migration 14, whole records in `logs` before (older servers). */
+export const LOG_TABLES = ['log_lines', 'logs']
+
 /** Waits until `table` (or the tables together) holds at least `expected` rows written by this server. */
 export async function waitForRows(url: string, table: string | string[], expected: number): Promise<void> {
   const tables = Array.isArray(table) ? table : [table]

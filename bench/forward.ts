@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { Decoder, encode } from '@msgpack/msgpack'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { waitForRows, stopWithBenchmark, processCpuSeconds, cpuPerEvent } from './bench-driver.js'
+import { waitForRows, stopWithBenchmark, processCpuSeconds, cpuPerEvent, LOG_TABLES } from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -97,7 +97,7 @@ try {
   await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
   const acked = performance.now()
   const expected = total * chunkSize
-  await waitForRows(url, 'logs', expected)
+  await waitForRows(url, LOG_TABLES, expected)
   const stored = performance.now()
   const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000

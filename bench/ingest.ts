@@ -17,7 +17,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { sendAll, stopWithBenchmark, waitForRows, processCpuSeconds, cpuPerEvent } from './bench-driver.js'
+import {
+  sendAll,
+  stopWithBenchmark,
+  waitForRows,
+  processCpuSeconds,
+  cpuPerEvent,
+  LOG_TABLES,
+} from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -114,7 +121,7 @@ try {
   })
   const accepted = performance.now()
   const expected = requests * batchSize
-  await waitForRows(url, 'logs', expected)
+  await waitForRows(url, LOG_TABLES, expected)
   const stored = performance.now()
   const cpuAfter = serverCpu()
 

@@ -1,9 +1,10 @@
 /**
  * Embedded ClickHouse insert cost per row, by insert path, for log records or metric samples
- * (rows built first, then serialised and inserted in blocks): wide rows with every column of the
- * table of record, through the client and through chdb's raw insert; then the same records as
- * the writer inserts them, narrow through the intake table and its view (each log stream or
- * metric series once), into the same table.
+ * (rows built first, then serialised and inserted in blocks): wide rows with every column, into the
+ * table that held them whole (`logs`, `metric_samples`; the layout before migrations 13 and 14),
+ * through the client and through chdb's raw insert; then the same records as the writer inserts
+ * them, narrow through the intake table and its views (each log stream or metric series once),
+ * into what stores them now (`log_lines`, `metric_points`, each joined to its stream or series).
  * Prints rows/s and process CPU per row (all threads: chdb parses and merges on its own threads;
  * background merges make the CPU figure noisy).
  *

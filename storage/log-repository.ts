@@ -47,38 +47,72 @@ export function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
 
-function whereClause(query: Omit<LogQuery, 'limit' | 'order'>): {
-  sql: string
-  params: Record<string, unknown>
+/** Conditions on what a stream holds (envelope), and on what each line holds (time, level, text). */
+function conditions(query: Omit<LogQuery, 'limit' | 'order'>): {
+  streams: QueryConditions
+  lines: QueryConditions
 } {
-  const where = new QueryConditions()
-    .timeRange(query.fromTs, query.toTs)
+  const streams = new QueryConditions()
     .equal('cluster', 'cluster', query.cluster)
     .equal('namespace', 'namespace', query.namespace)
     .equal('pod', 'pod', query.pod)
     .equal('container', 'container', query.container)
     .equal('workload_name', 'workload', query.workload)
+  const lines = new QueryConditions().timeRange(query.fromTs, query.toTs)
   if (query.levels && query.levels.length > 0)
-    where.add('level IN {levels:Array(String)}', { levels: query.levels })
-  if (query.text) where.add('lower(message) LIKE {pattern:String}', { pattern: likePattern(query.text) })
-  return { sql: where.sql, params: where.params }
+    lines.add('level IN {levels:Array(String)}', { levels: query.levels })
+  if (query.text) lines.add('lower(message) LIKE {pattern:String}', { pattern: likePattern(query.text) })
+  return { streams, lines }
+}
+
+/**
+ * The lines (log_lines, from migration 14) matching a query: its stream conditions pick stream ids
+ * (the table's sort key), its line conditions the rest. `tail` is appended (ORDER BY, LIMIT).
+ */
+function matchingLines(
+  database: string,
+  { streams, lines }: ReturnType<typeof conditions>,
+  columns: string,
+  tail = '',
+): string {
+  const byStream =
+    streams.sql === '1'
+      ? ''
+      : `stream_id IN (SELECT stream_id FROM ${database}.${TABLES.logStreams} WHERE ${streams.sql}) AND `
+  return `SELECT ${columns} FROM ${database}.${TABLES.logLines} WHERE ${byStream}${lines.sql} ${tail}`
 }
 
 export function createLogRepository(client: ClickHouseClient, database: string): LogRepository {
   return {
     async search(query) {
-      const where = whereClause(query)
+      const where = conditions(query)
       const direction = query.order === 'asc' ? 'ASC' : 'DESC'
+      const newest = `ORDER BY ts ${direction} LIMIT {limit:UInt32}`
       try {
+        // The newest (or oldest) matching lines first, then their streams joined to those alone
+        // (ANY: a stream row written again before a merge joins once); then what `logs` holds from
+        // before migration 14, whole.
         const result = await client.query({
-          query: `SELECT toUnixTimestamp64Milli(ts) AS ts_ms, cluster, namespace, workload_kind AS workloadKind,
-              workload_name AS workloadName, pod, container, node, service, level, stream, source,
-              template_id AS templateId, message, attributes
-            FROM ${database}.${TABLES.logs}
-            WHERE ${where.sql}
-            ORDER BY ts ${direction}
+          query: `SELECT * FROM (
+              SELECT toUnixTimestamp64Milli(l.ts) AS ts_ms, s.cluster AS cluster, s.namespace AS namespace,
+                s.workload_kind AS workloadKind, s.workload_name AS workloadName, s.pod AS pod,
+                s.container AS container, s.node AS node, s.service AS service, l.level AS level,
+                s.stream AS stream, s.source AS source, l.template_id AS templateId, l.message AS message,
+                mapUpdate(s.attributes, l.attributes) AS attributes
+              FROM (${matchingLines(database, where, '*', newest)}) AS l
+              ANY LEFT JOIN (SELECT * FROM ${database}.${TABLES.logStreams} WHERE ${where.streams.sql}) AS s
+                ON l.stream_id = s.stream_id
+              UNION ALL
+              SELECT toUnixTimestamp64Milli(ts) AS ts_ms, cluster, namespace, workload_kind AS workloadKind,
+                workload_name AS workloadName, pod, container, node, service, level, stream, source,
+                template_id AS templateId, message, attributes
+              FROM ${database}.${TABLES.logs}
+              WHERE ${where.streams.sql} AND ${where.lines.sql}
+              ${newest}
+            )
+            ORDER BY ts_ms ${direction}
             LIMIT {limit:UInt32}`,
-          query_params: { ...where.params, limit: query.limit },
+          query_params: { ...where.streams.params, ...where.lines.params, limit: query.limit },
           format: 'JSONEachRow',
         })
         // The alias must differ from the column: ClickHouse resolves SELECT aliases inside WHERE.
@@ -89,11 +123,15 @@ export function createLogRepository(client: ClickHouseClient, database: string):
       }
     },
     async count(query) {
-      const where = whereClause(query)
+      const where = conditions(query)
       try {
         const result = await client.query({
-          query: `SELECT count() AS n FROM ${database}.${TABLES.logs} WHERE ${where.sql}`,
-          query_params: where.params,
+          query: `SELECT sum(n) AS n FROM (
+              ${matchingLines(database, where, 'count() AS n')}
+              UNION ALL
+              SELECT count() AS n FROM ${database}.${TABLES.logs} WHERE ${where.streams.sql} AND ${where.lines.sql}
+            )`,
+          query_params: { ...where.streams.params, ...where.lines.params },
           format: 'JSONEachRow',
         })
         const [row] = await result.json<{ n: number | string }>()

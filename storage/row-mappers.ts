@@ -183,6 +183,7 @@ const streamIds = new StreamIdHasher()
 /** Log lines as (stream id, ts, level, template, message, own attributes); streams hold the rest. */
 const logStreams: NarrowInsert = {
   intakeTable: TABLES.logIntake,
+  recordTable: TABLES.logLines,
   intakeColumns: [...BUS_COLUMNS, 'stream_id', 'ts', 'level', 'template_id', 'message', 'attributes'],
   dimensionTable: TABLES.logStreams,
   dimensionColumns: ['stream_id', ...DIMENSION_ENVELOPE, 'stream', 'source', 'attributes', 'last_seen'],

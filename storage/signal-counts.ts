@@ -12,8 +12,12 @@ export interface SignalCounts {
   flows: number
 }
 
-/** A kind may be counted in several tables: metrics in points and, from before points, samples. */
+/**
+ * A kind may be counted in several tables: logs in lines and, from before lines, whole records;
+ * metrics in points and, from before points, samples.
+ */
 const COUNTED: Array<[keyof SignalCounts, string]> = [
+  ['logs', TABLES.logLines],
   ['logs', TABLES.logs],
   ['metrics', TABLES.metricPoints],
   ['metrics', TABLES.metrics],

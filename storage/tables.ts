@@ -4,10 +4,13 @@ export const TABLES = {
   resourceChanges: 'resource_changes',
   objectStates: 'object_states',
   externalAlerts: 'external_alerts',
+  /** Log records stored whole, each with its stream's envelope: the table of record until migration 14. */
   logs: 'logs',
+  /** Log lines as (stream id, ts, level, template, message, own attributes); joined to log_streams. */
+  logLines: 'log_lines',
   /** One row per log stream (pod, container, labels): what every line of it shares. */
   logStreams: 'log_streams',
-  /** Null engine: narrow log rows pass through it to `logs` (see NarrowInsert). */
+  /** Null engine: narrow log rows pass through it to `log_lines` (see NarrowInsert). */
   logIntake: 'log_intake',
   /** Samples stored whole, each with its series' labels: the table of record until migration 13. */
   metrics: 'metric_samples',
@@ -42,6 +45,7 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.objectStates,
   TABLES.externalAlerts,
   TABLES.logs,
+  TABLES.logLines,
   TABLES.logStreams,
   TABLES.metrics,
   TABLES.metricSeries,

@@ -15,6 +15,7 @@ import {
 import { createStorage, type Storage } from '../../storage/index.js'
 import { openClickHouse } from '../../storage/clickhouse-client.js'
 import { DIMENSION_ID_AT, TOPIC_TABLES, type NarrowInsert } from '../../storage/row-mappers.js'
+import { createLogRepository } from '../../storage/log-repository.js'
 import { createMetricRepository } from '../../storage/metric-repository.js'
 import { MIGRATIONS } from '../../storage/migrations.js'
 import { migrate } from '../../storage/migrator.js'
@@ -464,6 +465,92 @@ describe('storage on embedded ClickHouse', () => {
     await handle.release()
   })
 
+  it('upgrades to log lines: records stored whole before stay found and counted, offsets carry over', async () => {
+    // A database at migration 13 (log records stored whole in `logs`), written through a durable bus.
+    const db = 'argus_upgrade_logs'
+    const handle = openClickHouse({ dataDir })
+    const logger = quietLogger()
+    await migrate(
+      handle.client,
+      db,
+      logger,
+      MIGRATIONS.filter((m) => m.version <= 13),
+    )
+    const line = (i: number) =>
+      log(i, {
+        namespace: 'upgrade',
+        level: i % 2 === 0 ? 'error' : 'info',
+        attributes: { 'label.app': 'cart', trace_id: `t${i}` },
+      })
+    const delivered = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, k) => ({
+        key: 'k',
+        value: line(from + k),
+        publishedAt: Date.now(),
+        offset: from + k,
+      }))
+    const durable = { source: 'kafka:upgrade-logs', partition: 0, generation: 1 }
+    // What a writer of that version inserted: the streams, then narrow rows with their bus positions.
+    const narrow = TOPIC_TABLES[TOPICS.logs]?.narrow as NarrowInsert
+    const rows = delivered(0, 9).map((m) => narrow.narrowRow(m, [durable.source, 0, m.offset + 1]))
+    const streamRows = new Map<string, unknown[]>()
+    delivered(0, 9).forEach((m, i) => {
+      const id = rows[i]?.[DIMENSION_ID_AT] as string
+      if (!streamRows.has(id)) streamRows.set(id, narrow.dimensionRow(m, id, 1))
+    })
+    for (const [table, columns, block] of [
+      [narrow.dimensionTable, narrow.dimensionColumns, [...streamRows.values()]],
+      [narrow.intakeTable, narrow.intakeColumns, rows],
+    ] as const)
+      await handle.insertRows({ table: `${db}.${table}`, columns, rows: block as unknown[][], settings: {} })
+    const legacy = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.logs`)
+    expect(Number(legacy[0]?.n)).toBe(10)
+
+    expect(await migrate(handle.client, db, logger)).toEqual(
+      MIGRATIONS.filter((m) => m.version > 13).map((m) => m.version),
+    )
+    // A redelivery of stored offsets and then new ones: the stored ones are skipped (their mark
+    // carried over to log_lines), the new ones stored as lines.
+    const writer = createTopicWriter({
+      client: handle.client,
+      insertRows: handle.insertRows,
+      database: db,
+      logger,
+      metrics: createMetricsRegistry({ defaultMetrics: false }),
+      maxInFlight: 1,
+    })
+    await writer.write(TOPICS.logs, delivered(5, 14), 'up:0:5-14', durable)
+    const lines = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.log_lines`)
+    expect(Number(lines[0]?.n)).toBe(5)
+    const logs = createLogRepository(handle.client, db)
+    const range = { fromTs: 0, toTs: base + 1e8 }
+    const all = await logs.search({ ...range, namespace: 'upgrade', limit: 100, order: 'asc' })
+    expect(all.map((l) => l.message)).toEqual(Array.from({ length: 15 }, (_, i) => `request ${i} served`))
+    // Old and new alike carry their stream's envelope and both kinds of attributes.
+    for (const i of [3, 12])
+      expect(all[i]).toMatchObject({
+        cluster: 'prod',
+        namespace: 'upgrade',
+        pod: `cart-${i % 3}`,
+        workloadName: 'cart',
+        attributes: { 'label.app': 'cart', trace_id: `t${i}` },
+      })
+    // Newest first across both tables, with the limit applied to the whole.
+    const newest = await logs.search({ ...range, namespace: 'upgrade', limit: 7, order: 'desc' })
+    expect(newest.map((l) => l.ts)).toEqual(Array.from({ length: 7 }, (_, i) => base + (14 - i) * 1000))
+    const errors = { ...range, pod: 'cart-0', levels: ['error' as const] }
+    expect((await logs.search({ ...errors, limit: 100, order: 'asc' })).map((l) => l.message)).toEqual([
+      'request 0 served',
+      'request 6 served',
+      'request 12 served',
+    ])
+    expect(await logs.count(errors)).toBe(3)
+    expect(await logs.count({ ...range, text: 'REQUEST 1' })).toBe(6)
+    expect(await logs.count({ ...range, namespace: 'elsewhere' })).toBe(0)
+    expect((await countSignals(handle.client, db, range)).logs).toBe(15)
+    await handle.release()
+  })
+
   it('rolls metrics and flows up per minute, and a repeated batch does not double the rollup', async () => {
     const samples: MetricSample[] = Array.from({ length: 120 }, (_, i) => ({
       ts: base + i * 1000,
@@ -620,10 +707,11 @@ describe('storage on embedded ClickHouse', () => {
     storage = newStorage({ signals: 3, findings: 30 })
     await storage.start()
     const tables = await queryRows<{ name: string; engine_full: string }>(
-      "SELECT name, engine_full FROM system.tables WHERE database = 'argus' AND name IN ('logs', 'incidents')",
+      "SELECT name, engine_full FROM system.tables WHERE database = 'argus' AND name IN ('logs', 'log_lines', 'incidents')",
     )
     const ttl = Object.fromEntries(tables.map((t) => [t.name, t.engine_full]))
     expect(ttl.logs).toContain('toIntervalDay(3)')
+    expect(ttl.log_lines).toContain('toIntervalDay(3)')
     expect(ttl.incidents).toContain('toIntervalDay(30)')
   })
 })
