@@ -79,6 +79,18 @@ describe('log template miner', () => {
     expect(many).toMatchObject({ id: few.id, template: 'ask <*> to delete <*>' })
   })
 
+  it('splits on every kind of white space, as /\\s+/ does, and on glue characters', () => {
+    const spaces = ' \t\n\v\f\r\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeff'
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa']
+    const joined = words
+      .map((w, i) => `${w}${spaces[i % spaces.length]}${spaces[(i + 5) % spaces.length]}`)
+      .join('')
+    expect(tokenize(`${spaces}${joined}`)).toEqual(words)
+    // Not white space: zero-width space and the next-line control stay inside their words.
+    expect(tokenize('a\u200bb c\u0085d')).toEqual(['a\u200bb', 'c\u0085d'])
+    expect(tokenize('k=v;x,y  done....ok')).toEqual(['k', '=', 'v', ';', 'x', ',', 'y', 'done', 'ok'])
+  })
+
   it('treats a short device name (eth0, ee0) as a word, while longer names with digits stay values', () => {
     const miner = new LogTemplateMiner()
     const ee0 = miner.add('node node-129 detected network 10.128.0.0 via interface ee0')
