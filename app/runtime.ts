@@ -100,6 +100,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       signals: config.clickhouse.signalRetentionDays,
       findings: config.clickhouse.findingRetentionDays,
     },
+    logTextIndex: config.clickhouse.logTextIndex,
     maxInFlightInserts: config.writer.maxInFlightInserts,
     logger,
     metrics,

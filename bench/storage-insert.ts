@@ -9,6 +9,7 @@
  * background merges make the CPU figure noisy).
  *
  *   npx tsx bench/storage-insert.ts [--rows 200000] [--batch 20000] [--signal logs|metrics]
+ *     [--log-text-index ngram|none]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { quietLogger } from '../test/helpers/quiet-logger.js'
 import { openClickHouse } from '../storage/clickhouse-client.js'
 import { migrate } from '../storage/migrator.js'
+import { applyLogTextIndex } from '../storage/log-text-index.js'
 import { DIMENSION_ID_AT, TOPIC_TABLES } from '../storage/row-mappers.js'
 import { TOPICS, type LogRecord, type MetricSample } from '../core/index.js'
 
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '200000' },
     batch: { type: 'string', default: '20000' },
     signal: { type: 'string', default: 'logs' },
+    'log-text-index': { type: 'string', default: 'ngram' },
   },
 })
 const rows = Number(values.rows)
@@ -33,6 +36,12 @@ const dir = mkdtempSync(join(tmpdir(), 'argus-insert-bench-'))
 const handle = openClickHouse({ dataDir: dir })
 const client = handle.client
 await migrate(client, 'argus', quietLogger())
+await applyLogTextIndex(
+  client,
+  'argus',
+  values['log-text-index'] === 'none' ? 'none' : 'ngram',
+  quietLogger(),
+)
 
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
 const signal = values.signal === 'metrics' ? TOPICS.metrics : TOPICS.logs

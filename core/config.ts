@@ -60,6 +60,11 @@ export const ConfigSchema = Type.Object(
         database: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
         signalRetentionDays: PositiveInt,
         findingRetentionDays: PositiveInt,
+        /**
+         * The n-gram index that lets a text search skip log lines without the text; `none` stores a
+         * line for about a fifth less ClickHouse CPU, and searches scan the streams and times asked.
+         */
+        logTextIndex: Type.Union([Type.Literal('ngram'), Type.Literal('none')]),
       },
       { additionalProperties: false },
     ),
@@ -197,7 +202,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   dataDir: './data',
   log: { level: 'info' },
   http: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 16 * 1024 * 1024, publishTimeoutMs: 5_000 },
-  clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90 },
+  clickhouse: { database: 'argus', signalRetentionDays: 7, findingRetentionDays: 90, logTextIndex: 'ngram' },
   bus: { partitions: 4, partitionCapacity: 50_000 },
   forward: { host: '127.0.0.1', port: 24224 },
   calico: { flowLogFiles: [] },
@@ -248,6 +253,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'CLICKHOUSE_DATABASE', path: 'clickhouse.database', type: 'string' },
   { name: 'ARGUS_SIGNAL_RETENTION_DAYS', path: 'clickhouse.signalRetentionDays', type: 'integer' },
   { name: 'ARGUS_FINDING_RETENTION_DAYS', path: 'clickhouse.findingRetentionDays', type: 'integer' },
+  { name: 'ARGUS_LOG_TEXT_INDEX', path: 'clickhouse.logTextIndex', type: 'string' },
   { name: 'ARGUS_BUS_PARTITIONS', path: 'bus.partitions', type: 'integer' },
   { name: 'ARGUS_FORWARD_HOST', path: 'forward.host', type: 'string' },
   { name: 'ARGUS_FORWARD_PORT', path: 'forward.port', type: 'integer' },

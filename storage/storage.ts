@@ -9,6 +9,7 @@ import { createChangeRepository, type ChangeRepository } from './change-reposito
 import { createAlertRepository, type AlertRepository } from './alert-repository.js'
 import { createActionRepository, type ActionRepository } from './action-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
+import { applyLogTextIndex, type LogTextIndex } from './log-text-index.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
 
@@ -16,6 +17,8 @@ export interface StorageOptions {
   target: ClickHouseTarget
   database: string
   retention: RetentionDays
+  /** Whether log lines carry an n-gram index for text search (default: they do). */
+  logTextIndex?: LogTextIndex
   maxInFlightInserts: number
   logger: Logger
   metrics: Registry
@@ -103,6 +106,7 @@ export function createStorage(options: StorageOptions): Storage {
             logger.warn({ attempt, err: error }, 'ClickHouse not ready; retrying'),
         })
         await applyRetention(client, options.database, options.retention, logger)
+        await applyLogTextIndex(client, options.database, options.logTextIndex ?? 'ngram', logger)
         writer = createTopicWriter({
           client,
           insertRows: handle.insertRows,

@@ -12,7 +12,7 @@ import {
   type ObjectState,
   type ResourceChange,
 } from '../../core/index.js'
-import { createStorage, type Storage } from '../../storage/index.js'
+import { createStorage, type LogTextIndex, type Storage } from '../../storage/index.js'
 import { openClickHouse } from '../../storage/clickhouse-client.js'
 import { DIMENSION_ID_AT, TOPIC_TABLES, type NarrowInsert } from '../../storage/row-mappers.js'
 import { createLogRepository } from '../../storage/log-repository.js'
@@ -28,11 +28,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'argus-storage-'))
 // Recent and minute-aligned: rows older than the retention TTL are expired by ClickHouse itself.
 const base = Math.floor((Date.now() - 2 * 3_600_000) / 60_000) * 60_000
 
-function newStorage(retention = { signals: 7, findings: 90 }): Storage {
+function newStorage(retention = { signals: 7, findings: 90 }, logTextIndex?: LogTextIndex): Storage {
   return createStorage({
     target: { dataDir },
     database: 'argus',
     retention,
+    ...(logTextIndex && { logTextIndex }),
     maxInFlightInserts: 2,
     logger: quietLogger(),
     metrics: createMetricsRegistry({ defaultMetrics: false }),
@@ -700,6 +701,46 @@ describe('storage on embedded ClickHouse', () => {
         services: ['cart'],
       },
     ])
+  })
+
+  it('drops or adds the log text index as configured, and text search finds the same lines either way', async () => {
+    await write(
+      TOPICS.logs,
+      Array.from({ length: 30 }, (_, i) =>
+        log(i, {
+          namespace: 'text-index',
+          message: i % 3 === 0 ? `Quota-timeout calling payment ${i}` : `ok ${i}`,
+        }),
+      ),
+      'text-index-1',
+    )
+    const search = { fromTs: 0, toTs: base + 1e8, text: 'quota-TIMEOUT calling' }
+    const indexed = async (): Promise<boolean> => {
+      const rows = await queryRows<{ n: string }>(
+        "SELECT count() AS n FROM system.data_skipping_indices WHERE database = 'argus' AND table = 'log_lines' AND name = 'idx_message'",
+      )
+      return Number(rows[0]?.n) > 0
+    }
+    expect(await indexed()).toBe(true)
+    expect(await storage.logs.count(search)).toBe(10)
+    let expected = 10
+    for (const [setting, present] of [
+      ['none', false],
+      ['ngram', true],
+    ] as const) {
+      await storage.stop()
+      storage = newStorage(undefined, setting)
+      await storage.start()
+      expect(await indexed()).toBe(present)
+      expect(await storage.logs.count(search)).toBe(expected)
+      await write(
+        TOPICS.logs,
+        [log(40, { namespace: 'text-index', message: `quota-timeout calling ${setting}` })],
+        `ti-${setting}`,
+      )
+      expected++
+    }
+    expect(await storage.logs.count(search)).toBe(12)
   })
 
   it('sets table TTL from the configured retention', async () => {
