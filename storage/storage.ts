@@ -10,6 +10,7 @@ import { createAlertRepository, type AlertRepository } from './alert-repository.
 import { createActionRepository, type ActionRepository } from './action-repository.js'
 import { applyRetention, migrate, type RetentionDays } from './migrator.js'
 import { applyLogTextIndex, type LogTextIndex } from './log-text-index.js'
+import { applyMergeTuning } from './merge-tuning.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
 
@@ -107,6 +108,7 @@ export function createStorage(options: StorageOptions): Storage {
         })
         await applyRetention(client, options.database, options.retention, logger)
         await applyLogTextIndex(client, options.database, options.logTextIndex ?? 'ngram', logger)
+        await applyMergeTuning(client, options.database, logger)
         writer = createTopicWriter({
           client,
           insertRows: handle.insertRows,

@@ -753,6 +753,9 @@ describe('storage on embedded ClickHouse', () => {
     const ttl = Object.fromEntries(tables.map((t) => [t.name, t.engine_full]))
     expect(ttl.logs).toContain('toIntervalDay(3)')
     expect(ttl.log_lines).toContain('toIntervalDay(3)')
+    // Lines are merged in wider steps than ClickHouse's default (see merge-tuning.ts).
+    expect(ttl.log_lines).toContain('merge_selector_base = 20')
+    expect(ttl.logs).not.toContain('merge_selector_base')
     expect(ttl.incidents).toContain('toIntervalDay(30)')
   })
 })
