@@ -95,7 +95,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await storage.stop()
-  rmSync(dataDir, { recursive: true, force: true })
+  // queryRows' connections keep the engine open in this process, which may still be merging.
+  rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })
 })
 
 describe('storage on embedded ClickHouse', () => {
@@ -395,52 +396,17 @@ describe('storage on embedded ClickHouse', () => {
   it('upgrades to points: samples stored before stay readable and counted, offsets carry over', async () => {
     // A database at migration 12 (samples stored whole), written through a durable bus.
     const db = 'argus_upgrade'
-    const handle = openClickHouse({ dataDir })
-    const logger = quietLogger()
-    await migrate(
-      handle.client,
+    const { handle, delivered, durable, upgrade, writer } = await olderDatabase({
       db,
-      logger,
-      MIGRATIONS.filter((m) => m.version <= 12),
-    )
-    const writer = () =>
-      createTopicWriter({
-        client: handle.client,
-        insertRows: handle.insertRows,
-        database: db,
-        logger,
-        metrics: createMetricsRegistry({ defaultMetrics: false }),
-        maxInFlight: 1,
-      })
-    const sample = (i: number) =>
-      cartSample(i, 'upgrade', 'container_cpu_usage_seconds_total', 'counter', { cpu: 'total' })
-    const delivered = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, k) => ({
-        key: 'k',
-        value: sample(from + k),
-        publishedAt: Date.now(),
-        offset: from + k,
-      }))
-    const durable = { source: 'kafka:upgrade', partition: 0, generation: 1 }
-    // What a writer of that version inserted: the series, then narrow rows with their bus positions.
-    const narrow = TOPIC_TABLES[TOPICS.metrics]?.narrow as NarrowInsert
-    const rows = delivered(0, 9).map((m) => narrow.narrowRow(m, [durable.source, 0, m.offset + 1]))
-    const seriesId = rows[0]?.[DIMENSION_ID_AT] as string
-    for (const [table, columns, block] of [
-      [
-        narrow.dimensionTable,
-        narrow.dimensionColumns,
-        [narrow.dimensionRow(delivered(0, 0)[0]!, seriesId, 1)],
-      ],
-      [narrow.intakeTable, narrow.intakeColumns, rows],
-    ] as const)
-      await handle.insertRows({ table: `${db}.${table}`, columns, rows: block as unknown[][], settings: {} })
+      version: 12,
+      topic: TOPICS.metrics,
+      record: (i) =>
+        cartSample(i, 'upgrade', 'container_cpu_usage_seconds_total', 'counter', { cpu: 'total' }),
+    })
     const legacy = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.metric_samples`)
     expect(Number(legacy[0]?.n)).toBe(10)
 
-    expect(await migrate(handle.client, db, logger)).toEqual(
-      MIGRATIONS.filter((m) => m.version > 12).map((m) => m.version),
-    )
+    expect(await upgrade()).toEqual(MIGRATIONS.filter((m) => m.version > 12).map((m) => m.version))
     // After the upgrade a new writer gets a redelivery of stored offsets and then new ones: the
     // stored ones are skipped (their mark carried over to the points table), the new ones stored.
     await writer().write(TOPICS.metrics, delivered(5, 14), 'up:0:5-14', durable)
@@ -469,58 +435,24 @@ describe('storage on embedded ClickHouse', () => {
   it('upgrades to log lines: records stored whole before stay found and counted, offsets carry over', async () => {
     // A database at migration 13 (log records stored whole in `logs`), written through a durable bus.
     const db = 'argus_upgrade_logs'
-    const handle = openClickHouse({ dataDir })
-    const logger = quietLogger()
-    await migrate(
-      handle.client,
+    const { handle, delivered, durable, upgrade, writer } = await olderDatabase({
       db,
-      logger,
-      MIGRATIONS.filter((m) => m.version <= 13),
-    )
-    const line = (i: number) =>
-      log(i, {
-        namespace: 'upgrade',
-        level: i % 2 === 0 ? 'error' : 'info',
-        attributes: { 'label.app': 'cart', trace_id: `t${i}` },
-      })
-    const delivered = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, k) => ({
-        key: 'k',
-        value: line(from + k),
-        publishedAt: Date.now(),
-        offset: from + k,
-      }))
-    const durable = { source: 'kafka:upgrade-logs', partition: 0, generation: 1 }
-    // What a writer of that version inserted: the streams, then narrow rows with their bus positions.
-    const narrow = TOPIC_TABLES[TOPICS.logs]?.narrow as NarrowInsert
-    const rows = delivered(0, 9).map((m) => narrow.narrowRow(m, [durable.source, 0, m.offset + 1]))
-    const streamRows = new Map<string, unknown[]>()
-    delivered(0, 9).forEach((m, i) => {
-      const id = rows[i]?.[DIMENSION_ID_AT] as string
-      if (!streamRows.has(id)) streamRows.set(id, narrow.dimensionRow(m, id, 1))
+      version: 13,
+      topic: TOPICS.logs,
+      record: (i) =>
+        log(i, {
+          namespace: 'upgrade',
+          level: i % 2 === 0 ? 'error' : 'info',
+          attributes: { 'label.app': 'cart', trace_id: `t${i}` },
+        }),
     })
-    for (const [table, columns, block] of [
-      [narrow.dimensionTable, narrow.dimensionColumns, [...streamRows.values()]],
-      [narrow.intakeTable, narrow.intakeColumns, rows],
-    ] as const)
-      await handle.insertRows({ table: `${db}.${table}`, columns, rows: block as unknown[][], settings: {} })
     const legacy = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.logs`)
     expect(Number(legacy[0]?.n)).toBe(10)
 
-    expect(await migrate(handle.client, db, logger)).toEqual(
-      MIGRATIONS.filter((m) => m.version > 13).map((m) => m.version),
-    )
+    expect(await upgrade()).toEqual(MIGRATIONS.filter((m) => m.version > 13).map((m) => m.version))
     // A redelivery of stored offsets and then new ones: the stored ones are skipped (their mark
     // carried over to log_lines), the new ones stored as lines.
-    const writer = createTopicWriter({
-      client: handle.client,
-      insertRows: handle.insertRows,
-      database: db,
-      logger,
-      metrics: createMetricsRegistry({ defaultMetrics: false }),
-      maxInFlight: 1,
-    })
-    await writer.write(TOPICS.logs, delivered(5, 14), 'up:0:5-14', durable)
+    await writer().write(TOPICS.logs, delivered(5, 14), 'up:0:5-14', durable)
     const lines = await queryRows<{ n: string }>(`SELECT count() AS n FROM ${db}.log_lines`)
     expect(Number(lines[0]?.n)).toBe(5)
     const logs = createLogRepository(handle.client, db)
@@ -741,6 +673,22 @@ describe('storage on embedded ClickHouse', () => {
       expected++
     }
     expect(await storage.logs.count(search)).toBe(12)
+    // The index added back is built for the parts written without it, in the background.
+    const building = async (): Promise<number> =>
+      Number(
+        (
+          await queryRows<{ n: string }>(
+            "SELECT count() AS n FROM system.mutations WHERE database = 'argus' AND table = 'log_lines' AND NOT is_done",
+          )
+        )[0]?.n,
+      )
+    const deadline = Date.now() + 15_000
+    while ((await building()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(await building()).toBe(0)
+    const built = await queryRows<{ n: string }>(
+      "SELECT count() AS n FROM system.mutations WHERE database = 'argus' AND table = 'log_lines' AND command LIKE '%MATERIALIZE INDEX%'",
+    )
+    expect(Number(built[0]?.n)).toBe(1)
   })
 
   it('sets table TTL from the configured retention', async () => {
@@ -759,6 +707,64 @@ describe('storage on embedded ClickHouse', () => {
     expect(ttl.incidents).toContain('toIntervalDay(30)')
   })
 })
+
+/**
+ * A database at migration `version`, holding records 0-9 of `topic` as a writer of that version
+ * inserted them from a durable bus: narrow rows with their bus positions, each stream or series
+ * row once. `upgrade` migrates it to the current version; `writer` is a writer of this one.
+ */
+async function olderDatabase(options: {
+  db: string
+  version: number
+  topic: string
+  record: (i: number) => unknown
+}) {
+  const { db, topic } = options
+  const handle = openClickHouse({ dataDir })
+  const logger = quietLogger()
+  await migrate(
+    handle.client,
+    db,
+    logger,
+    MIGRATIONS.filter((m) => m.version <= options.version),
+  )
+  const delivered = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, k) => ({
+      key: 'k',
+      value: options.record(from + k),
+      publishedAt: Date.now(),
+      offset: from + k,
+    }))
+  const durable = { source: `kafka:${db}`, partition: 0, generation: 1 }
+  const narrow = TOPIC_TABLES[topic]?.narrow as NarrowInsert
+  const stored = delivered(0, 9)
+  const rows = stored.map((m) => narrow.narrowRow(m, [durable.source, 0, m.offset + 1]))
+  const dimensions = new Map<string, unknown[]>()
+  stored.forEach((m, i) => {
+    const id = rows[i]?.[DIMENSION_ID_AT] as string
+    if (!dimensions.has(id)) dimensions.set(id, narrow.dimensionRow(m, id, 1))
+  })
+  for (const [table, columns, block] of [
+    [narrow.dimensionTable, narrow.dimensionColumns, [...dimensions.values()]],
+    [narrow.intakeTable, narrow.intakeColumns, rows],
+  ] as const)
+    await handle.insertRows({ table: `${db}.${table}`, columns, rows: block as unknown[][], settings: {} })
+  return {
+    handle,
+    delivered,
+    durable,
+    upgrade: () => migrate(handle.client, db, logger),
+    writer: () =>
+      createTopicWriter({
+        client: handle.client,
+        insertRows: handle.insertRows,
+        database: db,
+        logger,
+        metrics: createMetricsRegistry({ defaultMetrics: false }),
+        maxInFlight: 1,
+      }),
+  }
+}
 
 /** Reads through the storage's own search surface where possible; rollups need raw SQL (fixed text, no input). */
 /** A statement that returns no rows (an INSERT ... SELECT), on the same engine. */
