@@ -56,6 +56,16 @@ const busOffsetView = (db: string, table: TableName): string =>
           SELECT '${table}' AS table_name, bus_source, bus_partition, max(bus_offset) AS max_offset
           FROM ${db}.${table} WHERE bus_offset > 0 GROUP BY bus_source, bus_partition`
 
+/**
+ * Marks a table that takes over another's rows as stored through the other's bus offsets, so a
+ * redelivery after the switch is checked against where the old table ended. (No aliases:
+ * ClickHouse would read the WHERE's table_name as the new name.)
+ */
+const carryBusOffsets = (db: string, from: TableName, to: TableName): string =>
+  `INSERT INTO ${db}.${TABLES.busOffsets} (table_name, bus_source, bus_partition, max_offset)
+        SELECT '${to}', bus_source, bus_partition, max(max_offset)
+        FROM ${db}.${TABLES.busOffsets} WHERE table_name = '${from}' GROUP BY bus_source, bus_partition`
+
 /** What migrations 11 and 12 give log streams and metric series of the envelope; frozen with them. */
 const DIMENSION_ENVELOPE = `cluster LowCardinality(String),
         namespace LowCardinality(String),
@@ -518,11 +528,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ${BUS_COLUMNS}
       ) ENGINE = MergeTree ${DAILY} ORDER BY (series_id, ts) ${SETTINGS}`,
       busOffsetView(db, TABLES.metricPoints),
-      // A redelivery checks the new table's offsets: they start where the old table's ended. (No
-      // aliases: ClickHouse would read the WHERE's table_name as the new name.)
-      `INSERT INTO ${db}.${TABLES.busOffsets} (table_name, bus_source, bus_partition, max_offset)
-        SELECT '${TABLES.metricPoints}', bus_source, bus_partition, max(max_offset)
-        FROM ${db}.${TABLES.busOffsets} WHERE table_name = '${TABLES.metrics}' GROUP BY bus_source, bus_partition`,
+      carryBusOffsets(db, TABLES.metrics, TABLES.metricPoints),
       `DROP VIEW IF EXISTS ${db}.metric_intake_mv`,
       `DROP VIEW IF EXISTS ${db}.metrics_1m_mv`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_points_mv TO ${db}.${TABLES.metricPoints} AS
@@ -553,10 +559,7 @@ export const MIGRATIONS: readonly Migration[] = [
         INDEX idx_message lower(message) TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 4
       ) ENGINE = MergeTree ${DAILY} ORDER BY (stream_id, ts) ${SETTINGS}`,
       busOffsetView(db, TABLES.logLines),
-      // A redelivery checks the new table's offsets: they start where the old table's ended.
-      `INSERT INTO ${db}.${TABLES.busOffsets} (table_name, bus_source, bus_partition, max_offset)
-        SELECT '${TABLES.logLines}', bus_source, bus_partition, max(max_offset)
-        FROM ${db}.${TABLES.busOffsets} WHERE table_name = '${TABLES.logs}' GROUP BY bus_source, bus_partition`,
+      carryBusOffsets(db, TABLES.logs, TABLES.logLines),
       `DROP VIEW IF EXISTS ${db}.log_intake_mv`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.log_lines_mv TO ${db}.${TABLES.logLines} AS
         SELECT stream_id, ts, level, template_id, message, attributes, bus_source, bus_partition, bus_offset
