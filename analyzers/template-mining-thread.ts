@@ -26,12 +26,22 @@ export interface TemplateMining extends Component {
  * its own: nothing waits on a thread that is not there. Pending requests are bounded by what the
  * receivers have in flight, as each caller awaits its batch before acknowledging it.
  */
-export function createTemplateMiningThread(options: { logger: Logger; metrics: Registry }): TemplateMining {
+export function createTemplateMiningThread(options: {
+  logger: Logger
+  metrics: Registry
+  /** The worker's module; tests give one that fails. */
+  workerEntry?: URL
+}): TemplateMining {
   const logger = options.logger.child({ component: 'template-mining' })
   const fallbacks = counter(
     options.metrics,
     'argus_template_mining_inline_total',
     'Log lines mined on the main thread because the mining thread was not running',
+  )
+  const failures = counter(
+    options.metrics,
+    'argus_template_mining_thread_failures_total',
+    'Times the template mining thread failed to start or died (mining then goes on inline)',
   )
   const pending = new Map<number, { messages: readonly string[]; resolve: (ids: string[]) => void }>()
   let worker: Worker | undefined
@@ -49,7 +59,10 @@ export function createTemplateMiningThread(options: { logger: Logger; metrics: R
   function lose(reason: string): void {
     if (!worker) return
     worker = undefined
-    if (!stopping) logger.error({ reason }, 'template mining thread stopped; mining on the main thread')
+    if (!stopping) {
+      failures.inc()
+      logger.error({ reason }, 'template mining thread stopped; mining on the main thread')
+    }
     for (const request of pending.values()) request.resolve(mineInline(request.messages))
     pending.clear()
   }
@@ -59,7 +72,7 @@ export function createTemplateMiningThread(options: { logger: Logger; metrics: R
     async start() {
       if (worker) return
       stopping = false
-      const entry = new URL('./template-mining-worker.ts', import.meta.url)
+      const entry = options.workerEntry ?? new URL('./template-mining-worker.ts', import.meta.url)
       try {
         // The worker is TypeScript like the rest: it registers tsx's loader, as bin/argus.js does,
         // before it loads its entry (a worker thread does not inherit the main thread's loader).
@@ -80,6 +93,7 @@ export function createTemplateMiningThread(options: { logger: Logger; metrics: R
         started.on('exit', (code) => lose(`exited with code ${code}`))
         worker = started
       } catch (error) {
+        failures.inc()
         logger.warn(
           { error: errorMessage(error) },
           'template mining thread did not start; mining on the main thread',

@@ -40,6 +40,32 @@ describe('template mining thread', () => {
     expect((await metrics.getSingleMetricAsString('argus_template_mining_inline_total')).trim()).toMatch(
       / 0$/,
     )
+    expect(await metrics.getSingleMetricAsString('argus_template_mining_thread_failures_total')).toMatch(
+      / 0$/m,
+    )
+  })
+
+  it('mines what a dead thread still owed, and everything after, on the calling thread', async () => {
+    const metrics = createMetricsRegistry()
+    mining = createTemplateMiningThread({
+      logger: quietLogger(),
+      metrics,
+      workerEntry: new URL('../../fixtures/workers/failing-mining-worker.ts', import.meta.url),
+    })
+    await mining.start()
+    const batches = [lines(0, 30), lines(30, 30)]
+    // The thread exits on the first of these: both are answered all the same, in order.
+    const answers = await Promise.all(batches.map((batch) => (mining as TemplateMining).templateIds(batch)))
+    const after = await mining.templateIds(lines(60, 10))
+    const reference = new LogTemplateMiner()
+    expect([...answers, after]).toEqual(
+      [...batches, lines(60, 10)].map((batch) => batch.map((line) => reference.templateIdOf(line))),
+    )
+    expect(await metrics.getSingleMetricAsString('argus_template_mining_inline_total')).toMatch(/ 70$/m)
+    // It did start, and then died: counted once.
+    expect(await metrics.getSingleMetricAsString('argus_template_mining_thread_failures_total')).toMatch(
+      / 1$/m,
+    )
   })
 
   it('mines on the calling thread, with the same ids, when the thread is not running', async () => {
