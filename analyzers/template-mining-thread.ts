@@ -2,6 +2,9 @@ import { Worker } from 'node:worker_threads'
 import { counter, errorMessage, type Component, type Logger, type Registry } from '../core/index.js'
 import { LogTemplateMiner } from './log-template-miner.js'
 
+/** How long `stop` lets the thread answer what it was asked before it is terminated. */
+const STOP_WAIT_MS = 10_000
+
 export interface MiningRequest {
   id: number
   messages: readonly string[]
@@ -104,8 +107,11 @@ export function createTemplateMiningThread(options: {
       const running = worker
       if (!running) return
       stopping = true
-      // Callers still waiting get their ids: the thread answers what it has before it goes.
-      while (pending.size > 0 && worker) await new Promise((resolve) => setTimeout(resolve, 5))
+      // Callers still waiting get their ids: the thread answers what it has before it goes (a thread
+      // that does not within the time owes the rest, which is then mined here).
+      const deadline = Date.now() + STOP_WAIT_MS
+      while (pending.size > 0 && worker && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5))
       await running.terminate()
       lose('stopped')
     },
