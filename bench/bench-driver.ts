@@ -68,8 +68,13 @@ export async function rowsStored(url: string, table: string): Promise<number> {
   return Number(match?.[1] ?? 0)
 }
 
-/** Where log lines are stored: `log_lines` since migration 14, whole records in `logs` before (older servers). */
+/**
+ * Where a signal is stored, now and on older servers (so a bench can measure those too): log lines
+ * in `log_lines` since migration 14, whole in `logs` before; metric samples as `metric_points`
+ * since migration 13, whole in `metric_samples` before.
+ */
 export const LOG_TABLES = ['log_lines', 'logs']
+export const METRIC_TABLES = ['metric_points', 'metric_samples']
 
 /** Waits until `table` (or the tables together) holds at least `expected` rows written by this server. */
 export async function waitForRows(url: string, table: string | string[], expected: number): Promise<void> {

@@ -17,7 +17,14 @@ import { parseArgs } from 'node:util'
 import { compressSync } from 'snappy'
 import { REMOTE_WRITE_PROTO } from '../ingest/index.js'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { sendAll, waitForRows, stopWithBenchmark, processCpuSeconds, cpuPerEvent } from './bench-driver.js'
+import {
+  sendAll,
+  waitForRows,
+  stopWithBenchmark,
+  processCpuSeconds,
+  cpuPerEvent,
+  METRIC_TABLES,
+} from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -87,8 +94,7 @@ try {
   })
   const accepted = performance.now()
   const expected = requests * perRequest
-  // Points since migration 13; whole samples before it, so the bench can measure older servers too.
-  await waitForRows(url, ['metric_points', 'metric_samples'], expected)
+  await waitForRows(url, METRIC_TABLES, expected)
   const stored = performance.now()
   const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000

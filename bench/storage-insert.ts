@@ -18,9 +18,9 @@ import { parseArgs } from 'node:util'
 import { quietLogger } from '../test/helpers/quiet-logger.js'
 import { openClickHouse } from '../storage/clickhouse-client.js'
 import { migrate } from '../storage/migrator.js'
-import { applyLogTextIndex } from '../storage/log-text-index.js'
+import { applyTableSettings } from '../storage/table-settings.js'
 import { DIMENSION_ID_AT, TOPIC_TABLES } from '../storage/row-mappers.js'
-import { TOPICS, type LogRecord, type MetricSample } from '../core/index.js'
+import { DEFAULT_CONFIG, TOPICS, type LogRecord, type MetricSample } from '../core/index.js'
 
 const { values } = parseArgs({
   options: {
@@ -36,10 +36,17 @@ const dir = mkdtempSync(join(tmpdir(), 'argus-insert-bench-'))
 const handle = openClickHouse({ dataDir: dir })
 const client = handle.client
 await migrate(client, 'argus', quietLogger())
-await applyLogTextIndex(
+// The tables as the service sets them up at start (TTLs, text index, merge tuning).
+await applyTableSettings(
   client,
   'argus',
-  values['log-text-index'] === 'none' ? 'none' : 'ngram',
+  {
+    retention: {
+      signals: DEFAULT_CONFIG.clickhouse.signalRetentionDays,
+      findings: DEFAULT_CONFIG.clickhouse.findingRetentionDays,
+    },
+    logTextIndex: values['log-text-index'] === 'none' ? 'none' : 'ngram',
+  },
   quietLogger(),
 )
 

@@ -18,9 +18,15 @@ export const MERGE_SELECTOR_BASE = 20
 
 /**
  * Sets the merge selector of the high-volume tables where the engine has the setting (ClickHouse
- * servers older than it keep their defaults; nothing else depends on it).
+ * servers older than it keep their defaults; nothing else depends on it). `engines` maps each
+ * table of the database to its `engine_full` (see `tableEngines`).
  */
-export async function applyMergeTuning(client: ClickHouseClient, db: string, logger: Logger): Promise<void> {
+export async function applyMergeTuning(
+  client: ClickHouseClient,
+  db: string,
+  engines: ReadonlyMap<string, string>,
+  logger: Logger,
+): Promise<void> {
   try {
     const known = await client.query({
       query: "SELECT count() AS n FROM system.merge_tree_settings WHERE name = 'merge_selector_base'",
@@ -31,19 +37,14 @@ export async function applyMergeTuning(client: ClickHouseClient, db: string, log
       logger.info('ClickHouse has no merge_selector_base setting; merges keep its defaults')
       return
     }
-    const tables = await client.query({
-      query:
-        'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-      query_params: { db, names: HIGH_VOLUME_TABLES },
-      format: 'JSONEachRow',
-    })
-    for (const { name, engine_full } of await tables.json<{ name: string; engine_full: string }>()) {
-      if (engine_full.includes(`merge_selector_base = ${MERGE_SELECTOR_BASE}`)) continue
+    for (const table of HIGH_VOLUME_TABLES) {
+      const engine = engines.get(table)
+      if (engine === undefined || engine.includes(`merge_selector_base = ${MERGE_SELECTOR_BASE}`)) continue
       // A table name from our own list and a validated database name: DDL takes no parameters.
       await client.command({
-        query: `ALTER TABLE ${db}.${name} MODIFY SETTING merge_selector_base = ${MERGE_SELECTOR_BASE}`,
+        query: `ALTER TABLE ${db}.${table} MODIFY SETTING merge_selector_base = ${MERGE_SELECTOR_BASE}`,
       })
-      logger.info({ table: name, mergeSelectorBase: MERGE_SELECTOR_BASE }, 'merge selector set')
+      logger.info({ table, mergeSelectorBase: MERGE_SELECTOR_BASE }, 'merge selector set')
     }
   } catch (error) {
     throw storageError(error, 'tuning merges failed')

@@ -112,7 +112,7 @@ const metricRollupAggregates = (value: string, ts: string): string =>
   `count() AS samples, sum(${value}) AS sum, min(${value}) AS min, max(${value}) AS max,
           argMaxState(${value}, ${ts}) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(${value}) AS quantiles`
 
-/** TTL clauses are set after migration from configuration (see `applyRetention`), not here. */
+/** TTL clauses are set after migration from configuration (see `applyTableSettings`), not here. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,

@@ -49,25 +49,21 @@ export async function migrate(
   }
 }
 
-/** Sets each table's TTL from configuration, altering only tables whose TTL differs. */
+/**
+ * Sets each table's TTL from configuration, altering only tables whose TTL differs. `engines` maps
+ * each table of the database to its `engine_full` (see `tableEngines`).
+ */
 export async function applyRetention(
   client: ClickHouseClient,
   db: string,
   retention: RetentionDays,
+  engines: ReadonlyMap<string, string>,
   logger: Logger,
 ): Promise<void> {
   const desired = new Map<TableName, number>()
   for (const table of SIGNAL_TABLES) desired.set(table, retention.signals)
   for (const table of FINDING_TABLES) desired.set(table, retention.findings)
   try {
-    const result = await client.query({
-      query: 'SELECT name, engine_full FROM system.tables WHERE database = {db:String}',
-      query_params: { db },
-      format: 'JSONEachRow',
-    })
-    const engines = new Map(
-      (await result.json<{ name: string; engine_full: string }>()).map((row) => [row.name, row.engine_full]),
-    )
     for (const [table, days] of desired) {
       const engine = engines.get(table)
       if (engine === undefined || engine.includes(`toIntervalDay(${days})`)) continue

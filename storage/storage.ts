@@ -8,9 +8,9 @@ import { createIncidentRepository, type IncidentRepository } from './incident-re
 import { createChangeRepository, type ChangeRepository } from './change-repository.js'
 import { createAlertRepository, type AlertRepository } from './alert-repository.js'
 import { createActionRepository, type ActionRepository } from './action-repository.js'
-import { applyRetention, migrate, type RetentionDays } from './migrator.js'
-import { applyLogTextIndex, type LogTextIndex } from './log-text-index.js'
-import { applyMergeTuning } from './merge-tuning.js'
+import { migrate, type RetentionDays } from './migrator.js'
+import type { LogTextIndex } from './log-text-index.js'
+import { applyTableSettings } from './table-settings.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
 
@@ -106,9 +106,12 @@ export function createStorage(options: StorageOptions): Storage {
           onRetry: ({ attempt, error }) =>
             logger.warn({ attempt, err: error }, 'ClickHouse not ready; retrying'),
         })
-        await applyRetention(client, options.database, options.retention, logger)
-        await applyLogTextIndex(client, options.database, options.logTextIndex ?? 'ngram', logger)
-        await applyMergeTuning(client, options.database, logger)
+        await applyTableSettings(
+          client,
+          options.database,
+          { retention: options.retention, logTextIndex: options.logTextIndex ?? 'ngram' },
+          logger,
+        )
         writer = createTopicWriter({
           client,
           insertRows: handle.insertRows,
