@@ -1,0 +1,89 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { unlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { ArgusError } from '../core/index.js'
+
+/** One block of rows (value arrays in column order) inserted with these settings. */
+export interface RowBlock {
+  table: string
+  columns: readonly string[]
+  rows: readonly unknown[][]
+  settings: Record<string, string | number>
+}
+
+/** Inserts blocks into embedded ClickHouse; `close` removes its spool directory. */
+export interface SpooledInsert {
+  insert(block: RowBlock): Promise<void>
+  close(): void
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/
+
+/** A ClickHouse string literal: backslash and quote escaped. */
+function quoted(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+}
+
+function identifier(name: string): string {
+  if (!IDENTIFIER.test(name))
+    throw new ArgusError('ARGUS_ERR_STORAGE', `not an identifier: ${JSON.stringify(name)}`)
+  return name
+}
+
+/**
+ * Rows for JSONCompactEachRow in one buffer: the block as one JSON array without its brackets, rows
+ * separated by commas, which the format reads as it reads newlines. One stringify of the block
+ * instead of one per row and a join: 0.75 instead of 1.3 µs per log row on the writer's thread.
+ */
+export function compactRows(rows: readonly unknown[][]): Buffer {
+  const json = Buffer.from(JSON.stringify(rows))
+  return json.subarray(1, json.length - 1)
+}
+
+/** The `INSERT … SELECT * FROM file(…)` of a block spooled to `path`. */
+export function spooledInsertSql(block: Omit<RowBlock, 'rows'>, path: string): string {
+  const settings = Object.entries({
+    ...block.settings,
+    // The file's columns are the insert's, by name and type: nothing is inferred from the data.
+    use_structure_from_insertion_table_in_table_functions: 1,
+  }).map(
+    ([name, value]) => `${identifier(name)} = ${typeof value === 'number' ? String(value) : quoted(value)}`,
+  )
+  return (
+    `INSERT INTO ${identifier(block.table)} (${block.columns.map(identifier).join(', ')}) ` +
+    `SETTINGS ${settings.join(', ')} SELECT * FROM file(${quoted(path)}, JSONCompactEachRow)`
+  )
+}
+
+/** Memory-backed when the machine has /dev/shm: the files live for one insert and are never meant for disk. */
+function spoolParent(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
+}
+
+/**
+ * Embedded inserts through a spool file that chdb's file() reads. chdb's inline insert parses
+ * JSONCompactEachRow at 2.2-3.4 µs per log row; its file() reader parses the same bytes at 0.8-1.1,
+ * on two cores the difference between 8.5-9.3 and 5.8-6.7 µs per stored log line. Each block is one
+ * file, written off the main thread and removed once ClickHouse answers; the directory is private
+ * to this process (mkdtemp, mode 0700), as the rows are log lines.
+ */
+export function createSpooledInsert(client: ClickHouseClient, parent = spoolParent()): SpooledInsert {
+  const directory = mkdtempSync(join(parent, `argus-insert-${process.pid}-`))
+  let sequence = 0
+  return {
+    async insert(block) {
+      const path = join(directory, `${sequence++}.json`)
+      await writeFile(path, compactRows(block.rows))
+      try {
+        await client.command({ query: spooledInsertSql(block, path) })
+      } finally {
+        await unlink(path).catch(() => undefined)
+      }
+    },
+    close() {
+      rmSync(directory, { recursive: true, force: true })
+    },
+  }
+}
