@@ -11,6 +11,10 @@ export interface LogPatternTrackerOptions {
 
 interface WorkloadState {
   key: string
+  /** Where the state sits in `workloads`: cluster, namespace, name. */
+  path: [string, string, string]
+  /** The tracker's clock at this workload's latest record: the least recently active go first. */
+  lastActive: number
   entity: Anomaly['entity']
   envelope: Pick<LogRecord, 'cluster' | 'namespace' | 'workload' | 'service'>
   records: number
@@ -33,7 +37,13 @@ const BURST_PER_MINUTE = 50
  * workload's own error rate. Time is the records' own, so replays and delays give the same answer.
  */
 export class LogPatternTracker {
-  private readonly workloads = new Map<string, WorkloadState>()
+  /**
+   * By cluster, namespace and name: three lookups of strings the record already holds, where one
+   * key would be a string built per record (a measurable share of the log path's per-record work).
+   */
+  private readonly workloads = new Map<string, Map<string, Map<string, WorkloadState>>>()
+  private workloadCount = 0
+  private clock = 0
   private readonly warmup: number
   private readonly maxWorkloads: number
   private readonly maxTemplates: number
@@ -133,16 +143,22 @@ export class LogPatternTracker {
 
   private stateOf(record: LogRecord): WorkloadState {
     const name = record.workload?.name ?? record.service ?? record.pod ?? 'unknown'
-    const key = `${record.cluster}/${record.namespace ?? ''}/${name}`
-    let state = this.workloads.get(key)
+    const namespace = record.namespace ?? ''
+    let namespaces = this.workloads.get(record.cluster)
+    let names = namespaces?.get(namespace)
+    let state = names?.get(name)
     if (state) {
-      // Most recently active last, so the first entry is the one to forget.
-      this.workloads.delete(key)
-      this.workloads.set(key, state)
+      state.lastActive = ++this.clock
       return state
     }
-    if (this.workloads.size >= this.maxWorkloads)
-      this.workloads.delete(this.workloads.keys().next().value as string)
+    if (this.workloadCount >= this.maxWorkloads) {
+      this.forgetLeastActive()
+      namespaces = this.workloads.get(record.cluster)
+      names = namespaces?.get(namespace)
+    }
+    if (!namespaces) this.workloads.set(record.cluster, (namespaces = new Map()))
+    if (!names) namespaces.set(namespace, (names = new Map()))
+    const key = `${record.cluster}/${namespace}/${name}`
     const entity: Anomaly['entity'] = {
       kind: record.workload?.kind ?? (record.service ? 'Service' : 'Pod'),
       name,
@@ -151,6 +167,8 @@ export class LogPatternTracker {
     if (record.namespace) entity.namespace = record.namespace
     state = {
       key,
+      path: [record.cluster, namespace, name],
+      lastActive: ++this.clock,
       entity,
       envelope: { cluster: record.cluster },
       records: 0,
@@ -162,8 +180,29 @@ export class LogPatternTracker {
     if (record.namespace) state.envelope.namespace = record.namespace
     if (record.workload) state.envelope.workload = record.workload
     if (record.service) state.envelope.service = record.service
-    this.workloads.set(key, state)
+    names.set(name, state)
+    this.workloadCount++
     return state
+  }
+
+  /**
+   * Forgets the least recently active tenth of the workloads at once, so that a stream of new
+   * workloads at the cap costs one sort per tenth, not a scan per workload.
+   */
+  private forgetLeastActive(): void {
+    const states: WorkloadState[] = []
+    for (const namespaces of this.workloads.values())
+      for (const names of namespaces.values()) for (const state of names.values()) states.push(state)
+    states.sort((a, b) => a.lastActive - b.lastActive)
+    for (const state of states.slice(0, Math.max(1, Math.ceil(states.length / 10)))) {
+      const [cluster, namespace, name] = state.path
+      const namespaces = this.workloads.get(cluster)
+      const names = namespaces?.get(namespace)
+      names?.delete(name)
+      if (names?.size === 0) namespaces?.delete(namespace)
+      if (namespaces?.size === 0) this.workloads.delete(cluster)
+      this.workloadCount--
+    }
   }
 
   private anomaly(

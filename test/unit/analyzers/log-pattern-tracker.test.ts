@@ -37,6 +37,26 @@ describe('log pattern tracker', () => {
     ).toEqual([])
   })
 
+  it('forgets the least recently active workloads first when it tracks as many as it may', () => {
+    const tracker = new LogPatternTracker({ warmupRecords: 1, maxWorkloads: 10 })
+    const of = (name: string, message: string, ts: number): LogRecord => ({
+      ...log(message, ts),
+      workload: { kind: 'Deployment', name },
+    })
+    for (let w = 0; w < 10; w++) tracker.observe(of(`w${w}`, 'usual line', start + w))
+    tracker.observe(of('w0', 'usual line', start + 10)) // w0 active again: w1 is now the least recent
+    tracker.observe(of('w10', 'usual line', start + 11)) // over the cap: w1 is forgotten
+    // w0 was kept: past its warm-up, a template it never used is new.
+    expect(tracker.observe(of('w0', 'never seen before', start + 12))).toMatchObject([
+      { kind: 'new_template' },
+    ])
+    // w1 starts over, in warm-up, where nothing is new.
+    expect(tracker.observe(of('w1', 'never seen before', start + 13))).toEqual([])
+    // Workloads in other namespaces or clusters with the same name are tracked apart.
+    const elsewhere = { ...of('w0', 'never seen before', start + 14), namespace: 'other' }
+    expect(tracker.observe(elsewhere)).toEqual([])
+  })
+
   it('reports a surge of error logs against the workload own error rate, when the minute closes', () => {
     const tracker = new LogPatternTracker({ warmupRecords: 10 })
     const minute = 60_000
