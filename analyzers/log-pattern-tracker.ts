@@ -156,8 +156,9 @@ export class LogPatternTracker {
       namespaces = this.workloads.get(record.cluster)
       names = namespaces?.get(namespace)
     }
-    if (!namespaces) this.workloads.set(record.cluster, (namespaces = new Map()))
-    if (!names) namespaces.set(namespace, (names = new Map()))
+    if (!namespaces)
+      this.workloads.set(record.cluster, (namespaces = new Map<string, Map<string, WorkloadState>>()))
+    if (!names) namespaces.set(namespace, (names = new Map<string, WorkloadState>()))
     const key = `${record.cluster}/${namespace}/${name}`
     const entity: Anomaly['entity'] = {
       kind: record.workload?.kind ?? (record.service ? 'Service' : 'Pod'),
