@@ -2,14 +2,15 @@
  * Embedded ClickHouse insert cost per row, by insert path, for log records or metric samples
  * (rows built first, then serialised and inserted in blocks): wide rows with every column, into the
  * table that held them whole (`logs`, `metric_samples`; the layout before migrations 13 and 14),
- * through the client and through chdb's raw insert; then the same records as the writer inserts
- * them, narrow through the intake table and its views (each log stream or metric series once),
+ * through the client (one SQL string) and through the spool file the service uses; then the same
+ * records as the writer inserts them, narrow through the intake table and its views (each log stream or metric series once),
  * into what stores them now (`log_lines`, `metric_points`, each joined to its stream or series).
  * Prints rows/s and process CPU per row (all threads: chdb parses and merges on its own threads;
- * background merges make the CPU figure noisy).
+ * background merges make the CPU figure noisy; `--merges stop` leaves them out, to compare the
+ * inserts alone).
  *
  *   npx tsx bench/storage-insert.ts [--rows 200000] [--batch 20000] [--signal logs|metrics]
- *     [--log-text-index ngram|none]
+ *     [--log-text-index ngram|none] [--merges run|stop]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '20000' },
     signal: { type: 'string', default: 'logs' },
     'log-text-index': { type: 'string', default: 'ngram' },
+    merges: { type: 'string', default: 'run' },
   },
 })
 const rows = Number(values.rows)
@@ -126,6 +128,7 @@ const settings = (token: string) => ({
 const table = `argus.${mapper.table}`
 const columns = mapper.columns as [string, ...string[]]
 let run = 0
+if (values.merges === 'stop') await client.command({ query: 'SYSTEM STOP MERGES' })
 await measure('wide rows, client.insert', (values) =>
   client
     .insert({
@@ -137,7 +140,7 @@ await measure('wide rows, client.insert', (values) =>
     })
     .then(() => undefined),
 )
-await measure('wide rows, chdb raw insert', (rows) =>
+await measure('wide rows, spooled file insert', (rows) =>
   handle.insertRows({ table, columns, rows, settings: settings(`b${run++}`) }),
 )
 // What the writer does: narrow rows through the intake table, each stream or series once, the
