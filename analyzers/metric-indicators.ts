@@ -150,8 +150,11 @@ interface PodState {
   node?: string
   service?: string
   workloadKey?: string
-  parts: Map<string, Part>
-  families: Map<Family, Set<string>>
+  /** cluster/namespace/pod: the pod's name in the indicator's maps and sets. */
+  key: string
+  /** By series (see `partId`). */
+  parts: Map<number, Part>
+  families: Map<Family, Set<number>>
   /** Per family, its parts' sums, kept as they change: flushes read them for every dirty pod. */
   sums: Map<Family, FamilySums>
   lastTs: number
@@ -241,8 +244,13 @@ function total(
   return sum
 }
 
-/** The series' name and labels, label names sorted (remote_write sends them sorted already). */
-const partKey = (sample: MetricSample): string => {
+/**
+ * A series of a pod, by its name and labels (label names sorted; remote_write sends them sorted
+ * already), as a number: a 53-bit hash, two FNV-1a lanes, where a key string built per sample was a
+ * third of this class's time and most of its garbage. Errors parts hash apart from their request
+ * series. Two series of one pod (hundreds at most) share an id with a chance under 1 in 10^10.
+ */
+function partId(sample: MetricSample, errors: boolean): number {
   const labels = sample.labels
   const names = Object.keys(labels)
   for (let i = 1; i < names.length; i++)
@@ -250,12 +258,31 @@ const partKey = (sample: MetricSample): string => {
       names.sort()
       break
     }
-  let key = `${sample.name}{`
+  laneA = errors ? 0x01c9dc5 : 0x811c9dc5
+  laneB = 0x9747b28c
+  feedLanes(sample.name)
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string
-    key += `${i === 0 ? '' : ','}${name}=${labels[name]}`
+    feedLanes(name)
+    feedLanes(labels[name] as string)
   }
-  return `${key}}`
+  return (laneA >>> 0) * 0x200000 + (laneB >>> 11)
+}
+
+/** partId's hash state: module-level, as partId runs to completion (no closure per sample). */
+let laneA = 0
+let laneB = 0
+function feedLanes(text: string): void {
+  let a = laneA
+  let b = laneB
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x5bd1e995)
+  }
+  // A separator no text holds, so ("ab", "c") and ("a", "bc") differ.
+  laneA = Math.imul(a ^ 0xffff, 0x01000193)
+  laneB = Math.imul(b ^ 0xffff, 0x5bd1e995)
 }
 
 export interface MetricIndicatorsOptions {
@@ -274,6 +301,8 @@ export interface MetricIndicatorsOptions {
  */
 export class MetricIndicators {
   private readonly pods = new Map<string, PodState>()
+  /** The same pods by cluster, namespace and name: found per sample without building its key. */
+  private readonly podIndex = new Map<string, Map<string, Map<string, PodState>>>()
   private readonly dirtyPods = new Set<string>()
   private readonly maxPods: number
   private readonly staleIntervals: number
@@ -306,16 +335,18 @@ export class MetricIndicators {
     if (sample.pod === undefined) return
     const family = familyOf(sample)
     if (family === undefined) return
-    const podKey = `${sample.cluster}/${sample.namespace ?? ''}/${sample.pod}`
-    let pod = this.pods.get(podKey)
+    const namespace = sample.namespace ?? ''
+    let pod = this.podIndex.get(sample.cluster)?.get(namespace)?.get(sample.pod)
     if (!pod) {
       if (this.pods.size >= this.maxPods) {
         this.untracked++
         return
       }
+      const podKey = `${sample.cluster}/${namespace}/${sample.pod}`
       pod = {
         cluster: sample.cluster,
         pod: sample.pod,
+        key: podKey,
         parts: new Map(),
         families: new Map(),
         sums: new Map(),
@@ -326,6 +357,12 @@ export class MetricIndicators {
         ...(sample.node !== undefined && { node: sample.node }),
         ...(sample.service !== undefined && { service: sample.service }),
       }
+      let namespaces = this.podIndex.get(sample.cluster)
+      if (!namespaces)
+        this.podIndex.set(sample.cluster, (namespaces = new Map<string, Map<string, PodState>>()))
+      let names = namespaces.get(namespace)
+      if (!names) namespaces.set(namespace, (names = new Map<string, PodState>()))
+      names.set(sample.pod, pod)
       this.pods.set(podKey, pod)
       if (sample.workload) {
         const workloadKey = `${sample.cluster}/${sample.namespace ?? ''}/${sample.workload.kind}/${sample.workload.name}`
@@ -341,12 +378,11 @@ export class MetricIndicators {
       pod.lastTs = sample.ts
     }
     pod.service ??= sample.service
-    if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, podKey, sample.ts)
-    const key = partKey(sample)
-    this.addPart(pod, family, key, sample)
+    if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, pod.key, sample.ts)
+    this.addPart(pod, family, partId(sample, false), sample)
     if (family === 'requests' && isServerError(sample.labels))
-      this.addPart(pod, 'errors', `errors:${key}`, sample)
-    this.dirtyPods.add(podKey)
+      this.addPart(pod, 'errors', partId(sample, true), sample)
+    this.dirtyPods.add(pod.key)
   }
 
   private joinRound(workloadKey: string, podKey: string, ts: number): void {
@@ -370,7 +406,7 @@ export class MetricIndicators {
     )
   }
 
-  private addPart(pod: PodState, family: Family, key: string, sample: MetricSample): void {
+  private addPart(pod: PodState, family: Family, key: number, sample: MetricSample): void {
     let part = pod.parts.get(key)
     let sums = pod.sums.get(family)
     if (!sums) pod.sums.set(family, (sums = newSums()))
@@ -458,6 +494,10 @@ export class MetricIndicators {
     for (const [key, pod] of this.pods) {
       if (!this.isGone(pod, this.latestTs)) continue
       this.pods.delete(key)
+      const names = this.podIndex.get(pod.cluster)?.get(pod.namespace ?? '')
+      names?.delete(pod.pod)
+      if (names?.size === 0) this.podIndex.get(pod.cluster)?.delete(pod.namespace ?? '')
+      if (this.podIndex.get(pod.cluster)?.size === 0) this.podIndex.delete(pod.cluster)
       if (pod.workloadKey === undefined) continue
       const members = this.workloadPods.get(pod.workloadKey)
       members?.delete(key)

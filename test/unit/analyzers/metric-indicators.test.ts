@@ -141,4 +141,40 @@ describe('metric indicators', () => {
     expect(indicators.podCount).toBe(1)
     expect(indicators.untracked).toBe(1)
   })
+
+  it('knows a series by name and labels in any order, apart from its namesakes in other pods and namespaces', () => {
+    const indicators = new MetricIndicators()
+    const pod = 'cart-6d4cf56db6-x7k2p'
+    const cpu = (value: number, step: number, labels: Record<string, string>, namespace = 'shop') =>
+      indicators.add({ ...sample(pod, 'container_cpu_usage_seconds_total', value, step, labels), namespace })
+    cpu(100, 0, { container: 'cart', id: '/a' })
+    cpu(1000, 0, { container: 'cart', id: '/b' })
+    cpu(7, 0, { container: 'cart', id: '/a' }, 'other')
+    indicators.flush()
+    // Labels in another order: the same two series, each 10 s on.
+    cpu(110, 1, { id: '/a', container: 'cart' })
+    cpu(1020, 1, { id: '/b', container: 'cart' })
+    // The same pod name and labels in another namespace is another pod: it counted 1 in 10 s.
+    cpu(8, 1, { container: 'cart', id: '/a' }, 'other')
+    const points = indicators.flush()
+    const cores = points.filter((p) => p.indicator === 'cpu_cores' && p.pod === pod)
+    expect(cores.find((p) => p.namespace === 'shop')?.value).toBeCloseTo(3) // (10 + 20) / 10 s
+    expect(cores.find((p) => p.namespace === 'other')?.value).toBeCloseTo(0.1)
+  })
+
+  it('tracks a pod anew when it comes back after it was forgotten as gone', () => {
+    const indicators = new MetricIndicators({ staleIntervals: 3 })
+    const memory = (pod: string, value: number, step: number) =>
+      indicators.add(sample(pod, 'container_memory_working_set_bytes', value, step, { container: 'c' }))
+    memory('a-6d4cf56db6-aaaaa', 1, 0)
+    memory('a-6d4cf56db6-aaaaa', 1, 1)
+    indicators.flush()
+    // b alone for long enough that a is swept (a minute of sample time at least).
+    for (let step = 2; step < 12; step++) memory('b-6d4cf56db6-bbbbb', 5, step)
+    indicators.flush()
+    expect(indicators.podCount).toBe(1)
+    memory('a-6d4cf56db6-aaaaa', 42, 12)
+    expect(indicators.podCount).toBe(2)
+    expect(valueOf(indicators.flush(), 'memory_bytes', 'a-6d4cf56db6-aaaaa')).toBe(42)
+  })
 })
