@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -62,6 +62,32 @@ function spoolParent(): string {
   return existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
 }
 
+const SPOOL_PREFIX = 'argus-insert-'
+
+/** Whether process `pid` is running (signal 0 tests for it; EPERM: running, someone else's). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Removes the spool directories of processes that ended without removing theirs (killed ones). */
+function removeAbandonedSpools(parent: string): void {
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(SPOOL_PREFIX)) continue
+    const pid = Number(name.slice(SPOOL_PREFIX.length).split('-')[0])
+    if (!Number.isInteger(pid) || pid <= 0 || isRunning(pid)) continue
+    try {
+      rmSync(join(parent, name), { recursive: true, force: true })
+    } catch {
+      // Another user's: not ours to remove.
+    }
+  }
+}
+
 /**
  * Embedded inserts through a spool file that chdb's file() reads. chdb's inline insert parses
  * JSONCompactEachRow at 2.2-3.4 µs per log row; its file() reader parses the same bytes at 0.8-1.1,
@@ -70,7 +96,8 @@ function spoolParent(): string {
  * to this process (mkdtemp, mode 0700), as the rows are log lines.
  */
 export function createSpooledInsert(client: ClickHouseClient, parent = spoolParent()): SpooledInsert {
-  const directory = mkdtempSync(join(parent, `argus-insert-${process.pid}-`))
+  removeAbandonedSpools(parent)
+  const directory = mkdtempSync(join(parent, `${SPOOL_PREFIX}${process.pid}-`))
   let sequence = 0
   return {
     async insert(block) {

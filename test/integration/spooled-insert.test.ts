@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -109,6 +110,26 @@ describe('spooled insert (embedded ClickHouse through file())', () => {
       spool.close()
     }
     expect(readdirSync(spoolParent)).toEqual([])
+  })
+
+  it('removes the spool directories processes that were killed left behind, and no one else', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'argus-spool-abandoned-'))
+    try {
+      // A process that has ended: its pid is free (and not reused this soon).
+      const ended = spawnSync(process.execPath, ['-e', '0']).pid as number
+      mkdirSync(join(parent, `argus-insert-${ended}-abc`))
+      writeFileSync(join(parent, `argus-insert-${ended}-abc`, '7.json'), '[1]')
+      mkdirSync(join(parent, `argus-insert-${process.pid}-live`))
+      mkdirSync(join(parent, 'something-else'))
+      const spool = createSpooledInsert(handle.client, parent)
+      const left = readdirSync(parent).sort()
+      expect(left).toContain(`argus-insert-${process.pid}-live`)
+      expect(left).toContain('something-else')
+      expect(left).not.toContain(`argus-insert-${ended}-abc`)
+      spool.close()
+    } finally {
+      rmSync(parent, { recursive: true, force: true })
+    }
   })
 
   it('refuses identifiers that are not plain names and quotes setting values', () => {
