@@ -116,7 +116,7 @@ describe('spooled insert (embedded ClickHouse through file())', () => {
     const parent = mkdtempSync(join(tmpdir(), 'argus-spool-abandoned-'))
     try {
       // A process that has ended: its pid is free (and not reused this soon).
-      const ended = spawnSync(process.execPath, ['-e', '0']).pid as number
+      const ended = spawnSync(process.execPath, ['-e', '0']).pid
       mkdirSync(join(parent, `argus-insert-${ended}-abc`))
       writeFileSync(join(parent, `argus-insert-${ended}-abc`, '7.json'), '[1]')
       mkdirSync(join(parent, `argus-insert-${process.pid}-live`))
