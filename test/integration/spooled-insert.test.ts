@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openClickHouse, type StorageClientHandle } from '../../storage/clickhouse-client.js'
-import { createSpooledInsert, spooledInsertSql } from '../../storage/spooled-insert.js'
+import { createSpooledInsert, spooledInsertSql, spoolParent } from '../../storage/spooled-insert.js'
 
 // Real embedded ClickHouse (chdb) on disk; one data directory for this file's process.
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-spool-'))
-const spoolParent = mkdtempSync(join(tmpdir(), 'argus-spool-parent-'))
+const parentDir = mkdtempSync(join(tmpdir(), 'argus-spool-parent-'))
 let handle: StorageClientHandle
 
 beforeAll(async () => {
@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await handle?.release()
   rmSync(dataDir, { recursive: true, force: true, maxRetries: 5 })
-  rmSync(spoolParent, { recursive: true, force: true })
+  rmSync(parentDir, { recursive: true, force: true })
 })
 
 async function rows<T>(query: string): Promise<T[]> {
@@ -86,7 +86,7 @@ describe('spooled insert (embedded ClickHouse through file())', () => {
   })
 
   it('fails a block that does not parse with the engine error, stores none of it, and leaves no file', async () => {
-    const spool = createSpooledInsert(handle.client, spoolParent)
+    const spool = createSpooledInsert(handle.client, parentDir)
     try {
       await expect(
         spool.insert({
@@ -103,13 +103,13 @@ describe('spooled insert (embedded ClickHouse through file())', () => {
         'SELECT count() AS n FROM spool.lines WHERE id = 5000',
       )
       expect(Number(count?.n)).toBe(0)
-      const [directory] = readdirSync(spoolParent)
+      const [directory] = readdirSync(parentDir)
       expect(directory).toMatch(/^argus-insert-/)
-      expect(readdirSync(join(spoolParent, directory as string))).toEqual([])
+      expect(readdirSync(join(parentDir, directory as string))).toEqual([])
     } finally {
       spool.close()
     }
-    expect(readdirSync(spoolParent)).toEqual([])
+    expect(readdirSync(parentDir)).toEqual([])
   })
 
   it('removes the spool directories processes that were killed left behind, and no one else', () => {
@@ -130,6 +130,12 @@ describe('spooled insert (embedded ClickHouse through file())', () => {
     } finally {
       rmSync(parent, { recursive: true, force: true })
     }
+  })
+
+  it('spools in memory when /dev/shm has room, in the temporary directory when not', () => {
+    expect(spoolParent(parentDir, 0)).toBe(parentDir)
+    expect(spoolParent(parentDir, Number.MAX_SAFE_INTEGER)).toBe(tmpdir())
+    expect(spoolParent(join(parentDir, 'missing'), 0)).toBe(tmpdir())
   })
 
   it('refuses identifiers that are not plain names and quotes setting values', () => {
