@@ -1,17 +1,25 @@
 /**
  * Detector benchmark: speed and memory of the streaming metric detector and the log template
- * miner, the per-point and per-record work of the analyzers.
+ * miner, and the speed of the log pattern tracker and the metric indicators: the per-point,
+ * per-record and per-sample work of the analyzers.
  *
- *   npm run bench:detectors -- [--series 10000] [--points 2000] [--logs 500000]
+ *   npm run bench:detectors -- [--series 10000] [--points 2000] [--logs 500000] [--samples 20000]
  */
 import { parseArgs } from 'node:util'
-import { LogTemplateMiner, StreamingDetector } from '../analyzers/index.js'
+import {
+  LogPatternTracker,
+  LogTemplateMiner,
+  MetricIndicators,
+  StreamingDetector,
+} from '../analyzers/index.js'
+import type { LogRecord, MetricSample } from '../core/index.js'
 
 const { values } = parseArgs({
   options: {
     series: { type: 'string', default: '100000' },
     points: { type: 'string', default: '300' },
     logs: { type: 'string', default: '500000' },
+    samples: { type: 'string', default: '20000' },
   },
 })
 const seriesCount = Number(values.series)
@@ -70,4 +78,65 @@ console.log(`log template miner  ${logCount} records`)
 console.log(`  per record        ${((minerSeconds * 1e6) / logCount).toFixed(2)} us`)
 console.log(`  records/s         ${Math.round(logCount / minerSeconds)}`)
 console.log(`  templates         ${miner.size} (bounded by maxTemplates, 10,000 by default)`)
+// Log pattern tracker: the miner's records, their workloads interleaved as a shipper's chunk mixes pods.
+const records: LogRecord[] = messages.map((message, n) => ({
+  ts: base + n,
+  cluster: 'default',
+  namespace: `ns-${n % 3}`,
+  workload: { kind: 'Deployment', name: services[n % 6] as string },
+  message,
+  level: 'info',
+  source: 'bench',
+  templateId: `t${n % 40}`,
+}))
+const tracker = new LogPatternTracker()
+const trackerStarted = performance.now()
+for (const record of records) sink += tracker.observe(record).length
+const trackerSeconds = (performance.now() - trackerStarted) / 1000
+console.log(`log pattern tracker ${logCount} records, 18 workloads`)
+console.log(`  per record        ${((trackerSeconds * 1e6) / logCount).toFixed(3)} us`)
+
+// Metric indicators: remote_write's shape, each series once per 15 s round, pods interleaved.
+const sampleCount = Number(values.samples)
+const sampleNames = [
+  'container_cpu_usage_seconds_total',
+  'container_memory_working_set_bytes',
+  'http_requests_total',
+  'http_request_duration_seconds_sum',
+]
+const rounds = 12
+const indicators = new MetricIndicators()
+let addSeconds = 0
+let flushSeconds = 0
+for (let round = 0; round < rounds; round++) {
+  // Built per round, as decoding builds them: fresh objects and strings.
+  const samples: MetricSample[] = Array.from({ length: sampleCount }, (_, n) => {
+    const service = `svc-${n % 50}`
+    const name = sampleNames[n % sampleNames.length] as string
+    return {
+      ts: base + round * 15_000,
+      cluster: 'default',
+      namespace: `ns-${n % 5}`,
+      pod: `${service}-6d4cf56db6-${(n % 7).toString().padStart(5, 'q')}`,
+      container: service,
+      workload: { kind: 'Deployment', name: service },
+      name,
+      value: (n % 1000) + round * 10,
+      labels: {
+        code: String(200 + (n % 3) * 150),
+        id: String(n),
+        instance: `10.0.${n % 20}.${n % 200}:9100`,
+      },
+    }
+  })
+  const addStarted = performance.now()
+  for (const sample of samples) indicators.add(sample)
+  const flushStarted = performance.now()
+  sink += indicators.flush().length
+  addSeconds += (flushStarted - addStarted) / 1000
+  flushSeconds += (performance.now() - flushStarted) / 1000
+}
+console.log(`metric indicators   ${sampleCount} series x ${rounds} rounds, ${indicators.podCount} pods`)
+console.log(`  add per sample    ${((addSeconds * 1e6) / (sampleCount * rounds)).toFixed(3)} us`)
+console.log(`  flush per sample  ${((flushSeconds * 1e6) / (sampleCount * rounds)).toFixed(3)} us`)
 if (Number.isNaN(sink)) console.log('(unreachable: keeps the work from being optimised away)')
