@@ -2,7 +2,7 @@
  * Embedded ClickHouse insert cost per row, by insert path, for log records or metric samples
  * (rows built first, then serialised and inserted in blocks): wide rows with every column, into the
  * table that held them whole (`logs`, `metric_samples`; the layout before migrations 13 and 14),
- * through the client (one SQL string) and through the spool file the service uses; then the same
+ * through the client (one SQL string) and through chdb's raw insert, as the service; then the same
  * records as the writer inserts them, narrow through the intake table and its views (each log stream or metric series once),
  * into what stores them now (`log_lines`, `metric_points`, each joined to its stream or series).
  * Prints rows/s and process CPU per row (all threads: chdb parses and merges on its own threads;
@@ -140,7 +140,7 @@ await measure('wide rows, client.insert', (values) =>
     })
     .then(() => undefined),
 )
-await measure('wide rows, spooled file insert', (rows) =>
+await measure('wide rows, chdb raw insert', (rows) =>
   handle.insertRows({ table, columns, rows, settings: settings(`b${run++}`) }),
 )
 // What the writer does: narrow rows through the intake table, each stream or series once, the

@@ -3,10 +3,8 @@ import { resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { ArgusError, errorMessage } from '../core/index.js'
-import { createSpooledInsert, type RowBlock, type SpooledInsert } from './spooled-insert.js'
 
 export type { ClickHouseClient } from '@clickhouse/client'
-export type { RowBlock } from './spooled-insert.js'
 
 export interface ClickHouseTarget {
   /** A ClickHouse server; when absent, embedded ClickHouse (chdb) stores data under `dataDir`. */
@@ -19,7 +17,17 @@ export interface ClickHouseTarget {
 type ChdbClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
 
 /** chdb allows one data directory per process, so the embedded client is shared and reference-counted. */
-let embedded: { path: string; client: ClickHouseClient; spool: SpooledInsert; users: number } | undefined
+let embedded:
+  | { path: string; client: ClickHouseClient; insertRows: (block: RowBlock) => Promise<void>; users: number }
+  | undefined
+
+/** One block of rows (value arrays in column order) inserted with these settings. */
+export interface RowBlock {
+  table: string
+  columns: readonly string[]
+  rows: readonly unknown[][]
+  settings: Record<string, string | number>
+}
 
 export interface StorageClientHandle {
   client: ClickHouseClient
@@ -27,6 +35,16 @@ export interface StorageClientHandle {
   /** Inserts one block as JSONCompactEachRow, the cheapest way the engine at hand offers. */
   insertRows: (block: RowBlock) => Promise<void>
   release(): Promise<void>
+}
+
+/**
+ * Rows for JSONCompactEachRow in one buffer: the block as one JSON array without its brackets, rows
+ * separated by commas, which the format reads as it reads newlines. One stringify of the block
+ * instead of one per row and a join: 0.75 instead of 1.3 µs per log row on the writer's thread.
+ */
+function compactRows(rows: readonly unknown[][]): Buffer {
+  const json = Buffer.from(JSON.stringify(rows))
+  return json.subarray(1, json.length - 1)
 }
 
 const insertThroughClient =
@@ -65,8 +83,22 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
       mkdirSync(path, { recursive: true })
       // chdb types its connection against its own copy of @clickhouse/client-common; the shapes are the same.
       const connection = createChdbConnection({ path })
-      const client = createClient({ connection: connection as unknown as ChdbClientConnection })
-      embedded = { path, client, spool: createSpooledInsert(client), users: 0 }
+      embedded = {
+        path,
+        client: createClient({ connection: connection as unknown as ChdbClientConnection }),
+        // chdb's own insert: the rows go to the engine as one buffer, parsed on its threads; the
+        // client's insert would first join them into one SQL string on Node's main thread.
+        insertRows: async (block) => {
+          await connection.chdb.rawInsert({
+            table: block.table,
+            columns: block.columns,
+            format: 'JSONCompactEachRow',
+            values: compactRows(block.rows),
+            settings: block.settings,
+          })
+        },
+        users: 0,
+      }
     } catch (error) {
       throw new ArgusError(
         'ARGUS_ERR_STORAGE_UNAVAILABLE',
@@ -83,14 +115,13 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
   return {
     client: shared.client,
     embedded: true,
-    insertRows: (block) => shared.spool.insert(block),
+    insertRows: shared.insertRows,
     async release() {
       if (released) return
       released = true
       shared.users--
       if (shared.users === 0 && embedded === shared) {
         embedded = undefined
-        shared.spool.close()
         await shared.client.close()
       }
     },
