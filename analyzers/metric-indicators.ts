@@ -1,5 +1,5 @@
 import type { Direction } from './metric-detector.js'
-import type { MetricSample, WorkloadRef } from '../core/index.js'
+import { StreamIdHasher, type MetricSample, type WorkloadRef } from '../core/index.js'
 
 /**
  * The health indicators Argus watches, derived from the raw series kubelets, cAdvisor and services
@@ -246,8 +246,8 @@ function total(
 
 /**
  * A series of a pod, by its name and labels (label names sorted; remote_write sends them sorted
- * already), as a number: a 53-bit hash, two FNV-1a lanes, where a key string built per sample was a
- * third of this class's time and most of its garbage. Errors parts hash apart from their request
+ * already), as a number: the stream id's hash cut to 53 bits, where a key string built per sample
+ * was a third of this class's time and most of its garbage. Errors parts hash apart from their request
  * series. Two series of one pod (hundreds at most) share an id with a chance under 1 in 10^10.
  */
 function partId(sample: MetricSample, errors: boolean): number {
@@ -258,32 +258,16 @@ function partId(sample: MetricSample, errors: boolean): number {
       names.sort()
       break
     }
-  laneA = errors ? 0x01c9dc5 : 0x811c9dc5
-  laneB = 0x9747b28c
-  feedLanes(sample.name)
+  const hasher = partHasher.begin()
+  if (errors) hasher.add('errors')
+  hasher.add(sample.name)
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string
-    feedLanes(name)
-    feedLanes(labels[name] as string)
+    hasher.add(name).add(labels[name] as string)
   }
-  return (laneA >>> 0) * 0x200000 + (laneB >>> 11)
+  return hasher.numericId()
 }
-
-/** partId's hash state: module-level, as partId runs to completion (no closure per sample). */
-let laneA = 0
-let laneB = 0
-function feedLanes(text: string): void {
-  let a = laneA
-  let b = laneB
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193)
-    b = Math.imul(b ^ c, 0x5bd1e995)
-  }
-  // A separator no text holds, so ("ab", "c") and ("a", "bc") differ.
-  laneA = Math.imul(a ^ 0xffff, 0x01000193)
-  laneB = Math.imul(b ^ 0xffff, 0x5bd1e995)
-}
+const partHasher = new StreamIdHasher()
 
 export interface MetricIndicatorsOptions {
   /** Pods tracked at most; samples of further pods are counted as not tracked. */

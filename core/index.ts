@@ -62,3 +62,4 @@ export {
 } from './schemas/findings.js'
 export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-names.js'
 export { parseDuration } from './duration.js'
+export { StreamIdHasher } from './stream-id.js'

@@ -1,5 +1,6 @@
 import {
   DEAD_LETTER_HEADERS,
+  StreamIdHasher,
   TOPICS,
   type Action,
   type Alert,
@@ -16,7 +17,6 @@ import {
   type ResourceChange,
   type RootCause,
 } from '../core/index.js'
-import { StreamIdHasher } from './stream-id.js'
 import { TABLES, type TableName } from './tables.js'
 
 /**

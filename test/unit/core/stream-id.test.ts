@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { StreamIdHasher } from '../../../storage/stream-id.js'
+import { StreamIdHasher } from '../../../core/stream-id.js'
 
 const idOf = (...fields: string[]): string => {
   const hasher = new StreamIdHasher().begin()
@@ -32,5 +32,27 @@ describe('StreamIdHasher', () => {
     for (let i = 0; i < 200_000; i++)
       seen.add(idOf('prod', 'shop', `cart-6d4cf56db6-${i.toString(36)}`, 'cart'))
     expect(seen.size).toBe(200_000)
+  })
+
+  it('gives a numeric id of 53 bits that follows the hex id', () => {
+    const numeric = (...fields: string[]): number => {
+      const hasher = new StreamIdHasher().begin()
+      for (const field of fields) hasher.add(field)
+      return hasher.numericId()
+    }
+    const seen = new Set<number>()
+    for (let i = 0; i < 200_000; i++) {
+      const id = numeric('container_cpu_usage_seconds_total', 'id', String(i))
+      expect(Number.isSafeInteger(id) && id >= 0).toBe(true)
+      seen.add(id)
+    }
+    expect(seen.size).toBe(200_000)
+    expect(numeric('ab', 'c')).not.toBe(numeric('a', 'bc'))
+    // The first 32 bits are the hex id's first eight digits.
+    expect(
+      Math.floor(numeric('prod', 'cart-0') / 0x200000)
+        .toString(16)
+        .padStart(8, '0'),
+    ).toBe(idOf('prod', 'cart-0').slice(0, 8))
   })
 })
