@@ -150,8 +150,6 @@ interface PodState {
   node?: string
   service?: string
   workloadKey?: string
-  /** cluster/namespace/pod: the pod's name in the indicator's maps and sets. */
-  key: string
   /** By series (see `partId`). */
   parts: Map<number, Part>
   families: Map<Family, Set<number>>
@@ -284,23 +282,23 @@ export interface MetricIndicatorsOptions {
  * restarting.
  */
 export class MetricIndicators {
-  private readonly pods = new Map<string, PodState>()
-  /** The same pods by cluster, namespace and name: found per sample without building its key. */
+  /** The pods tracked, by cluster, namespace and name: found per sample without building a key. */
   private readonly podIndex = new Map<string, Map<string, Map<string, PodState>>>()
-  private readonly dirtyPods = new Set<string>()
+  private readonly pods = new Set<PodState>()
+  private readonly dirtyPods = new Set<PodState>()
   private readonly maxPods: number
   private readonly staleIntervals: number
   /** Samples of pods beyond `maxPods`: the caller counts them. */
   untracked = 0
-  /** Pod keys per workload key: who a workload's aggregate is made of. */
-  private readonly workloadPods = new Map<string, Set<string>>()
+  /** Pods per workload key: who a workload's aggregate is made of. */
+  private readonly workloadPods = new Map<string, Set<PodState>>()
   private sweptTs = 0
   /**
    * Per workload, the scrape time being assembled: a workload's point waits until each of its live
    * pods has reported that time (or a newer time arrives), so pods scraped on different nodes and
    * delivered in different batches still make one complete point.
    */
-  private readonly rounds = new Map<string, { ts: number; reported: Set<string>; emitted: boolean }>()
+  private readonly rounds = new Map<string, { ts: number; reported: Set<PodState>; emitted: boolean }>()
   /** Workload points completed by the arrival of a newer round, for the next flush. */
   private ready: IndicatorPoint[] = []
   /** The newest sample time seen: the clock for forgetting pods (replays keep their own time). */
@@ -326,11 +324,9 @@ export class MetricIndicators {
         this.untracked++
         return
       }
-      const podKey = `${sample.cluster}/${namespace}/${sample.pod}`
       pod = {
         cluster: sample.cluster,
         pod: sample.pod,
-        key: podKey,
         parts: new Map(),
         families: new Map(),
         sums: new Map(),
@@ -347,13 +343,13 @@ export class MetricIndicators {
       let names = namespaces.get(namespace)
       if (!names) namespaces.set(namespace, (names = new Map<string, PodState>()))
       names.set(sample.pod, pod)
-      this.pods.set(podKey, pod)
+      this.pods.add(pod)
       if (sample.workload) {
         const workloadKey = `${sample.cluster}/${sample.namespace ?? ''}/${sample.workload.kind}/${sample.workload.name}`
         pod.workloadKey = workloadKey
         let members = this.workloadPods.get(workloadKey)
         if (!members) this.workloadPods.set(workloadKey, (members = new Set()))
-        members.add(podKey)
+        members.add(pod)
       }
     }
     if (sample.ts > this.latestTs) this.latestTs = sample.ts
@@ -362,27 +358,25 @@ export class MetricIndicators {
       pod.lastTs = sample.ts
     }
     pod.service ??= sample.service
-    if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, pod.key, sample.ts)
+    if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, pod, sample.ts)
     this.addPart(pod, family, partId(sample, false), sample)
     if (family === 'requests' && isServerError(sample.labels))
       this.addPart(pod, 'errors', partId(sample, true), sample)
-    this.dirtyPods.add(pod.key)
+    this.dirtyPods.add(pod)
   }
 
-  private joinRound(workloadKey: string, podKey: string, ts: number): void {
+  private joinRound(workloadKey: string, pod: PodState, ts: number): void {
     const round = this.rounds.get(workloadKey)
-    if (round && ts === round.ts) round.reported.add(podKey)
+    if (round && ts === round.ts) round.reported.add(pod)
     else if (!round || ts > round.ts) {
       // A newer scrape: the one assembled so far is as complete as it gets (pods still hold its values).
       if (round && !round.emitted) this.ready.push(...this.workloadPoints(workloadKey, round.ts))
-      this.rounds.set(workloadKey, { ts, reported: new Set([podKey]), emitted: false })
+      this.rounds.set(workloadKey, { ts, reported: new Set([pod]), emitted: false })
     }
   }
 
   private workloadPoints(workloadKey: string, ts: number): IndicatorPoint[] {
-    const live = [...(this.workloadPods.get(workloadKey) ?? [])]
-      .map((k) => this.pods.get(k) as PodState)
-      .filter((p) => !this.isGone(p, ts))
+    const live = [...(this.workloadPods.get(workloadKey) ?? [])].filter((p) => !this.isGone(p, ts))
     const first = live[0]
     if (!first) return []
     return this.values(live).map(([indicator, value, counts]) =>
@@ -433,9 +427,7 @@ export class MetricIndicators {
     const workloads = new Set<string>()
     // Pods of one workload scraped together share the answer (hot path: once per pod, not per point).
     const liveCounts = new Map<string, number>()
-    for (const key of this.dirtyPods) {
-      const pod = this.pods.get(key)
-      if (!pod) continue
+    for (const pod of this.dirtyPods) {
       let workloadPods: number | undefined
       if (pod.workloadKey !== undefined) {
         const countKey = `${pod.workloadKey}@${pod.lastTs}`
@@ -443,7 +435,7 @@ export class MetricIndicators {
         if (workloadPods === undefined) {
           workloadPods = 0
           for (const member of this.workloadPods.get(pod.workloadKey) ?? [])
-            if (!this.isGone(this.pods.get(member) as PodState, pod.lastTs)) workloadPods++
+            if (!this.isGone(member, pod.lastTs)) workloadPods++
           liveCounts.set(countKey, workloadPods)
         }
       }
@@ -462,9 +454,9 @@ export class MetricIndicators {
       const round = this.rounds.get(workloadKey)
       if (!round || round.emitted) continue
       const expected = [...(this.workloadPods.get(workloadKey) ?? [])].filter(
-        (k) => !this.isGone(this.pods.get(k) as PodState, round.ts),
+        (p) => !this.isGone(p, round.ts),
       )
-      if (!expected.every((k) => round.reported.has(k))) continue
+      if (!expected.every((p) => round.reported.has(p))) continue
       round.emitted = true
       points.push(...this.workloadPoints(workloadKey, round.ts))
     }
@@ -475,16 +467,16 @@ export class MetricIndicators {
   /** Forgets pods gone for good, so a cluster's churn does not pile up. */
   private sweep(): void {
     this.sweptTs = this.latestTs
-    for (const [key, pod] of this.pods) {
+    for (const pod of this.pods) {
       if (!this.isGone(pod, this.latestTs)) continue
-      this.pods.delete(key)
+      this.pods.delete(pod)
       const names = this.podIndex.get(pod.cluster)?.get(pod.namespace ?? '')
       names?.delete(pod.pod)
       if (names?.size === 0) this.podIndex.get(pod.cluster)?.delete(pod.namespace ?? '')
       if (this.podIndex.get(pod.cluster)?.size === 0) this.podIndex.delete(pod.cluster)
       if (pod.workloadKey === undefined) continue
       const members = this.workloadPods.get(pod.workloadKey)
-      members?.delete(key)
+      members?.delete(pod)
       if (members?.size === 0) {
         this.workloadPods.delete(pod.workloadKey)
         this.rounds.delete(pod.workloadKey)
