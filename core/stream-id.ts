@@ -30,6 +30,20 @@ export class StreamIdHasher {
     return this
   }
 
+  /** Adds raw bytes (`bytes[start..end)`) as one field: for identities still in wire form. */
+  addBytes(bytes: Uint8Array, start: number, end: number): this {
+    let a = this.a
+    let b = this.b
+    for (let i = start; i < end; i++) {
+      const c = bytes[i] as number
+      a = Math.imul(a ^ c, 0x01000193)
+      b = Math.imul(b ^ c, 0x5bd1e995)
+    }
+    this.a = Math.imul(a, 0x01000193)
+    this.b = Math.imul(b, 0x5bd1e995)
+    return this
+  }
+
   /** The same 64 bits cut to 53, as a number: a Map key that needs no string. */
   numericId(): number {
     return (this.a >>> 0) * 0x200000 + (this.b >>> 11)

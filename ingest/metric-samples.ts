@@ -1,4 +1,4 @@
-import type { MetricSample } from '../core/index.js'
+import type { MetricSample, WorkloadRef } from '../core/index.js'
 import type { PrometheusSample } from './prometheus-text.js'
 import { inferWorkloadFromPodName } from './pod-workload.js'
 
@@ -15,6 +15,69 @@ const first = (labels: Record<string, string>, names: string[]): string | undefi
   return undefined
 }
 
+/** What a series' labels give every one of its samples: where it runs in the cluster. */
+export interface SeriesEnvelope {
+  namespace?: string
+  pod?: string
+  workload?: WorkloadRef
+  container?: string
+  node?: string
+  service?: string
+}
+
+/**
+ * The envelope fields a series' labels name; undefined for cAdvisor's `container="POD"` (pause
+ * container) series, which carry no signal and are dropped.
+ */
+export function seriesEnvelope(labels: Record<string, string>, node?: string): SeriesEnvelope | undefined {
+  const container = first(labels, CONTAINER_LABELS)
+  if (container === 'POD') return undefined
+  const envelope: SeriesEnvelope = {}
+  const namespace = first(labels, NAMESPACE_LABELS)
+  const pod = first(labels, POD_LABELS)
+  if (namespace) envelope.namespace = namespace
+  if (pod) {
+    envelope.pod = pod
+    const workload = inferWorkloadFromPodName(pod)
+    if (workload) envelope.workload = workload
+  }
+  if (container) envelope.container = container
+  const onNode = labels.node ?? node
+  if (onNode) envelope.node = onNode
+  const service = labels.service ?? labels.app
+  if (service) envelope.service = service
+  return envelope
+}
+
+/** One sample of a series, its envelope filled in (fields in one order, so samples share a shape). */
+export function metricSample(
+  series: { cluster: string; name: string; labels: Record<string, string> },
+  envelope: SeriesEnvelope,
+  ts: number,
+  value: number,
+  type: MetricSample['type'],
+): MetricSample {
+  const sample: MetricSample = {
+    ts,
+    cluster: series.cluster,
+    name: series.name,
+    value,
+    type,
+    labels: series.labels,
+  }
+  if (envelope.namespace !== undefined) sample.namespace = envelope.namespace
+  if (envelope.pod !== undefined) sample.pod = envelope.pod
+  if (envelope.workload !== undefined) sample.workload = envelope.workload
+  if (envelope.container !== undefined) sample.container = envelope.container
+  if (envelope.node !== undefined) sample.node = envelope.node
+  if (envelope.service !== undefined) sample.service = envelope.service
+  return sample
+}
+
+/** The sample type a Prometheus family type is stored as. */
+export const sampleType = (type: PrometheusSample['type']): MetricSample['type'] =>
+  type === 'untyped' ? 'unknown' : type
+
 /**
  * Maps parsed Prometheus series to metric samples with the envelope filled from labels. Drops
  * cAdvisor's `container="POD"` (pause container) series and non-finite values, which carry no signal.
@@ -26,30 +89,18 @@ export function toMetricSamples(
   const out: MetricSample[] = []
   for (const sample of samples) {
     if (!Number.isFinite(sample.value)) continue
-    const container = first(sample.labels, CONTAINER_LABELS)
-    if (container === 'POD') continue
-    const metric: MetricSample = {
-      ts: sample.timestampMs ?? context.now,
-      cluster: context.cluster,
-      name: sample.name,
-      value: sample.value,
-      type: sample.type === 'untyped' ? 'unknown' : sample.type,
-      labels: sample.labels,
-    }
-    const namespace = first(sample.labels, NAMESPACE_LABELS)
-    const pod = first(sample.labels, POD_LABELS)
-    if (namespace) metric.namespace = namespace
-    if (pod) {
-      metric.pod = pod
-      const workload = inferWorkloadFromPodName(pod)
-      if (workload) metric.workload = workload
-    }
-    if (container) metric.container = container
-    const node = sample.labels.node ?? context.node
-    if (node) metric.node = node
-    const service = sample.labels.service ?? sample.labels.app
-    if (service) metric.service = service
-    out.push(metric)
+    const envelope = seriesEnvelope(sample.labels, context.node)
+    if (envelope === undefined) continue
+    const series = { cluster: context.cluster, name: sample.name, labels: sample.labels }
+    out.push(
+      metricSample(
+        series,
+        envelope,
+        sample.timestampMs ?? context.now,
+        sample.value,
+        sampleType(sample.type),
+      ),
+    )
   }
   return out
 }

@@ -17,6 +17,7 @@ import { normaliseKubeEvent } from './kube-event.js'
 import { toMetricSamples } from './metric-samples.js'
 import { objectChanges } from './object-change.js'
 import { parsePrometheusText, type PrometheusSample } from './prometheus-text.js'
+import { RemoteWriteDecoder } from './remote-write.js'
 
 export interface IntakeResult {
   accepted: number
@@ -56,8 +57,11 @@ export interface RawIntake {
     text: string,
     scrape: { node?: string; ts?: number; labels?: Record<string, string> },
   ): Promise<IntakeResult>
-  /** Samples already parsed (remote_write); each carries its own time. */
-  prometheusSamples(samples: readonly PrometheusSample[]): Promise<IntakeResult>
+  /**
+   * A Prometheus remote_write request body (snappy, protobuf), each sample with its own time.
+   * Throws ARGUS_ERR_BAD_INPUT for a body that is not one; `skipped` counts native histograms.
+   */
+  remoteWrite(body: Buffer, maxUncompressedBytes: number): Promise<IntakeResult & { skipped: number }>
   calicoFlows(records: readonly unknown[]): Promise<IntakeResult>
   /** The alerts of one Alertmanager webhook call. */
   alertmanagerAlerts(group: AlertmanagerGroup): Promise<IntakeResult>
@@ -92,7 +96,7 @@ export function createRawIntake(options: {
   )
   const logger = options.logger.child({ component: 'ingest' })
 
-  async function publish<T extends Envelope>(
+  function publish<T extends Envelope>(
     topic: string,
     kind: string,
     results: ReadonlyArray<Normalised<T>>,
@@ -103,6 +107,15 @@ export function createRawIntake(options: {
       if (result.ok) messages.push({ key: partitionKey(result.record), value: result.record })
       else rejected.push({ index, reason: result.reason })
     })
+    return publishMessages(topic, kind, messages, rejected)
+  }
+
+  async function publishMessages<T>(
+    topic: string,
+    kind: string,
+    messages: OutgoingMessage<T>[],
+    rejected: IntakeResult['rejected'],
+  ): Promise<IntakeResult> {
     const result = { accepted: messages.length, rejected }
     const count = (): IntakeResult => {
       received.inc({ kind, outcome: 'accepted' }, messages.length)
@@ -126,6 +139,7 @@ export function createRawIntake(options: {
     return count()
   }
 
+  const remoteWriteDecoder = new RemoteWriteDecoder(options.cluster)
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {
@@ -184,15 +198,10 @@ export function createRawIntake(options: {
           record,
         })),
       ),
-    prometheusSamples: (samples) =>
-      publish(
-        TOPICS.metrics,
-        'metric',
-        toMetricSamples(samples, { cluster: options.cluster, now: Date.now() }).map((record) => ({
-          ok: true as const,
-          record,
-        })),
-      ),
+    remoteWrite: async (body, maxUncompressedBytes) => {
+      const { samples, skipped } = remoteWriteDecoder.decode(body, maxUncompressedBytes)
+      return { ...(await publishMessages(TOPICS.metrics, 'metric', samples, [])), skipped }
+    },
     alertmanagerAlerts: (group) =>
       publish(
         TOPICS.externalAlerts,

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { ArgusError, counter, type Registry } from '../core/index.js'
+import { ArgusError, counter, isArgusError, type Registry } from '../core/index.js'
 import { takeRawBodies } from './http-answers.js'
 import type { RawIntake } from './raw-intake.js'
-import { decodeRemoteWrite } from './remote-write.js'
 
 export interface RemoteWriteSourceOptions {
   intake: RawIntake
@@ -35,15 +34,14 @@ export function remoteWriteSource(options: RemoteWriteSourceOptions): FastifyPlu
         rejected.inc()
         throw new ArgusError('ARGUS_ERR_BAD_INPUT', 'request body is empty')
       }
-      let decoded: ReturnType<typeof decodeRemoteWrite>
+      let result: Awaited<ReturnType<RawIntake['remoteWrite']>>
       try {
-        decoded = decodeRemoteWrite(body, 4 * options.bodyLimitBytes)
+        result = await options.intake.remoteWrite(body, 4 * options.bodyLimitBytes)
       } catch (error) {
-        rejected.inc()
+        if (isArgusError(error) && error.code === 'ARGUS_ERR_BAD_INPUT') rejected.inc()
         throw error
       }
-      if (decoded.skipped > 0) skipped.inc(decoded.skipped)
-      await options.intake.prometheusSamples(decoded.samples)
+      if (result.skipped > 0) skipped.inc(result.skipped)
       return reply.code(204).send()
     })
   }

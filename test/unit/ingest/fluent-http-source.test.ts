@@ -28,7 +28,7 @@ function scriptedIntake(script: Array<(records: readonly unknown[]) => Promise<I
       objectUpdates: unused,
       objectStates: unused,
       prometheusText: unused,
-      prometheusSamples: unused,
+      remoteWrite: unused,
       calicoFlows: unused,
       alertmanagerAlerts: unused,
     },

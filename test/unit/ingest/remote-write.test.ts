@@ -1,0 +1,144 @@
+import protobuf from 'protobufjs'
+import { compressSync } from 'snappy'
+import { describe, expect, it } from 'vitest'
+import { REMOTE_WRITE_PROTO, RemoteWriteDecoder } from '../../../ingest/index.js'
+import { KnownSeries } from '../../../ingest/known-series.js'
+
+const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
+const TS = Date.parse('2026-11-30T10:00:00Z')
+
+type Labels = Record<string, string>
+const series = (labels: Labels, ...samples: Array<[value: number, ts: number]>) => ({
+  labels: Object.entries(labels).map(([name, value]) => ({ name, value })),
+  samples: samples.map(([value, timestamp]) => ({ value, timestamp })),
+})
+const body = (message: object): Buffer =>
+  compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject(message)).finish()))
+const decode = (decoder: RemoteWriteDecoder, message: object) => decoder.decode(body(message), 1 << 24)
+
+const cart = { __name__: 'http_requests_total', namespace: 'shop', pod: 'cart-6d4cf56db6-x7k2p', code: '200' }
+
+describe('RemoteWriteDecoder', () => {
+  it('gives a series sent again the labels it decoded the first time, and new labels a new series', () => {
+    const decoder = new RemoteWriteDecoder('c1')
+    const first = decode(decoder, { timeseries: [series(cart, [1, TS])] }).samples
+    const again = decode(decoder, {
+      timeseries: [series(cart, [2, TS + 15_000]), series({ ...cart, code: '500' }, [3, TS + 15_000])],
+    }).samples
+    expect(again[0]?.value.labels).toBe(first[0]?.value.labels)
+    expect(again.map((s) => [s.value.labels.code, s.value.value, s.value.ts])).toEqual([
+      ['200', 2, TS + 15_000],
+      ['500', 3, TS + 15_000],
+    ])
+    expect(again[0]?.key).toBe('c1/shop/Deployment/cart')
+    expect(again[0]?.value).toMatchObject({ cluster: 'c1', namespace: 'shop', workload: { name: 'cart' } })
+    // Shared by every sample of the series, so no sample may change them.
+    expect(Object.isFrozen(again[0]?.value.labels)).toBe(true)
+  })
+
+  it('reads series whose fields are out of the usual order, and metadata sent after the series', () => {
+    // Hand-written wire: a label after the samples, as protobuf allows and Prometheus never sends.
+    const label = (name: string, value: string) => {
+      const w = protobuf.Writer.create()
+      w.uint32(10).string(name).uint32(18).string(value)
+      return w.finish()
+    }
+    const sample = protobuf.Writer.create().uint32(9).double(7).uint32(16).int64(TS).finish()
+    const timeSeries = protobuf.Writer.create()
+      .uint32(10)
+      .bytes(label('__name__', 'queue_depth'))
+      .uint32(18)
+      .bytes(sample)
+      .uint32(10)
+      .bytes(label('pod', 'worker-0'))
+      .finish()
+    const metadata = protobuf.Writer.create().uint32(8).int32(2).uint32(18).string('queue_depth').finish()
+    const request = protobuf.Writer.create().uint32(10).bytes(timeSeries).uint32(26).bytes(metadata).finish()
+    const { samples } = new RemoteWriteDecoder('c1').decode(compressSync(Buffer.from(request)), 1 << 20)
+    expect(samples.map((s) => s.value)).toEqual([
+      expect.objectContaining({
+        name: 'queue_depth',
+        labels: { pod: 'worker-0' },
+        type: 'gauge',
+        value: 7,
+        ts: TS,
+        workload: { kind: 'StatefulSet', name: 'worker' },
+      }),
+    ])
+  })
+
+  it('skips pause-container series and non-finite values, and counts native histograms', () => {
+    const decoder = new RemoteWriteDecoder('c1')
+    const { samples, skipped } = decode(decoder, {
+      timeseries: [
+        series({ __name__: 'container_memory_working_set_bytes', pod: 'p', container: 'POD' }, [1, TS]),
+        series({ __name__: 'up' }, [Number.NaN, TS], [1, TS + 1]),
+        { ...series({ __name__: 'latency' }), histograms: [{ timestamp: TS }, { timestamp: TS }] },
+      ],
+    })
+    expect(samples.map((s) => [s.value.name, s.value.ts])).toEqual([['up', TS + 1]])
+    expect(skipped).toBe(2)
+  })
+
+  it('refuses what is not a valid request, known series or not', () => {
+    const decoder = new RemoteWriteDecoder('c1')
+    decode(decoder, { timeseries: [series(cart, [1, TS])] })
+    const refusals: Array<[object, RegExp]> = [
+      [{ timeseries: [series(cart, [1, -TS])] }, /no valid timestamp/],
+      [{ timeseries: [series(cart, [1, 0])] }, /no valid timestamp/],
+      [{ timeseries: [series({ job: 'x' }, [1, TS])] }, /no __name__/],
+      [{ timeseries: [series({ '': 'x', __name__: 'up' }, [1, TS])] }, /label has no name/],
+    ]
+    for (const [message, reason] of refusals)
+      expect(() => decode(decoder, message)).toThrow(
+        expect.objectContaining({ code: 'ARGUS_ERR_BAD_INPUT', message: expect.stringMatching(reason) }),
+      )
+    const good = Buffer.from(
+      WriteRequest.encode(WriteRequest.fromObject({ timeseries: [series(cart, [1, TS])] })).finish(),
+    )
+    for (let cut = 1; cut < good.length; cut++)
+      expect(() => decoder.decode(compressSync(good.subarray(0, cut)), 1 << 20)).toThrow(
+        expect.objectContaining({ code: 'ARGUS_ERR_BAD_INPUT' }),
+      )
+  })
+})
+
+describe('KnownSeries', () => {
+  const wire = (text: string) => Buffer.from(`..${text}..`)
+  const range = (text: string) => [2, 2 + Buffer.byteLength(text)] as const
+
+  it('finds a series by its bytes, and tells two series with one hash apart by their bytes', () => {
+    const known = new KnownSeries<string>(10)
+    const a = wire('labels-a')
+    known.remember(known.hashOf(a, ...range('labels-a')), a, ...range('labels-a'), 'A')
+    expect(known.find(known.hashOf(a, ...range('labels-a')), wire('labels-a'), ...range('labels-a'))).toBe(
+      'A',
+    )
+    // Another series under A's hash, as a collision would put it: not A.
+    const hashOfA = known.hashOf(a, ...range('labels-a'))
+    expect(known.find(hashOfA, wire('labels-b'), ...range('labels-b'))).toBeUndefined()
+    // The remembered bytes are a copy: a reused request buffer cannot change them.
+    a.write('XXXXXXXX', 2)
+    expect(known.find(hashOfA, wire('labels-a'), ...range('labels-a'))).toBe('A')
+  })
+
+  it('keeps at most two generations, and keeps the series that are still sent', () => {
+    const known = new KnownSeries<number>(100)
+    const remember = (i: number) => {
+      const text = `series-${i}`
+      const bytes = wire(text)
+      const hash = known.hashOf(bytes, ...range(text))
+      if (known.find(hash, bytes, ...range(text)) === undefined)
+        known.remember(hash, bytes, ...range(text), i)
+    }
+    for (let i = 0; i < 1_000; i++) {
+      remember(i)
+      remember(0) // sent all along
+    }
+    expect(known.size).toBeLessThanOrEqual(200)
+    const zero = wire('series-0')
+    expect(known.find(known.hashOf(zero, ...range('series-0')), zero, ...range('series-0'))).toBe(0)
+    const early = wire('series-5')
+    expect(known.find(known.hashOf(early, ...range('series-5')), early, ...range('series-5'))).toBeUndefined()
+  })
+})
