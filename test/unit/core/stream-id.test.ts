@@ -15,6 +15,11 @@ describe('StreamIdHasher', () => {
     expect(idOf('prod', 'cart-0')).toMatch(/^[0-9a-f]{16}$/)
   })
 
+  it('gives the id stored ids were made with (a change would split every stored stream in two)', () => {
+    expect(idOf('prod')).toBe('ece7d99cb259c921')
+    expect(idOf('prod', 'cart-0', '')).toBe('6efb0bef325abf6c')
+  })
+
   it('tells fields apart by where they split, their order and empty ones', () => {
     const ids = new Set([
       idOf('ab', 'c'),
