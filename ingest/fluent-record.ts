@@ -167,7 +167,10 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
 
   const attributes: Record<string, string> = {}
   let attributeCount = 0
-  for (const [key, value] of Object.entries(raw)) {
+  for (const key in raw) {
+    // for-in, not Object.entries: no pair arrays per field of every record (a quarter of this
+    // function's garbage). Decoded records are plain objects, with no inherited enumerables.
+    const value = raw[key]
     if (CONSUMED.has(key) || value === undefined || value === null) continue
     if (attributeCount++ >= MAX_ATTRIBUTES) {
       attributes['argus.attributes_truncated'] = 'true'
@@ -175,10 +178,17 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
     }
     attributes[key] = attributeValue(value)
   }
-  if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
-  if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
+  if (typeof k8s.container_image === 'string') {
+    attributes['container.image'] = k8s.container_image
+    attributeCount++
+  }
+  if (typeof k8s.pod_id === 'string') {
+    attributes['pod.uid'] = k8s.pod_id
+    attributeCount++
+  }
   for (let i = 0; i < labelAttributes.length; i += 2)
     attributes[labelAttributes[i] as string] = labelAttributes[i + 1] as string
+  attributeCount += labelAttributes.length
 
   const record: LogRecord = {
     ts: context.eventTs ?? ts ?? context.now,
@@ -194,6 +204,6 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   if (workload) record.workload = workload
   if (service) record.service = service
   if (stream === 'stdout' || stream === 'stderr') record.stream = stream
-  if (Object.keys(attributes).length > 0) record.attributes = attributes
+  if (attributeCount > 0) record.attributes = attributes
   return { ok: true, record }
 }

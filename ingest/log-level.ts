@@ -1,25 +1,28 @@
 import type { LogLevel } from '../core/index.js'
 
-const LEVEL_WORDS: Record<string, LogLevel> = {
-  trace: 'trace',
-  debug: 'debug',
-  dbg: 'debug',
-  info: 'info',
-  information: 'info',
-  informational: 'info',
-  notice: 'info',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  err: 'error',
-  severe: 'error',
-  fatal: 'fatal',
-  critical: 'fatal',
-  crit: 'fatal',
-  panic: 'fatal',
-  emerg: 'fatal',
-  alert: 'fatal',
-}
+// A Map: an object's inherited keys (`constructor`, `toString`) would be levels too.
+const LEVEL_WORDS = new Map<string, LogLevel>(
+  Object.entries({
+    trace: 'trace',
+    debug: 'debug',
+    dbg: 'debug',
+    info: 'info',
+    information: 'info',
+    informational: 'info',
+    notice: 'info',
+    warn: 'warn',
+    warning: 'warn',
+    error: 'error',
+    err: 'error',
+    severe: 'error',
+    fatal: 'fatal',
+    critical: 'fatal',
+    crit: 'fatal',
+    panic: 'fatal',
+    emerg: 'fatal',
+    alert: 'fatal',
+  } satisfies Record<string, LogLevel>),
+)
 
 /** Syslog numeric severities (RFC 5424) and common numeric levels (pino/bunyan: 10..60). */
 function numericLevel(value: number): LogLevel {
@@ -41,7 +44,7 @@ function numericLevel(value: number): LogLevel {
 export function levelFromField(value: unknown): LogLevel | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return numericLevel(value)
   if (typeof value !== 'string') return undefined
-  return LEVEL_WORDS[value.trim().toLowerCase()]
+  return LEVEL_WORDS.get(value.trim().toLowerCase())
 }
 
 // The first level word in the head of a line: `2024-01-01 ERROR ...`, `[WARN]`, `level=error`, `E0102 ...` (klog).
@@ -55,7 +58,28 @@ export function levelFromMessage(message: string): LogLevel {
   const head = message.length > 200 ? message.slice(0, 200) : message
   const klog = KLOG_PREFIX.exec(head)
   if (klog) return KLOG_LEVELS[klog[1] as string] ?? 'unknown'
-  const match = LEVEL_IN_TEXT.exec(head)
-  const word = match?.[1] ?? match?.[2]
-  return (word && LEVEL_WORDS[word.toLowerCase()]) || 'unknown'
+  // search() finds where the match starts without building a match array and its captures (most
+  // of what detecting a level allocated, for every line); the word is then read from there.
+  const at = head.search(LEVEL_IN_TEXT)
+  if (at === -1) return 'unknown'
+  let start = at
+  KEY_AT.lastIndex = at
+  if (KEY_AT.test(head)) {
+    start = KEY_AT.lastIndex
+    const quote = head.charCodeAt(start)
+    if (quote === 34 || quote === 39) start++
+  }
+  let end = start
+  while (end < head.length && isWordChar(head.charCodeAt(end))) end++
+  return LEVEL_WORDS.get(head.slice(start, end).toLowerCase()) ?? 'unknown'
+}
+
+/** The key of `level=word` (the first alternative of LEVEL_IN_TEXT), when the match starts with one. */
+const KEY_AT = /(?:level|lvl|severity)=/iy
+
+/** Whether a character is one of regular expressions' `\w`. */
+function isWordChar(code: number): boolean {
+  return (
+    (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95
+  )
 }
