@@ -51,24 +51,8 @@ describe('levelFromMessage', () => {
       ).join(next() < 0.7 ? ' ' : '')
       const match = pattern.exec(line)
       const word = match?.[1] ?? match?.[2]
-      const expected =
-        (word &&
-          {
-            trace: 'trace',
-            debug: 'debug',
-            info: 'info',
-            notice: 'info',
-            warn: 'warn',
-            warning: 'warn',
-            error: 'error',
-            err: 'error',
-            severe: 'error',
-            fatal: 'fatal',
-            critical: 'fatal',
-            crit: 'fatal',
-            panic: 'fatal',
-          }[word.toLowerCase()]) ||
-        'unknown'
+      // The word's level by the same table a level field is read with (no second copy of it here).
+      const expected = (word && levelFromField(word)) || 'unknown'
       expect([line, levelFromMessage(line)]).toEqual([line, expected])
     }
   })
