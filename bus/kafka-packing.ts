@@ -1,6 +1,7 @@
 import type { KafkaMessage, Message } from 'kafkajs'
 import { Packr, Unpackr } from 'msgpackr'
 import type { DeliveredMessage, OutgoingMessage } from './bus.js'
+import type { RecentPacks } from './recent-packs.js'
 
 /** Header on a Kafka message that carries several records: their count. */
 export const PACK_HEADER = 'argus-pack'
@@ -105,6 +106,8 @@ export function unpackMessage<T>(
   topic: string,
   partition: number,
   message: KafkaMessage,
+  /** Packs other consumer groups of this process decoded, and how many groups read the topic. */
+  shared?: { packs: RecentPacks; readers: number },
 ): DeliveredMessage<T>[] {
   const headers: Record<string, string> = {}
   let packed = false
@@ -116,7 +119,11 @@ export function unpackMessage<T>(
     else if (key === ENCODING_HEADER) encoding = text
     else headers[key] = text
   }
-  const values = decodeValue(message.value, encoding, packed) as T[]
+  const decode = (): unknown[] => decodeValue(message.value, encoding, packed)
+  // Only packs are shared: a lone record is cheap to decode, and dead letters travel alone.
+  const values = (
+    shared && packed ? shared.packs.records(topic, partition, message, shared.readers, decode) : decode()
+  ) as T[]
   const key = message.key?.toString() ?? ''
   const offset = Number(message.offset)
   const publishedAt = Number(message.timestamp)
