@@ -13,7 +13,6 @@ import {
   DEFAULT_RETRY,
   TOPICS,
   backoffDelay,
-  counter,
   errorMessage,
   gauge,
   isArgusError,
@@ -38,7 +37,6 @@ import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
 import { createKafkaSendQueue, type KafkaSendQueue } from './kafka-send-queue.js'
 import { packMessages, rawValueOf, unpackMessage } from './kafka-packing.js'
-import { RecentPacks } from './recent-packs.js'
 import { snappyCodec } from './kafka-snappy.js'
 
 // Process-wide in kafkajs: consumers read snappy batches whichever producer wrote them.
@@ -73,14 +71,6 @@ const MAX_REQUEST_BYTES = 4 * 1024 * 1024
 /** Messages queued for Kafka beyond this are refused (retriable): the producer cannot keep up. */
 const MAX_WAITING_RECORDS = 200_000
 
-/**
- * Records in packs decoded by one group and kept for the others (about 100 MB at most). Under load
- * the storage writer reads far behind the analyzers: 20,000 shared 2 % of records in bench:ingest
- * on Kafka, 100,000 shared 68-94 %. Like the producer's queue (200,000 records), it holds a few
- * seconds of traffic at most.
- */
-const SHARED_PACK_RECORDS = 100_000
-
 /** How often a consumer in a long retry loop tells the group it is alive. */
 const HEARTBEAT_EVERY_MS = 3_000
 
@@ -108,21 +98,6 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   let sendQueue: KafkaSendQueue | undefined
   const consumers = new Set<Consumer>()
   const groups = new Map<string, Set<string>>()
-  /** Packs decoded by one of this process's groups, for the others (see RecentPacks). */
-  const recentPacks = new RecentPacks(
-    SHARED_PACK_RECORDS,
-    counter(
-      options.metrics,
-      'argus_bus_kafka_pack_records_total',
-      'Records of consumed packs: decoded, or shared from another consumer group of this process',
-      ['outcome'],
-    ),
-  )
-  const readersOf = (topic: string): number => {
-    let readers = 0
-    for (const topics of groups.values()) if (topics.has(topic)) readers++
-    return readers
-  }
   const provisioned = new Set<string>()
   let state: 'new' | 'running' | 'stopped' = 'new'
   let offsetSource = 'kafka'
@@ -349,7 +324,6 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       eachBatch: async (payload) => {
         const { batch } = payload
         const { topic, partition } = batch
-        const shared = { packs: recentPacks, readers: readersOf(topic) }
         let next = 0
         while (next < batch.messages.length) {
           // Paused mid-batch: hold the rest (uncommitted) while staying in the group.
@@ -366,7 +340,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
             const message = batch.messages[next++] as KafkaMessage
             raw.push(message)
             try {
-              for (const record of unpackMessage<T>(topic, partition, message, shared)) messages.push(record)
+              for (const record of unpackMessage<T>(topic, partition, message)) messages.push(record)
             } catch {
               undecodable.push({
                 key: message.key?.toString() ?? '',

@@ -1,7 +1,6 @@
 import type { KafkaMessage, Message } from 'kafkajs'
 import { Packr, Unpackr } from 'msgpackr'
 import type { DeliveredMessage, OutgoingMessage } from './bus.js'
-import type { RecentPacks } from './recent-packs.js'
 
 /** Header on a Kafka message that carries several records: their count. */
 export const PACK_HEADER = 'argus-pack'
@@ -106,8 +105,6 @@ export function unpackMessage<T>(
   topic: string,
   partition: number,
   message: KafkaMessage,
-  /** Packs other consumer groups of this process decoded, and how many groups read the topic. */
-  shared?: { packs: RecentPacks; readers: number },
 ): DeliveredMessage<T>[] {
   const headers: Record<string, string> = {}
   let packed = false
@@ -119,11 +116,7 @@ export function unpackMessage<T>(
     else if (key === ENCODING_HEADER) encoding = text
     else headers[key] = text
   }
-  const decode = (): unknown[] => decodeValue(message.value, encoding, packed)
-  // Only packs are shared: a lone record is cheap to decode, and dead letters travel alone.
-  const values = (
-    shared && packed ? shared.packs.records(topic, partition, message, shared.readers, decode) : decode()
-  ) as T[]
+  const values = decodeValue(message.value, encoding, packed) as T[]
   const key = message.key?.toString() ?? ''
   const offset = Number(message.offset)
   const publishedAt = Number(message.timestamp)
