@@ -1,8 +1,10 @@
 import protobuf from 'protobufjs'
 import { compressSync } from 'snappy'
 import { describe, expect, it } from 'vitest'
-import { REMOTE_WRITE_PROTO, RemoteWriteDecoder } from '../../../ingest/index.js'
+import { partitionKey } from '../../../core/index.js'
+import { REMOTE_WRITE_PROTO, RemoteWriteDecoder, toMetricSamples } from '../../../ingest/index.js'
 import { KnownSeries } from '../../../ingest/known-series.js'
+import { seededRandom } from '../../helpers/seeded-random.js'
 
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
 const TS = Date.parse('2026-11-30T10:00:00Z')
@@ -140,5 +142,62 @@ describe('KnownSeries', () => {
     expect(known.find(known.hashOf(zero, ...range('series-0')), zero, ...range('series-0'))).toBe(0)
     const early = wire('series-5')
     expect(known.find(known.hashOf(early, ...range('series-5')), early, ...range('series-5'))).toBeUndefined()
+  })
+})
+
+describe('RemoteWriteDecoder against protobufjs decoding', () => {
+  it('gives what decoding whole messages gives, on 300 generated requests that repeat series', () => {
+    const { next } = seededRandom(5)
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
+    const names = ['up', 'http_requests_total', 'container_memory_working_set_bytes', 'queue_depth']
+    const decoder = new RemoteWriteDecoder('c1')
+    for (let request = 0; request < 300; request++) {
+      const timeseries = Array.from({ length: 1 + Math.floor(next() * 20) }, () => {
+        const labels: Labels = { __name__: pick(names) }
+        if (next() < 0.8) labels.namespace = pick(['shop', 'pay'])
+        if (next() < 0.8) labels.pod = pick(['cart-6d4cf56db6-x7k2p', 'db-0', 'worker-1'])
+        if (next() < 0.5) labels.container = pick(['cart', 'POD', 'db'])
+        if (next() < 0.5) labels.code = pick(['200', '500'])
+        return series(
+          labels,
+          ...Array.from({ length: Math.floor(next() * 3) }, (_, i): [number, number] => [
+            next() < 0.05 ? Number.NaN : Math.round(next() * 1000),
+            TS + i * 15_000,
+          ]),
+        )
+      })
+      const metadata = next() < 0.3 ? [{ type: 1, metric_family_name: 'http_requests', help: 'x' }] : []
+      const message = { timeseries, metadata }
+      // The reference: protobufjs's whole decode, then the mapping text scrapes use.
+      const decoded = WriteRequest.toObject(
+        WriteRequest.decode(WriteRequest.encode(WriteRequest.fromObject(message)).finish()),
+        { longs: Number },
+      ) as {
+        timeseries?: Array<{
+          labels?: Array<{ name: string; value: string }>
+          samples?: Array<{ value?: number; timestamp: number }>
+        }>
+      }
+      const expected = (decoded.timeseries ?? []).flatMap((s) => {
+        const all = Object.fromEntries((s.labels ?? []).map((l) => [l.name, l.value ?? '']))
+        const { __name__: name, ...labels } = all
+        return toMetricSamples(
+          (s.samples ?? []).map((sample) => ({
+            name: name as string,
+            labels,
+            value: sample.value ?? 0,
+            timestampMs: sample.timestamp,
+            type:
+              metadata.length > 0 && name === 'http_requests_total'
+                ? ('counter' as const)
+                : ('untyped' as const),
+          })),
+          { cluster: 'c1', now: 0 },
+        )
+      })
+      const samples = decode(decoder, message).samples
+      expect(samples.map((s) => s.value)).toEqual(expected)
+      expect(samples.map((s) => s.key)).toEqual(expected.map((s) => partitionKey(s)))
+    }
   })
 })
