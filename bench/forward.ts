@@ -3,7 +3,11 @@
  * separate `argus start` process, until every row is in ClickHouse. Prints sustained events/s.
  *
  *   npm run bench:forward -- [--records 1000000] [--chunk 2000] [--connections 4] [--gzip]
- *     [--url http://host:port --forward-port N]
+ *     [--per-container] [--url http://host:port --forward-port N]
+ *
+ * By default every chunk mixes the lines of 30 containers (the worst case for per-pod caches).
+ * With --per-container each chunk holds one container's lines under its own tag, as fluent-bit's
+ * tail input tags each log file and its forward output sends a chunk per tag.
  *
  * With --url and --forward-port it drives a server that is already running (for profiling it).
  *
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '2000' },
     connections: { type: 'string', default: '4' },
     gzip: { type: 'boolean', default: false },
+    'per-container': { type: 'boolean', default: false },
     url: { type: 'string' },
     'forward-port': { type: 'string' },
   },
@@ -38,10 +43,12 @@ const levels = ['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG']
 /** One chunk as fluent-bit's forward output sends it: [tag, entries, {chunk, size, compressed}]. */
 function buildChunk(id: number): Buffer {
   const base = Math.floor(Date.now() / 1000)
+  // The container whose lines the chunk holds (--per-container), or each line's own.
+  const containerOf = (n: number): number => (values['per-container'] ? id : n)
   const entries = Buffer.concat(
     Array.from({ length: chunkSize }, (_, i) => {
       const n = id * chunkSize + i
-      const service = services[n % services.length] as string
+      const service = services[containerOf(n) % services.length] as string
       return encode([
         base,
         {
@@ -49,7 +56,7 @@ function buildChunk(id: number): Buffer {
           stream: n % 7 === 0 ? 'stderr' : 'stdout',
           kubernetes: {
             namespace_name: 'shop',
-            pod_name: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+            pod_name: `${service}-6d4cf56db6-${(containerOf(n) % 5).toString().padStart(5, 'q')}`,
             container_name: service,
             host: `node-${n % 6}`,
             labels: { app: service, 'pod-template-hash': '6d4cf56db6' },
@@ -61,7 +68,9 @@ function buildChunk(id: number): Buffer {
   const body = values.gzip ? gzipSync(entries) : entries
   return Buffer.from(
     encode([
-      'kube.var.log.containers',
+      values['per-container']
+        ? `kube.var.log.containers.${services[id % services.length]}-6d4cf56db6-${(id % 5).toString().padStart(5, 'q')}_shop_${services[id % services.length]}.log`
+        : 'kube.var.log.containers',
       body,
       { chunk: `c${id}`, size: chunkSize, ...(values.gzip && { compressed: 'gzip' }) },
     ]),
@@ -101,7 +110,9 @@ try {
   const stored = performance.now()
   const cpuAfter = processCpuSeconds(server?.child.pid)
   const seconds = (stored - started) / 1000
-  console.log(`records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}`)
+  console.log(
+    `records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}${values['per-container'] ? ', one container each' : ''}`,
+  )
   console.log(`connections         ${connections}`)
   console.log(`acknowledged        ${Math.round(expected / ((acked - started) / 1000))} events/s`)
   console.log(
