@@ -27,7 +27,15 @@ export {
   validateConfig,
 } from './config.js'
 export type { ArgusConfig, Role } from './config.js'
-export { DEAD_LETTER_HEADERS, SIGNAL_TOPICS, TOPICS, TOPIC_SCHEMAS, partitionKey } from './topics.js'
+export {
+  DEAD_LETTER_HEADERS,
+  SIGNAL_TOPICS,
+  TOPICS,
+  TOPIC_SCHEMAS,
+  partitionKey,
+  samePartitionKey,
+  type KeyedEnvelope,
+} from './topics.js'
 export type { TopicName } from './topics.js'
 export { Attributes, EntityRef, Envelope, WorkloadRef } from './schemas/envelope.js'
 export {

@@ -88,19 +88,34 @@ export const SIGNAL_TOPICS = [
   TOPICS.flows,
 ] as const
 
-/**
- * Partition key: cluster/namespace/workload, so one workload's data stays in order on one partition
- * and reaches one analyzer instance. Falls back to the pod, then the node, when the workload is unknown.
- */
-export function partitionKey(envelope: {
+/** The envelope fields a partition key is made of. */
+export interface KeyedEnvelope {
   cluster: string
   namespace?: string | undefined
   workload?: { kind: string; name: string } | undefined
   pod?: string | undefined
   node?: string | undefined
-}): string {
+}
+
+/**
+ * Partition key: cluster/namespace/workload, so one workload's data stays in order on one partition
+ * and reaches one analyzer instance. Falls back to the pod, then the node, when the workload is unknown.
+ */
+export function partitionKey(envelope: KeyedEnvelope): string {
   const entity = envelope.workload
     ? `${envelope.workload.kind}/${envelope.workload.name}`
     : (envelope.pod ?? envelope.node ?? '')
   return `${envelope.cluster}/${envelope.namespace ?? ''}/${entity}`
+}
+
+/**
+ * Whether two envelopes have the same partition key, without building either (records of one pod
+ * arrive together: a shipper's chunk holds one container's lines). False when unsure, never true
+ * for two different keys.
+ */
+export function samePartitionKey(a: KeyedEnvelope, b: KeyedEnvelope): boolean {
+  if (a.cluster !== b.cluster || a.namespace !== b.namespace) return false
+  if (a.workload !== undefined || b.workload !== undefined)
+    return a.workload?.kind === b.workload?.kind && a.workload?.name === b.workload?.name
+  return a.pod === b.pod && a.node === b.node
 }

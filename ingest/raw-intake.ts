@@ -2,6 +2,7 @@ import {
   TOPICS,
   counter,
   partitionKey,
+  samePartitionKey,
   type Envelope,
   type Logger,
   type LogRecord,
@@ -103,9 +104,20 @@ export function createRawIntake(options: {
   ): Promise<IntakeResult> {
     const messages: OutgoingMessage<T>[] = []
     const rejected: IntakeResult['rejected'] = []
+    // A record keyed as the one before it (one pod's lines come together) takes its key as it is.
+    let previous: T | undefined
+    let previousKey = ''
     results.forEach((result, index) => {
-      if (result.ok) messages.push({ key: partitionKey(result.record), value: result.record })
-      else rejected.push({ index, reason: result.reason })
+      if (!result.ok) {
+        rejected.push({ index, reason: result.reason })
+        return
+      }
+      const record = result.record
+      const key =
+        previous !== undefined && samePartitionKey(previous, record) ? previousKey : partitionKey(record)
+      previous = record
+      previousKey = key
+      messages.push({ key, value: record })
     })
     return publishMessages(topic, kind, messages, rejected)
   }
