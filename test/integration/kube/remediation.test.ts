@@ -270,16 +270,18 @@ describe('remediation on a real cluster', () => {
     expect(Math.max(...replicasSeen)).toBe(6)
     // Calm: back to its own 2 replicas once the saturation is over and the stabilisation window passed.
     const calmSince = Date.now()
+    const scales = (): number[] =>
+      actions
+        .filter((a) => a.policy === 'web' && a.status === 'executed')
+        .map((a) => Number(a.params.replicas))
+    // The audit record of the scale in reaches the bus after the patch reaches the API server.
     await until(
-      async () => ((await read('frontend')).spec.replicas === 2 ? true : undefined),
-      'frontend back at 2',
+      async () => ((await read('frontend')).spec.replicas === 2 && scales().at(-1) === 2 ? true : undefined),
+      () => `frontend back at 2, with its action recorded (executed scales: ${scales().join(', ')})`,
     )
     expect(Date.now() - calmSince).toBeGreaterThanOrEqual(2_000)
-    const scales = actions
-      .filter((a) => a.policy === 'web' && a.status === 'executed')
-      .map((a) => Number(a.params.replicas))
-    expect(Math.max(...scales)).toBe(6)
-    expect(scales.at(-1)).toBe(2)
+    expect(Math.max(...scales())).toBe(6)
+    expect(scales().at(-1)).toBe(2)
     await remediator.stop()
   })
 
