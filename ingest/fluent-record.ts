@@ -105,6 +105,12 @@ function podMetadata(pod: string | undefined, rawLabels: unknown): PodMetadata {
   return derived
 }
 
+/** Whether an object has an own key, without listing them (Object.keys builds an array per record). */
+function hasKeys(object: Record<string, string>): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true
+  return false
+}
+
 /**
  * Maps one fluentd `out_http` / fluent-bit `http` record to a LogRecord. Records are open by design
  * (structured logs carry any fields): unknown fields become attributes. Known fields with the wrong
@@ -178,17 +184,10 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
     }
     attributes[key] = attributeValue(value)
   }
-  if (typeof k8s.container_image === 'string') {
-    attributes['container.image'] = k8s.container_image
-    attributeCount++
-  }
-  if (typeof k8s.pod_id === 'string') {
-    attributes['pod.uid'] = k8s.pod_id
-    attributeCount++
-  }
+  if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
+  if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
   for (let i = 0; i < labelAttributes.length; i += 2)
     attributes[labelAttributes[i] as string] = labelAttributes[i + 1] as string
-  attributeCount += labelAttributes.length
 
   const record: LogRecord = {
     ts: context.eventTs ?? ts ?? context.now,
@@ -204,6 +203,6 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   if (workload) record.workload = workload
   if (service) record.service = service
   if (stream === 'stdout' || stream === 'stderr') record.stream = stream
-  if (attributeCount > 0) record.attributes = attributes
+  if (hasKeys(attributes)) record.attributes = attributes
   return { ok: true, record }
 }

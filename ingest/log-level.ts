@@ -47,9 +47,13 @@ export function levelFromField(value: unknown): LogLevel | undefined {
   return LEVEL_WORDS.get(value.trim().toLowerCase())
 }
 
+/** The keys of `level=word`. */
+const LEVEL_KEY = '(?:level|lvl|severity)='
 // The first level word in the head of a line: `2024-01-01 ERROR ...`, `[WARN]`, `level=error`, `E0102 ...` (klog).
-const LEVEL_IN_TEXT =
-  /\b(?:level|lvl|severity)=["']?(\w+)|\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL|CRIT|PANIC)\b/i
+const LEVEL_IN_TEXT = new RegExp(
+  `\\b${LEVEL_KEY}["']?(\\w+)|\\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL|CRIT|PANIC)\\b`,
+  'i',
+)
 const KLOG_PREFIX = /^([IWEF])\d{4} \d{2}:\d{2}:\d{2}/
 const KLOG_LEVELS: Record<string, LogLevel> = { I: 'info', W: 'warn', E: 'error', F: 'fatal' }
 
@@ -75,7 +79,7 @@ export function levelFromMessage(message: string): LogLevel {
 }
 
 /** The key of `level=word` (the first alternative of LEVEL_IN_TEXT), when the match starts with one. */
-const KEY_AT = /(?:level|lvl|severity)=/iy
+const KEY_AT = new RegExp(LEVEL_KEY, 'iy')
 
 /** Whether a character is one of regular expressions' `\w`. */
 function isWordChar(code: number): boolean {

@@ -51,7 +51,8 @@ export function seriesEnvelope(labels: Record<string, string>, node?: string): S
 
 /** One sample of a series, its envelope filled in (fields in one order, so samples share a shape). */
 export function metricSample(
-  series: { cluster: string; name: string; labels: Record<string, string> },
+  cluster: string,
+  series: { name: string; labels: Record<string, string> },
   envelope: SeriesEnvelope,
   ts: number,
   value: number,
@@ -59,7 +60,7 @@ export function metricSample(
 ): MetricSample {
   const sample: MetricSample = {
     ts,
-    cluster: series.cluster,
+    cluster,
     name: series.name,
     value,
     type,
@@ -91,10 +92,10 @@ export function toMetricSamples(
     if (!Number.isFinite(sample.value)) continue
     const envelope = seriesEnvelope(sample.labels, context.node)
     if (envelope === undefined) continue
-    const series = { cluster: context.cluster, name: sample.name, labels: sample.labels }
     out.push(
       metricSample(
-        series,
+        context.cluster,
+        sample,
         envelope,
         sample.timestampMs ?? context.now,
         sample.value,

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs'
 import { uncompressSync } from 'snappy'
+import type { OutgoingMessage } from '../bus/index.js'
 import { ArgusError, partitionKey, type MetricSample } from '../core/index.js'
 import { KnownSeries } from './known-series.js'
 import { metricSample, sampleType, seriesEnvelope, type SeriesEnvelope } from './metric-samples.js'
@@ -48,18 +49,14 @@ const TYPES: Record<number, PrometheusSample['type']> = {
 
 /** A series decoded once and shared by all its samples; `envelope` undefined drops them. */
 interface DecodedSeries {
-  cluster: string
   name: string
   labels: Record<string, string>
   envelope: SeriesEnvelope | undefined
+  /** The bus key of its samples (cluster/namespace/workload). */
   key: string
 }
 
-/** A sample with the bus key of its series (cluster/namespace/workload). */
-export interface KeyedSample {
-  key: string
-  value: MetricSample
-}
+type KeyedSample = OutgoingMessage<MetricSample>
 
 const bad = (message: string): ArgusError => new ArgusError('ARGUS_ERR_BAD_INPUT', message)
 
@@ -158,7 +155,10 @@ export class RemoteWriteDecoder {
         throw bad(`sample of ${series.name} has no valid timestamp`)
       const value = this.values[i] as number
       if (envelope === undefined || !Number.isFinite(value)) continue
-      out.push({ key: series.key, value: metricSample(series, envelope, timestampMs, value, type) })
+      out.push({
+        key: series.key,
+        value: metricSample(this.cluster, series, envelope, timestampMs, value, type),
+      })
     }
     return histograms
   }
@@ -187,7 +187,6 @@ export class RemoteWriteDecoder {
     const envelope = seriesEnvelope(labels)
     // Shared by every sample of the series: frozen, so a change to one sample's cannot leak.
     return {
-      cluster: this.cluster,
       name,
       labels: Object.freeze(labels),
       envelope: envelope && Object.freeze(envelope),
