@@ -71,3 +71,4 @@ export {
 export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-names.js'
 export { parseDuration } from './duration.js'
 export { StreamIdHasher } from './stream-id.js'
+export { envelopeIdentity, metricSeriesId } from './series-identity.js'

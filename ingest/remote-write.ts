@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs'
 import { uncompressSync } from 'snappy'
 import type { OutgoingMessage } from '../bus/index.js'
-import { ArgusError, partitionKey, type MetricSample } from '../core/index.js'
+import { ArgusError, metricSeriesId, partitionKey, type MetricSample } from '../core/index.js'
 import { KnownSeries } from './known-series.js'
 import { metricSample, sampleType, seriesEnvelope, type SeriesEnvelope } from './metric-samples.js'
 import type { PrometheusSample } from './prometheus-text.js'
@@ -54,6 +54,9 @@ interface DecodedSeries {
   envelope: SeriesEnvelope | undefined
   /** The bus key of its samples (cluster/namespace/workload). */
   key: string
+  /** Its storage id (see metricSeriesId) as of type `idType`: a request's metadata may retype it. */
+  id?: string
+  idType?: MetricSample['type']
 }
 
 type KeyedSample = OutgoingMessage<MetricSample>
@@ -155,10 +158,14 @@ export class RemoteWriteDecoder {
         throw bad(`sample of ${series.name} has no valid timestamp`)
       const value = this.values[i] as number
       if (envelope === undefined || !Number.isFinite(value)) continue
-      out.push({
-        key: series.key,
-        value: metricSample(this.cluster, series, envelope, timestampMs, value, type),
-      })
+      const sample = metricSample(this.cluster, series, envelope, timestampMs, value, type)
+      // Hashed once per series (and type), not by the writer per sample.
+      if (series.id === undefined || series.idType !== type) {
+        series.id = metricSeriesId(sample)
+        series.idType = type
+      }
+      sample.seriesId = series.id
+      out.push({ key: series.key, value: sample })
     }
     return histograms
   }

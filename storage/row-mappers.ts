@@ -1,6 +1,7 @@
 import {
   DEAD_LETTER_HEADERS,
-  StreamIdHasher,
+  envelopeIdentity,
+  metricSeriesId,
   TOPICS,
   type Action,
   type Alert,
@@ -147,20 +148,6 @@ export const DIMENSION_ID_AT = AFTER_BUS
 const isStreamAttribute = (key: string): boolean =>
   key.startsWith('label.') || key === 'container.image' || key === 'pod.uid' || key === 'fluent.tag'
 
-/** Starts a stream or series identity with its envelope, in DIMENSION_ENVELOPE order. */
-function envelopeIdentity(e: Envelope): StreamIdHasher {
-  return streamIds
-    .begin()
-    .add(e.cluster)
-    .add(e.namespace ?? '')
-    .add(e.workload?.kind ?? '')
-    .add(e.workload?.name ?? '')
-    .add(e.pod ?? '')
-    .add(e.container ?? '')
-    .add(e.node ?? '')
-    .add(e.service ?? '')
-}
-
 /** A stream or series row: its id, the envelope in DIMENSION_ENVELOPE order, then `rest`. */
 function dimensionValues(id: string, e: Envelope, rest: unknown[]): Row {
   return [
@@ -178,7 +165,6 @@ function dimensionValues(id: string, e: Envelope, rest: unknown[]): Row {
 }
 
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
-const streamIds = new StreamIdHasher()
 
 /** Log lines as (stream id, ts, level, template, message, own attributes); streams hold the rest. */
 const logStreams: NarrowInsert = {
@@ -227,19 +213,8 @@ const metricSeries: NarrowInsert = {
   dimensionColumns: ['series_id', ...DIMENSION_ENVELOPE, 'attributes', 'name', 'type', 'labels', 'last_seen'],
   narrowRow(message, position) {
     const r = message.value as MetricSample
-    const identity = envelopeIdentity(r)
-      .add(r.name)
-      .add(r.type ?? 'unknown')
-    for (const key in r.labels) identity.add(key).add(r.labels[key] as string)
-    // Envelope attributes are rare on samples; a marker keeps them apart from labels.
-    if (r.attributes)
-      for (const key in r.attributes)
-        identity
-          .add('@')
-          .add(key)
-          .add(r.attributes[key] as string)
     const row = startRow(position, 3)
-    row[AFTER_BUS] = identity.id()
+    row[AFTER_BUS] = r.seriesId ?? metricSeriesId(r)
     row[AFTER_BUS + 1] = r.ts
     row[AFTER_BUS + 2] = r.value
     return row

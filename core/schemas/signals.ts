@@ -113,6 +113,13 @@ export const MetricSample = Type.Object(
     value: Type.Number(),
     type: Type.Optional(MetricType),
     labels: Attributes,
+    seriesId: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{16}$',
+        description:
+          "The series' storage id (see core/series-identity.ts), set by a receiver that decodes a series once for all its samples",
+      }),
+    ),
   },
   { additionalProperties: false },
 )

@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs'
 import { compressSync } from 'snappy'
 import { describe, expect, it } from 'vitest'
-import { partitionKey } from '../../../core/index.js'
+import { metricSeriesId, partitionKey } from '../../../core/index.js'
 import { REMOTE_WRITE_PROTO, RemoteWriteDecoder, toMetricSamples } from '../../../ingest/index.js'
 import { KnownSeries } from '../../../ingest/known-series.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
@@ -146,7 +146,7 @@ describe('KnownSeries', () => {
 })
 
 describe('RemoteWriteDecoder against protobufjs decoding', () => {
-  it('gives what decoding whole messages gives, on 300 generated requests that repeat series', () => {
+  it('gives what decoding whole messages gives, series ids too, on 300 generated requests that repeat and retype series', () => {
     const { next } = seededRandom(5)
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
     const names = ['up', 'http_requests_total', 'container_memory_working_set_bytes', 'queue_depth']
@@ -193,7 +193,7 @@ describe('RemoteWriteDecoder against protobufjs decoding', () => {
                 : ('untyped' as const),
           })),
           { cluster: 'c1', now: 0 },
-        )
+        ).map((sample) => ({ ...sample, seriesId: metricSeriesId(sample) }))
       })
       const samples = decode(decoder, message).samples
       expect(samples.map((s) => s.value)).toEqual(expected)
