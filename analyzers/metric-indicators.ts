@@ -158,6 +158,23 @@ interface PodState {
   lastTs: number
   /** The interval between this pod's last two points, for staleness. */
   intervalMs: number
+  /** Series ids routed to this pod (see `Route`), forgotten with it. */
+  routed?: string[]
+}
+
+/**
+ * Where a series' samples go, found once per series by its `seriesId` (a receiver sets it when it
+ * decodes a series once for all its samples): its pod, family and parts. The same objects a sample
+ * without an id reaches through the pod index and `partId`; the route only saves finding them again
+ * (three map lookups, two name patterns and hashing the labels per sample).
+ */
+interface Route {
+  pod: PodState
+  family: Family
+  part: Part
+  sums: FamilySums
+  /** For request series whose status is a server error: the part counting them as errors. */
+  errors?: { part: Part; sums: FamilySums }
 }
 
 const HTTP_REQUESTS = /(^|_)(http|grpc)_?(server_)?requests?_total$|^requests_total$/
@@ -242,6 +259,29 @@ function total(
   return sum
 }
 
+/** A part's next sample: a gauge takes its value, a counter's increase becomes a rate; its family's sums follow. */
+function updatePart(part: Part, sums: FamilySums, family: Family, sample: MetricSample): void {
+  const value = part.value
+  const increase = part.increase
+  if (!RATE_FAMILIES.has(family)) {
+    part.value = sample.value
+    part.rawTs = sample.ts
+  } else {
+    const seconds = (sample.ts - part.rawTs) / 1000
+    if (seconds <= 0) return
+    // A counter that went down was reset (a container restart): it counted up from zero since.
+    const counted = sample.value >= part.raw ? sample.value - part.raw : sample.value
+    part.increase = counted
+    part.value = counted / seconds
+    part.raw = sample.value
+    part.rawTs = sample.ts
+  }
+  // The family's sums follow the part: out with its old value and increase, in with the new.
+  replaceInSum(sums.value, value, part.value)
+  replaceInSum(sums.increase, increase, part.increase)
+  sums.changes++
+}
+
 /**
  * A series of a pod, by its name and labels (label names sorted; remote_write sends them sorted
  * already), as a number: the stream id's hash cut to 53 bits, where a key string built per sample
@@ -303,6 +343,8 @@ export class MetricIndicators {
   private ready: IndicatorPoint[] = []
   /** The newest sample time seen: the clock for forgetting pods (replays keep their own time). */
   private latestTs = 0
+  /** By series id: bounded by the tracked pods' parts, and forgotten with their pod. */
+  private readonly routes = new Map<string, Route>()
 
   constructor(options: MetricIndicatorsOptions = {}) {
     this.maxPods = options.maxPods ?? 50_000
@@ -315,6 +357,15 @@ export class MetricIndicators {
 
   add(sample: MetricSample): void {
     if (sample.pod === undefined) return
+    const route = sample.seriesId === undefined ? undefined : this.routes.get(sample.seriesId)
+    if (route !== undefined) {
+      const pod = route.pod
+      this.observeTime(pod, sample)
+      updatePart(route.part, route.sums, route.family, sample)
+      if (route.errors) updatePart(route.errors.part, route.errors.sums, 'errors', sample)
+      this.dirtyPods.add(pod)
+      return
+    }
     const family = familyOf(sample)
     if (family === undefined) return
     const namespace = sample.namespace ?? ''
@@ -352,6 +403,23 @@ export class MetricIndicators {
         members.add(pod)
       }
     }
+    this.observeTime(pod, sample)
+    const part = this.addPart(pod, family, partId(sample, false), sample)
+    const errors =
+      family === 'requests' && isServerError(sample.labels)
+        ? this.addPart(pod, 'errors', partId(sample, true), sample)
+        : undefined
+    this.dirtyPods.add(pod)
+    if (sample.seriesId !== undefined) {
+      const route: Route = { pod, family, part, sums: pod.sums.get(family) as FamilySums }
+      if (errors) route.errors = { part: errors, sums: pod.sums.get('errors') as FamilySums }
+      this.routes.set(sample.seriesId, route)
+      ;(pod.routed ??= []).push(sample.seriesId)
+    }
+  }
+
+  /** A sample's time moves the clock, its pod's interval and its workload's round. */
+  private observeTime(pod: PodState, sample: MetricSample): void {
     if (sample.ts > this.latestTs) this.latestTs = sample.ts
     if (sample.ts > pod.lastTs) {
       pod.intervalMs = sample.ts - pod.lastTs
@@ -359,10 +427,6 @@ export class MetricIndicators {
     }
     pod.service ??= sample.service
     if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, pod, sample.ts)
-    this.addPart(pod, family, partId(sample, false), sample)
-    if (family === 'requests' && isServerError(sample.labels))
-      this.addPart(pod, 'errors', partId(sample, true), sample)
-    this.dirtyPods.add(pod)
   }
 
   private joinRound(workloadKey: string, pod: PodState, ts: number): void {
@@ -384,7 +448,8 @@ export class MetricIndicators {
     )
   }
 
-  private addPart(pod: PodState, family: Family, key: number, sample: MetricSample): void {
+  /** Adds a sample to the pod's part `key` of `family` (made on its first sample); returns the part. */
+  private addPart(pod: PodState, family: Family, key: number, sample: MetricSample): Part {
     let part = pod.parts.get(key)
     let sums = pod.sums.get(family)
     if (!sums) pod.sums.set(family, (sums = newSums()))
@@ -398,27 +463,10 @@ export class MetricIndicators {
         part.value = sample.value
         replaceInSum(sums.value, undefined, sample.value)
       }
-      return
+      return part
     }
-    const value = part.value
-    const increase = part.increase
-    if (!RATE_FAMILIES.has(family)) {
-      part.value = sample.value
-      part.rawTs = sample.ts
-    } else {
-      const seconds = (sample.ts - part.rawTs) / 1000
-      if (seconds <= 0) return
-      // A counter that went down was reset (a container restart): it counted up from zero since.
-      const counted = sample.value >= part.raw ? sample.value - part.raw : sample.value
-      part.increase = counted
-      part.value = counted / seconds
-      part.raw = sample.value
-      part.rawTs = sample.ts
-    }
-    // The family's sums follow the part: out with its old value and increase, in with the new.
-    replaceInSum(sums.value, value, part.value)
-    replaceInSum(sums.increase, increase, part.increase)
-    sums.changes++
+    updatePart(part, sums, family, sample)
+    return part
   }
 
   /** Indicator points for what changed since the last flush: pods first, then their workloads. */
@@ -470,6 +518,8 @@ export class MetricIndicators {
     for (const pod of this.pods) {
       if (!this.isGone(pod, this.latestTs)) continue
       this.pods.delete(pod)
+      for (const seriesId of pod.routed ?? [])
+        if (this.routes.get(seriesId)?.pod === pod) this.routes.delete(seriesId)
       const names = this.podIndex.get(pod.cluster)?.get(pod.namespace ?? '')
       names?.delete(pod.pod)
       if (names?.size === 0) this.podIndex.get(pod.cluster)?.delete(pod.namespace ?? '')

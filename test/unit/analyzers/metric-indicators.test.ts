@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MetricIndicators, type IndicatorPoint } from '../../../analyzers/index.js'
-import type { MetricSample } from '../../../core/index.js'
+import { metricSeriesId, type MetricSample } from '../../../core/index.js'
+import { seededRandom } from '../../helpers/seeded-random.js'
 
 const T0 = Date.parse('2026-11-01T00:00:00Z')
 const STEP = 10_000
@@ -176,5 +177,47 @@ describe('metric indicators', () => {
     memory('a-6d4cf56db6-aaaaa', 42, 12)
     expect(indicators.podCount).toBe(2)
     expect(valueOf(indicators.flush(), 'memory_bytes', 'a-6d4cf56db6-aaaaa')).toBe(42)
+  })
+
+  it('gives the same points whether samples bring their series id (and take a remembered route) or not', () => {
+    // Routes by series id are a cache of the pod index and part ids: every point must match,
+    // through counter resets, server errors, a pod that goes away and one that comes back.
+    const routed = new MetricIndicators()
+    const looked = new MetricIndicators()
+    const { next } = seededRandom(11)
+    const pods = ['cart-6d4cf56db6-x7k2p', 'cart-6d4cf56db6-q9z8w', 'api-7f8b9c6d5-abcde']
+    const names = [
+      'container_cpu_usage_seconds_total',
+      'container_memory_working_set_bytes',
+      'container_spec_memory_limit_bytes',
+      'http_requests_total',
+      'http_request_duration_seconds_sum',
+      'http_request_duration_seconds_count',
+      'unrelated_gauge',
+    ]
+    const counters = new Map<string, number>()
+    let points = 0
+    for (let step = 0; step < 400; step++) {
+      for (const pod of pods) {
+        // The second cart pod is away for a while (swept as gone), then back.
+        if (pod === pods[1] && step > 100 && step < 200) continue
+        for (const name of names)
+          for (const code of name === 'http_requests_total' ? ['200', '500', '503'] : ['']) {
+            if (next() < 0.1) continue
+            const key = `${pod}/${name}/${code}`
+            const reset = next() < 0.02
+            const value = reset ? 10 * next() : (counters.get(key) ?? 0) + 100 * next()
+            counters.set(key, value)
+            const one = sample(pod, name, value, step, code ? { code } : {})
+            looked.add(one)
+            routed.add({ ...one, seriesId: metricSeriesId(one) })
+          }
+      }
+      const expected = looked.flush()
+      expect(routed.flush()).toEqual(expected)
+      points += expected.length
+    }
+    expect(points).toBeGreaterThan(5_000)
+    expect(routed.podCount).toBe(looked.podCount)
   })
 })
