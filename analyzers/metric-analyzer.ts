@@ -4,6 +4,7 @@ import {
   counter,
   partitionKey,
   gauge,
+  type Anomaly,
   type Component,
   type Logger,
   type MetricSample,
@@ -16,6 +17,9 @@ import { MODEL_FEATURES, WorkloadFeatureRows, workloadKeyOf } from './workload-f
 import type { WorkloadModelScorer } from './workload-model-scorer.js'
 import { risingForecasts, type ForecastOptions } from './workload-forecasts.js'
 import { createStreamAnalyzer } from './stream-analyzer.js'
+
+/** Samples are scored when a batch is flushed: observing one finds nothing (shared, not one array per sample). */
+const NOTHING_YET: readonly Anomaly[] = Object.freeze([])
 
 export interface MetricAnalyzerOptions {
   bus: Bus
@@ -71,7 +75,7 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
     topics: [TOPICS.metrics],
     observe: (sample) => {
       indicators.add(sample)
-      return []
+      return NOTHING_YET
     },
     flush: ({ full }) => {
       // A full batch may have cut a scrape in two: score once the rest has arrived.

@@ -11,7 +11,7 @@ export interface StreamAnalyzerOptions<T> {
   /** Consumer group: instances sharing it split the partitions. */
   group: string
   /** What a signal shows; called in partition order. */
-  observe(value: T, topic: string): Anomaly[]
+  observe(value: T, topic: string): readonly Anomaly[]
   /**
    * Called after each batch has been observed: for analyzers that aggregate a batch's signals first.
    * `full` says the batch hit its size limit, so what it cut off is probably in the next one.
@@ -59,9 +59,13 @@ export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Comp
         topics: options.topics,
         maxBatchSize: MAX_BATCH,
         handler: async (batch) => {
-          const observed = batch.messages.flatMap((m) => options.observe(m.value, batch.topic))
+          // A loop, not flatMap: most signals find nothing, and a batch holds thousands.
+          const anomalies: Anomaly[] = []
+          for (const message of batch.messages)
+            for (const anomaly of options.observe(message.value, batch.topic))
+              if (fresh(anomaly)) anomalies.push(anomaly)
           const full = batch.messages.length >= MAX_BATCH
-          const anomalies = [...observed, ...(options.flush?.({ full }) ?? [])].filter(fresh)
+          for (const anomaly of options.flush?.({ full }) ?? []) if (fresh(anomaly)) anomalies.push(anomaly)
           for (const { topic, messages } of options.outbox?.() ?? [])
             if (messages.length > 0) await options.bus.publish(topic, messages)
           if (anomalies.length === 0) return
