@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node'
-import { ArgusError } from '../core/index.js'
+import { ArgusError, backoffDelay, DEFAULT_RETRY, sleep } from '../core/index.js'
 import { getJson, KubeApiError, writeJson } from './kube-request.js'
 
 /** A workload the actions can change. */
@@ -54,7 +54,7 @@ const PLURAL: Record<WorkloadTarget['kind'], string> = {
 }
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt'
 const REVISION = 'deployment.kubernetes.io/revision'
-const CONFLICT_ATTEMPTS = 5
+const CONFLICT_ATTEMPTS = 8
 
 const workloadPath = (t: WorkloadTarget): string =>
   `/apis/apps/v1/namespaces/${encodeURIComponent(t.namespace)}/${PLURAL[t.kind]}/${encodeURIComponent(t.name)}`
@@ -66,7 +66,9 @@ const writeQuery = (options: ActionOptions): Record<string, string | undefined> 
 
 /**
  * Runs a read-modify-write; a 409 Conflict (someone changed the object between our read and our
- * write, detected by the resourceVersion we send) is retried on fresh state.
+ * write, detected by the resourceVersion we send) is retried on fresh state, after a short backoff:
+ * during a rollout the controller updates the Deployment's status many times a second, and retries
+ * at once can all lose to it (CI saw five in a row).
  */
 async function onFreshState<T>(attempt: () => Promise<T>): Promise<T> {
   for (let i = 1; ; i++) {
@@ -74,9 +76,11 @@ async function onFreshState<T>(attempt: () => Promise<T>): Promise<T> {
       return await attempt()
     } catch (error) {
       if (!(error instanceof KubeApiError) || error.status !== 409 || i >= CONFLICT_ATTEMPTS) throw error
+      await sleep(backoffDelay(i, CONFLICT_BACKOFF))
     }
   }
 }
+const CONFLICT_BACKOFF = { ...DEFAULT_RETRY, initialDelayMs: 50, maxDelayMs: 1_000 }
 
 /** Scales a Deployment or StatefulSet through its scale subresource (as the HPA does). */
 export async function scaleWorkload(
