@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib'
 import { ExtensionCodec } from '@msgpack/msgpack'
 import { addExtension, Unpackr } from 'msgpackr'
+import { PackedEntriesDecoder } from './packed-entries.js'
 
 /**
  * Fluentd's EventTime (msgpack ext type 0: uint32 seconds, uint32 nanoseconds, big-endian),
@@ -41,6 +42,8 @@ function eventTimeFrom(data: Uint8Array): EventTimeValue {
  */
 addExtension({ type: 0, unpack: (data: Uint8Array) => eventTimeFrom(data) })
 const entryUnpacker = new Unpackr({ mapsAsObjects: true, useRecords: false })
+/** Shared by all connections: shippers on many nodes send the same pods' metadata over time. */
+const packedEntries = new PackedEntriesDecoder(entryUnpacker)
 
 export class ForwardProtocolError extends Error {
   override name = 'ForwardProtocolError'
@@ -159,7 +162,19 @@ export function readForwardMessage(raw: unknown): ForwardMessage {
     const entries: ForwardEntry[] = []
     try {
       const packed = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      for (const item of entryUnpacker.unpackMultiple(packed) ?? []) entries.push(entry(item))
+      const { items, blocks, misses } = packedEntries.decode(packed)
+      for (let i = 0; i < items.length; i++) {
+        const decoded = entry(items[i])
+        const block = blocks[i]
+        if (block !== undefined) (decoded.record as Record<string, unknown>).kubernetes = block
+        entries.push(decoded)
+      }
+      for (const miss of misses)
+        packedEntries.remember(
+          packed,
+          miss,
+          (entries[miss.index]?.record as Record<string, unknown> | undefined)?.kubernetes,
+        )
     } catch (error) {
       if (error instanceof ForwardProtocolError) throw error
       throw new ForwardProtocolError(`packed entries are not msgpack: ${(error as Error).message}`)

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs'
 import { uncompressSync } from 'snappy'
 import type { OutgoingMessage } from '../bus/index.js'
 import { ArgusError, metricSeriesId, partitionKey, type MetricSample } from '../core/index.js'
-import { KnownSeries } from './known-series.js'
+import { KnownBytes } from './known-bytes.js'
 import { metricSample, sampleType, seriesEnvelope, type SeriesEnvelope } from './metric-samples.js'
 import type { PrometheusSample } from './prometheus-text.js'
 
@@ -37,7 +37,7 @@ const SERIES_HISTOGRAM = (4 << 3) | 2
 const SAMPLE_VALUE = (1 << 3) | 1
 const SAMPLE_TIMESTAMP = (2 << 3) | 0
 
-/** Series remembered per generation (see KnownSeries): about 1 KB each. */
+/** Series remembered per generation (see KnownBytes): about 1 KB each. */
 const KNOWN_SERIES_PER_GENERATION = 50_000
 
 const TYPES: Record<number, PrometheusSample['type']> = {
@@ -67,12 +67,12 @@ const bad = (message: string): ArgusError => new ArgusError('ARGUS_ERR_BAD_INPUT
  * Decodes remote_write request bodies (snappy block format, then protobuf) into metric samples.
  *
  * The wire is walked with protobufjs's reader rather than decoded into message objects: a known
- * series is found by the raw bytes of its labels (see KnownSeries), so only a series seen for the
+ * series is found by the raw bytes of its labels (see KnownBytes), so only a series seen for the
  * first time has its labels decoded (by protobufjs) and mapped to an envelope. Per sample that
  * leaves two numbers to read, which matters at hundreds of thousands of samples a second.
  */
 export class RemoteWriteDecoder {
-  private readonly known = new KnownSeries<DecodedSeries>(KNOWN_SERIES_PER_GENERATION)
+  private readonly known = new KnownBytes<DecodedSeries>(KNOWN_SERIES_PER_GENERATION)
   /** One series' samples, read before the series is resolved (fields may come in any order). */
   private values: number[] = []
   private times: number[] = []

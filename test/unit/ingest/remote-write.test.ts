@@ -3,7 +3,7 @@ import { compressSync } from 'snappy'
 import { describe, expect, it } from 'vitest'
 import { metricSeriesId, partitionKey } from '../../../core/index.js'
 import { REMOTE_WRITE_PROTO, RemoteWriteDecoder, toMetricSamples } from '../../../ingest/index.js'
-import { KnownSeries } from '../../../ingest/known-series.js'
+import { KnownBytes } from '../../../ingest/known-bytes.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
@@ -105,12 +105,12 @@ describe('RemoteWriteDecoder', () => {
   })
 })
 
-describe('KnownSeries', () => {
+describe('KnownBytes', () => {
   const wire = (text: string) => Buffer.from(`..${text}..`)
   const range = (text: string) => [2, 2 + Buffer.byteLength(text)] as const
 
   it('finds a series by its bytes, and tells two series with one hash apart by their bytes', () => {
-    const known = new KnownSeries<string>(10)
+    const known = new KnownBytes<string>(10)
     const a = wire('labels-a')
     known.remember(known.hashOf(a, ...range('labels-a')), a, ...range('labels-a'), 'A')
     expect(known.find(known.hashOf(a, ...range('labels-a')), wire('labels-a'), ...range('labels-a'))).toBe(
@@ -125,7 +125,7 @@ describe('KnownSeries', () => {
   })
 
   it('keeps at most two generations, and keeps the series that are still sent', () => {
-    const known = new KnownSeries<number>(100)
+    const known = new KnownBytes<number>(100)
     const remember = (i: number) => {
       const text = `series-${i}`
       const bytes = wire(text)
