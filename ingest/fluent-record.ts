@@ -91,8 +91,9 @@ function derivePodMetadata(pod: string | undefined, rawLabels: unknown): PodMeta
   const workload = pod ? inferWorkload(pod, labels) : undefined
   const labelAttributes: string[] = []
   for (const [key, value] of Object.entries(labels)) labelAttributes.push(`label.${key}`, value)
-  // Only plain string labels are remembered (others are rare and re-derived each time).
-  const remembered = isJsonObject(rawLabels) ? { ...labels } : rawLabels
+  // Only plain string labels are remembered (others are rare and re-derived each time). Frozen
+  // labels belong to a shared pod metadata block (packed-entries.ts): the same object comes again.
+  const remembered = isJsonObject(rawLabels) && !Object.isFrozen(rawLabels) ? { ...labels } : rawLabels
   return { rawLabels: remembered, labelAttributes, workload, service: inferService(labels, workload) }
 }
 
