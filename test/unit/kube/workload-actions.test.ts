@@ -74,14 +74,17 @@ describe('workload actions and conflicts', () => {
     expect(patches.map((p) => p.resourceVersion)).toEqual(['1', '2', '3'])
   })
 
-  it('gives up after five conflicts with the API error', async () => {
+  it('gives up after eight conflicts with the API error, having backed off between them', async () => {
     conflictsLeft = 10
     patches.length = 0
+    const started = Date.now()
     await expect(
       scaleWorkload(config, { kind: 'Deployment', namespace: 'shop', name: 'cart' }, 5),
     ).rejects.toMatchObject({ code: 'ARGUS_ERR_KUBE_API', status: 409 })
-    expect(patches).toHaveLength(5)
-  })
+    expect(patches).toHaveLength(8)
+    // 50 ms doubling to 1 s, with 20 % jitter: seven waits of at least 2.8 s in all.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_800)
+  }, 15_000)
 
   it('refuses bad input before calling the API', async () => {
     patches.length = 0
