@@ -67,20 +67,25 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
     ['indicator'],
   )
   let forecasts: WorkloadForecast[] = []
+  /** Partitions whose last batch was full: their pods' latest scrape may be half observed. */
+  const cut = new Set<number>()
   let counted = 0
   return createStreamAnalyzer<MetricSample>({
     ...options,
     name: 'metrics',
     group: options.group ?? 'argus-analyzer-metrics',
     topics: [TOPICS.metrics],
-    observe: (sample) => {
-      indicators.add(sample)
+    observe: (sample, _topic, partition) => {
+      indicators.add(sample, partition)
       return NOTHING_YET
     },
-    flush: ({ full }) => {
-      // A full batch may have cut a scrape in two: score once the rest has arrived.
+    flush: ({ full, partition }) => {
+      // A full batch may have cut a scrape in two: its partition's pods are scored once the rest
+      // has arrived, even when another partition's batch flushes first.
+      if (full) cut.add(partition)
+      else cut.delete(partition)
       if (full) return []
-      const points = indicators.flush()
+      const points = indicators.flush(cut)
       const deviations = new Map<string, Array<number | undefined>>()
       if (options.scorer)
         for (const row of rows.rows(points)) {

@@ -160,6 +160,8 @@ interface PodState {
   intervalMs: number
   /** Series ids routed to this pod (see `Route`), forgotten with it. */
   routed?: string[]
+  /** The bus partition its samples come on (one per pod: the key is its workload's). */
+  partition?: number
 }
 
 /**
@@ -355,11 +357,13 @@ export class MetricIndicators {
     return this.pods.size
   }
 
-  add(sample: MetricSample): void {
+  /** Adds a sample that came on bus partition `partition` (see `flush`). */
+  add(sample: MetricSample, partition?: number): void {
     if (sample.pod === undefined) return
     const route = sample.seriesId === undefined ? undefined : this.routes.get(sample.seriesId)
     if (route !== undefined) {
       const pod = route.pod
+      pod.partition = partition
       this.observeTime(pod, sample)
       updatePart(route.part, route.sums, route.family, sample)
       if (route.errors) updatePart(route.errors.part, route.errors.sums, 'errors', sample)
@@ -403,6 +407,7 @@ export class MetricIndicators {
         members.add(pod)
       }
     }
+    pod.partition = partition
     this.observeTime(pod, sample)
     const part = this.addPart(pod, family, partId(sample, false), sample)
     const errors =
@@ -469,13 +474,22 @@ export class MetricIndicators {
     return part
   }
 
-  /** Indicator points for what changed since the last flush: pods first, then their workloads. */
-  flush(): IndicatorPoint[] {
+  /**
+   * Indicator points for what changed since the last flush: pods first, then their workloads.
+   * Pods that came on a partition in `holding` (whose latest scrape may be cut in two) wait, still
+   * changed, for a later flush.
+   */
+  flush(holding?: ReadonlySet<number>): IndicatorPoint[] {
     const points: IndicatorPoint[] = []
     const workloads = new Set<string>()
+    const held: PodState[] = []
     // Pods of one workload scraped together share the answer (hot path: once per pod, not per point).
     const liveCounts = new Map<string, number>()
     for (const pod of this.dirtyPods) {
+      if (holding !== undefined && pod.partition !== undefined && holding.has(pod.partition)) {
+        held.push(pod)
+        continue
+      }
       let workloadPods: number | undefined
       if (pod.workloadKey !== undefined) {
         const countKey = `${pod.workloadKey}@${pod.lastTs}`
@@ -496,6 +510,7 @@ export class MetricIndicators {
       if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
     }
     this.dirtyPods.clear()
+    for (const pod of held) this.dirtyPods.add(pod)
     points.push(...this.ready)
     this.ready = []
     for (const workloadKey of workloads) {

@@ -11,12 +11,13 @@ export interface StreamAnalyzerOptions<T> {
   /** Consumer group: instances sharing it split the partitions. */
   group: string
   /** What a signal shows; called in partition order. */
-  observe(value: T, topic: string): readonly Anomaly[]
+  observe(value: T, topic: string, partition: number): readonly Anomaly[]
   /**
    * Called after each batch has been observed: for analyzers that aggregate a batch's signals first.
-   * `full` says the batch hit its size limit, so what it cut off is probably in the next one.
+   * `full` says the batch hit its size limit, so what it cut off of its partition is probably in
+   * that partition's next one (batches of other partitions may be handled before it).
    */
-  flush?(batch: { full: boolean }): Anomaly[]
+  flush?(batch: { full: boolean; partition: number }): Anomaly[]
   /**
    * Findings other than anomalies the batch produced, per topic: published with the anomalies,
    * before the batch is acknowledged.
@@ -62,10 +63,11 @@ export function createStreamAnalyzer<T>(options: StreamAnalyzerOptions<T>): Comp
           // A loop, not flatMap: most signals find nothing, and a batch holds thousands.
           const anomalies: Anomaly[] = []
           for (const message of batch.messages)
-            for (const anomaly of options.observe(message.value, batch.topic))
+            for (const anomaly of options.observe(message.value, batch.topic, batch.partition))
               if (fresh(anomaly)) anomalies.push(anomaly)
           const full = batch.messages.length >= MAX_BATCH
-          for (const anomaly of options.flush?.({ full }) ?? []) if (fresh(anomaly)) anomalies.push(anomaly)
+          for (const anomaly of options.flush?.({ full, partition: batch.partition }) ?? [])
+            if (fresh(anomaly)) anomalies.push(anomaly)
           for (const { topic, messages } of options.outbox?.() ?? [])
             if (messages.length > 0) await options.bus.publish(topic, messages)
           if (anomalies.length === 0) return

@@ -220,4 +220,20 @@ describe('metric indicators', () => {
     expect(points).toBeGreaterThan(5_000)
     expect(routed.podCount).toBe(looked.podCount)
   })
+
+  it('holds the pods of a partition whose latest scrape may be cut in two, and scores them later', () => {
+    // Another partition's batch may flush while this one's rest is still to come.
+    const indicators = new MetricIndicators()
+    const cart = 'cart-6d4cf56db6-x7k2p'
+    const api = 'api-7f8b9c6d5-abcde'
+    indicators.add(sample(cart, 'container_memory_working_set_bytes', 100, 0), 1)
+    indicators.add(sample(api, 'container_memory_working_set_bytes', 200, 0), 2)
+    const first = indicators.flush(new Set([2]))
+    expect(valueOf(first, 'memory_bytes', cart)).toBe(100)
+    expect(first.filter((p) => p.workload?.name === 'api')).toEqual([])
+    const second = indicators.flush(new Set())
+    expect(valueOf(second, 'memory_bytes', api)).toBe(200)
+    expect(second.some((p) => p.workload?.name === 'api' && p.pod === undefined)).toBe(true)
+    expect(valueOf(second, 'memory_bytes', cart)).toBeUndefined()
+  })
 })
