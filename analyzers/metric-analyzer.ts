@@ -82,9 +82,11 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
     flush: ({ full, partition }) => {
       // A full batch may have cut a scrape in two: its partition's pods are scored once the rest
       // has arrived, even when another partition's batch flushes first.
-      if (full) cut.add(partition)
-      else cut.delete(partition)
-      if (full) return []
+      if (full) {
+        cut.add(partition)
+        return []
+      }
+      cut.delete(partition)
       const points = indicators.flush(cut)
       const deviations = new Map<string, Array<number | undefined>>()
       if (options.scorer)

@@ -533,6 +533,8 @@ export class MetricIndicators {
     for (const pod of this.pods) {
       if (!this.isGone(pod, this.latestTs)) continue
       this.pods.delete(pod)
+      // A pod held back (its partition cut, then assigned elsewhere) goes too.
+      this.dirtyPods.delete(pod)
       for (const seriesId of pod.routed ?? [])
         if (this.routes.get(seriesId)?.pod === pod) this.routes.delete(seriesId)
       const names = this.podIndex.get(pod.cluster)?.get(pod.namespace ?? '')

@@ -104,25 +104,30 @@ function skipScalar(bytes: Uint8Array, pos: number, head: number): number {
   }
 }
 
-/** How many pairs the map at `pos` holds, or -1 when the value there is not a map. */
-export function mapCount(bytes: Uint8Array, pos: number): number {
+/**
+ * How many items the container at `pos` holds when its first byte is one of its kind's (a fix
+ * type from `fixBase`, or the 16- and 32-bit forms), or -1 when the value there is of another kind.
+ */
+function countOf(bytes: Uint8Array, pos: number, fixBase: number, head16: number, head32: number): number {
   need(bytes, pos, 1)
   const head = bytes[pos] as number
-  if (head >= 0x80 && head <= 0x8f) return head & 0x0f
-  if (head === 0xde) return (need(bytes, pos, 3), u16(bytes, pos + 1))
-  if (head === 0xdf) return (need(bytes, pos, 5), u32(bytes, pos + 1))
+  if (head >= fixBase && head <= fixBase + 0x0f) return head & 0x0f
+  if (head === head16) {
+    need(bytes, pos, 3)
+    return u16(bytes, pos + 1)
+  }
+  if (head === head32) {
+    need(bytes, pos, 5)
+    return u32(bytes, pos + 1)
+  }
   return -1
 }
 
+/** How many pairs the map at `pos` holds, or -1 when the value there is not a map. */
+export const mapCount = (bytes: Uint8Array, pos: number): number => countOf(bytes, pos, 0x80, 0xde, 0xdf)
+
 /** How many items the array at `pos` holds, or -1 when the value there is not an array. */
-export function arrayCount(bytes: Uint8Array, pos: number): number {
-  need(bytes, pos, 1)
-  const head = bytes[pos] as number
-  if (head >= 0x90 && head <= 0x9f) return head & 0x0f
-  if (head === 0xdc) return (need(bytes, pos, 3), u16(bytes, pos + 1))
-  if (head === 0xdd) return (need(bytes, pos, 5), u32(bytes, pos + 1))
-  return -1
-}
+export const arrayCount = (bytes: Uint8Array, pos: number): number => countOf(bytes, pos, 0x90, 0xdc, 0xdd)
 
 /** The length of an array's or map's header, from its first byte. */
 export const containerHeaderLength = (head: number): number =>

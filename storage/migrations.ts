@@ -576,7 +576,8 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 15,
     name: 'metric rollup reads only the series columns it groups by',
     // The view read whole series rows (labels and attributes maps too) for every block, to group by
-    // seven of their columns: 4.2 -> 4.0 µs of ClickHouse CPU per sample, with 20,000 series.
+    // seven of their columns. Inserting 600k samples of 20,000 series: 4.2-4.6 -> 4.0-4.4 µs of
+    // process CPU per sample.
     statements: (db) => [
       `DROP VIEW IF EXISTS ${db}.metrics_1m_intake_mv`,
       metricRollupView(db, METRIC_ROLLUP_KEYS),
