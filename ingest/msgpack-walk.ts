@@ -1,10 +1,9 @@
-/**
- * Walks MessagePack bytes without decoding them: where values end, and where a map's pairs are.
- * For finding the parts of a Forward entry that repeat from line to line (see packed-entries.ts).
- * Iterative, not recursive, so a deeply nested value cannot exhaust the stack; bounded by the
- * bytes, since each value takes at least one. Throws MsgpackWalkError on bytes that are not
- * MessagePack or end too soon.
- */
+// Walks MessagePack bytes without decoding them: where values end, and where a map's pairs are.
+// For finding the parts of a Forward entry that repeat from line to line (see packed-entries.ts).
+// Iterative, not recursive, so a deeply nested value cannot exhaust the stack; bounded by the
+// bytes, since each value takes at least one.
+
+/** Bytes that are not MessagePack, or end too soon. */
 export class MsgpackWalkError extends Error {
   override name = 'MsgpackWalkError'
 }

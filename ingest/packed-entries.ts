@@ -19,9 +19,8 @@ const MAX_FREEZE_DEPTH = 16
 /** A decoded pod metadata block, shared by every record that repeats its bytes: frozen. */
 type Block = Readonly<Record<string, unknown>>
 
-/** Where an entry's record holds its one `kubernetes` map. */
-interface BlockLayout {
-  /** Where the entry ends. */
+/** Where an entry ends, and where its record holds its one `kubernetes` map (-1s when it has none to share). */
+interface EntryLayout {
   end: number
   recordAt: number
   /** The record's pairs, and the length of its map header. */
@@ -69,10 +68,9 @@ export class PackedEntriesDecoder {
     let pos = 0
     let index = 0
     while (pos < packed.length) {
-      const layout = blockLayout(packed, pos)
-      const end = layout?.end ?? skipValues(packed, pos, 1)
+      const layout = entryLayout(packed, pos)
       // A block too long to remember is decoded with its record, not hashed in vain.
-      if (layout !== undefined && layout.blockEnd - layout.blockStart <= MAX_BLOCK_BYTES) {
+      if (layout.pairStart >= 0 && layout.blockEnd - layout.blockStart <= MAX_BLOCK_BYTES) {
         const { blockStart, blockEnd } = layout
         let block = this.known.repeated(packed, blockStart, blockEnd)
         let hash = 0
@@ -92,7 +90,7 @@ export class PackedEntriesDecoder {
           blocks[index] = block
         }
       }
-      pos = end
+      pos = layout.end
       index++
     }
     let source = packed
@@ -111,19 +109,31 @@ export class PackedEntriesDecoder {
   }
 }
 
+/** An entry with no block to share; the same shape as one with a block (this runs for every line). */
+const noBlock = (end: number): EntryLayout => ({
+  end,
+  recordAt: -1,
+  pairs: -1,
+  headerLength: -1,
+  pairStart: -1,
+  blockStart: -1,
+  blockEnd: -1,
+})
+
 /**
- * The `kubernetes` pair of the entry at `pos` (`[time, record, ...]`, record a map with string
- * keys and one `kubernetes` key whose value is a map), or undefined when it has none to share.
+ * Walks the entry at `pos` once: where it ends and, when it is `[time, record, ...]` with a map
+ * record of string keys and one `kubernetes` key whose value is a map, where that pair is.
  */
-function blockLayout(bytes: Buffer, pos: number): BlockLayout | undefined {
-  // Walked with counts and offsets, not header objects: this runs for every line.
+function entryLayout(bytes: Buffer, pos: number): EntryLayout {
+  // Counts and offsets, not header objects: this runs for every line.
   const items = arrayCount(bytes, pos)
-  if (items < 2) return undefined
+  if (items < 2) return noBlock(skipValues(bytes, pos, 1))
   const recordAt = skipValues(bytes, pos + containerHeaderLength(bytes[pos] as number), 1)
   const pairs = mapCount(bytes, recordAt)
-  if (pairs < 0) return undefined
+  if (pairs < 0) return noBlock(skipValues(bytes, recordAt, items - 1))
   const headerLength = containerHeaderLength(bytes[recordAt] as number)
   let at = recordAt + headerLength
+  let shareable = true
   let pairStart = -1
   let blockStart = -1
   let blockEnd = -1
@@ -131,19 +141,19 @@ function blockLayout(bytes: Buffer, pos: number): BlockLayout | undefined {
     const valueAt = skipValues(bytes, at, 1)
     const valueEnd = skipValues(bytes, valueAt, 1)
     const kubernetes = isString(bytes, at, KUBERNETES)
-    // A key of another type could decode to "kubernetes" too: leave such records whole.
-    if (kubernetes === undefined) return undefined
-    if (kubernetes) {
-      if (pairStart >= 0) return undefined // the last would win: leave it to the decoder
+    // A key of another type could decode to "kubernetes" too, and of two the last would win:
+    // leave such records whole.
+    if (kubernetes === undefined || (kubernetes && pairStart >= 0)) shareable = false
+    else if (kubernetes) {
       pairStart = at
       blockStart = valueAt
       blockEnd = valueEnd
     }
     at = valueEnd
   }
-  if (pairStart < 0 || mapCount(bytes, blockStart) < 0) return undefined
   // Items after the record are decoded (and ignored) as before.
   const end = skipValues(bytes, at, items - 2)
+  if (!shareable || pairStart < 0 || mapCount(bytes, blockStart) < 0) return noBlock(end)
   return { end, recordAt, pairs, headerLength, pairStart, blockStart, blockEnd }
 }
 
