@@ -112,3 +112,71 @@ export function cpuPerEvent(
   if (before === undefined || after === undefined) return 'not measured (no server process of ours)'
   return `${(((after - before) * 1e6) / events).toFixed(1)} µs per ${unit} (all server threads)`
 }
+
+/** "median X unit (min to max over N runs)": how a figure varied across repeated runs. */
+export function spread(numbers: readonly number[], digits: number, unit: string): string {
+  const sorted = [...numbers].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[middle] as number)
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+  const show = (n: number | undefined): string => (n ?? 0).toFixed(digits)
+  return `median ${show(median)} ${unit} (${show(sorted[0])} to ${show(sorted[sorted.length - 1])} over ${sorted.length} runs)`
+}
+
+/** What one run of a throughput benchmark measured. */
+export interface RunFigures {
+  /** Sustained events (or samples) per second into storage. */
+  rate: number
+  /** Server CPU per event in µs, when the benchmark started the server itself. */
+  cpuMicros: number | undefined
+}
+
+/**
+ * The `--runs` option, checked: a whole number from 1, and only with servers the benchmark starts
+ * (a running server's row counts go on from one run to the next).
+ */
+export function runsOption(value: string | undefined, url: string | undefined): number {
+  const runs = Number(value ?? 1)
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs must be a whole number from 1, got ${value}`)
+  if (runs > 1 && url) throw new Error('--runs needs servers the benchmark starts itself; drop --url')
+  return runs
+}
+
+/**
+ * Measures `runs` times, each run on a fresh server, then prints the median and range: runs of the
+ * same code on a shared 2-core machine differ by 15-25 %, so one run says little.
+ */
+export async function measureRuns(
+  runs: number,
+  unit: string,
+  measure: () => Promise<RunFigures>,
+): Promise<void> {
+  const figures: RunFigures[] = []
+  for (let run = 1; run <= runs; run++) {
+    if (runs > 1) console.log(`--- run ${run} of ${runs}`)
+    figures.push(await measure())
+  }
+  if (runs === 1) return
+  console.log('--- summary')
+  console.log(
+    `sustained          ${spread(
+      figures.map((f) => f.rate),
+      0,
+      `${unit}/s`,
+    )}`,
+  )
+  const cpu = figures.flatMap((f) => (f.cpuMicros === undefined ? [] : [f.cpuMicros]))
+  if (cpu.length > 0) console.log(`server CPU         ${spread(cpu, 1, `µs per ${unit.replace(/s$/, '')}`)}`)
+}
+
+/** CPU per event in µs between two readings of processCpuSeconds, if both were taken. */
+export function cpuMicrosPer(
+  before: number | undefined,
+  after: number | undefined,
+  events: number,
+): number | undefined {
+  return before === undefined || after === undefined ? undefined : ((after - before) * 1e6) / events
+}

@@ -3,7 +3,9 @@
  * separate `argus start` process, until every row is in ClickHouse. Prints sustained events/s.
  *
  *   npm run bench:forward -- [--records 1000000] [--chunk 2000] [--connections 4] [--gzip]
- *     [--per-container] [--url http://host:port --forward-port N]
+ *     [--per-container] [--runs 1] [--url http://host:port --forward-port N]
+ *
+ * With --runs N it measures N times, each on a fresh server, and ends with the median and range.
  *
  * By default every chunk mixes the lines of 30 containers (the worst case for per-pod caches).
  * With --per-container each chunk holds one container's lines under its own tag, as fluent-bit's
@@ -21,7 +23,17 @@ import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { Decoder, encode } from '@msgpack/msgpack'
 import { startArgus } from '../test/helpers/argus-process.js'
-import { waitForRows, stopWithBenchmark, processCpuSeconds, cpuPerEvent, LOG_TABLES } from './bench-driver.js'
+import {
+  waitForRows,
+  stopWithBenchmark,
+  processCpuSeconds,
+  cpuPerEvent,
+  cpuMicrosPer,
+  measureRuns,
+  runsOption,
+  type RunFigures,
+  LOG_TABLES,
+} from './bench-driver.js'
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +43,14 @@ const { values } = parseArgs({
     gzip: { type: 'boolean', default: false },
     'per-container': { type: 'boolean', default: false },
     url: { type: 'string' },
+    runs: { type: 'string', default: '1' },
     'forward-port': { type: 'string' },
   },
 })
 const totalRecords = Number(values.records)
 const chunkSize = Number(values.chunk)
 const connections = Number(values.connections)
+const runs = runsOption(values.runs, values.url)
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
 const levels = ['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG']
 
@@ -90,36 +104,42 @@ async function sender(port: number, chunks: Buffer[], take: () => number | undef
   socket.end()
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-forward-'))
-const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
-if (server) stopWithBenchmark(server)
-try {
-  const url = values.url ?? server?.url
-  const port = values['forward-port'] ? Number(values['forward-port']) : server?.forwardPort
-  if (!url || !port) throw new Error('the server has no Forward port')
-  const chunks = Array.from({ length: 20 }, (_, i) => buildChunk(i))
-  const total = Math.ceil(totalRecords / chunkSize)
-  let sent = 0
-  const take = (): number | undefined => (sent < total ? sent++ : undefined)
-  const cpuBefore = processCpuSeconds(server?.child.pid)
-  const started = performance.now()
-  await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
-  const acked = performance.now()
-  const expected = total * chunkSize
-  await waitForRows(url, LOG_TABLES, expected)
-  const stored = performance.now()
-  const cpuAfter = processCpuSeconds(server?.child.pid)
-  const seconds = (stored - started) / 1000
-  console.log(
-    `records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}${values['per-container'] ? ', one container each' : ''}`,
-  )
-  console.log(`connections         ${connections}`)
-  console.log(`acknowledged        ${Math.round(expected / ((acked - started) / 1000))} events/s`)
-  console.log(
-    `sustained           ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s)`,
-  )
-  console.log(`server CPU         ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
-} finally {
-  await server?.stop('SIGTERM')
-  rmSync(dataDir, { recursive: true, force: true })
+/** One measurement on a fresh server (or the one at --url). */
+async function measure(): Promise<RunFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-forward-'))
+  const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+  if (server) stopWithBenchmark(server)
+  try {
+    const url = values.url ?? server?.url
+    const port = values['forward-port'] ? Number(values['forward-port']) : server?.forwardPort
+    if (!url || !port) throw new Error('the server has no Forward port')
+    const chunks = Array.from({ length: 20 }, (_, i) => buildChunk(i))
+    const total = Math.ceil(totalRecords / chunkSize)
+    let sent = 0
+    const take = (): number | undefined => (sent < total ? sent++ : undefined)
+    const cpuBefore = processCpuSeconds(server?.child.pid)
+    const started = performance.now()
+    await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
+    const acked = performance.now()
+    const expected = total * chunkSize
+    await waitForRows(url, LOG_TABLES, expected)
+    const stored = performance.now()
+    const cpuAfter = processCpuSeconds(server?.child.pid)
+    const seconds = (stored - started) / 1000
+    console.log(
+      `records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}${values['per-container'] ? ', one container each' : ''}`,
+    )
+    console.log(`connections         ${connections}`)
+    console.log(`acknowledged        ${Math.round(expected / ((acked - started) / 1000))} events/s`)
+    console.log(
+      `sustained           ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s)`,
+    )
+    console.log(`server CPU         ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
+    return { rate: expected / seconds, cpuMicros: cpuMicrosPer(cpuBefore, cpuAfter, expected) }
+  } finally {
+    await server?.stop('SIGTERM')
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 }
+
+await measureRuns(runs, 'events', measure)

@@ -3,7 +3,7 @@
  * Runs `argus start` as its own process (as in production) and drives it from this one.
  * Prints sustained events/s (first request until the last row is stored) and the server's peak RSS.
  *
- *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--url http://host:port]
+ *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--runs 1] [--url http://host:port]
  *
  * With --url it drives a server that is already running (for profiling it) and reports no RSS;
  * --ingest-url then names a separate collector to post to (roles split across processes).
@@ -11,6 +11,8 @@
  * `scripts/kafka-start.sh` starts a broker. With --split-roles as well, as Kafka deployments run it:
  * one process collects (`--roles collector`), another writes, analyzes and answers queries; CPU is
  * then the sum of both.
+ * With --runs N it measures N times, each on a fresh server, and ends with the median and range:
+ * runs of the same code on a shared 2-core machine differ by 15-25 %.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,6 +25,10 @@ import {
   waitForRows,
   processCpuSeconds,
   cpuPerEvent,
+  cpuMicrosPer,
+  measureRuns,
+  runsOption,
+  type RunFigures,
   LOG_TABLES,
 } from './bench-driver.js'
 
@@ -35,11 +41,13 @@ const { values } = parseArgs({
     'split-roles': { type: 'boolean', default: false },
     'ingest-url': { type: 'string' },
     kafka: { type: 'string' },
+    runs: { type: 'string', default: '1' },
   },
 })
 const totalRecords = Number(values.records)
 const batchSize = Number(values.batch)
 const concurrency = Number(values.concurrency)
+const runs = runsOption(values.runs, values.url)
 
 const namespaces = ['shop', 'payments', 'search', 'infra']
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
@@ -74,75 +82,82 @@ function peakRssMiB(pid: number): number {
   return kib / 1024
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
-const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
-if (values['split-roles'] && !kafkaEnv)
-  throw new Error('--split-roles needs --kafka: roles meet through Kafka')
-// The simulated cluster is off so the figures are the benchmark's own records.
-const server = values.url
-  ? undefined
-  : await startArgus({
-      dataDir,
-      env: {
-        ARGUS_SIM: 'off',
-        ...kafkaEnv,
-        ...(values['split-roles'] && { ARGUS_ROLES: 'writer,analyzer,remediator,api' }),
-      },
-    })
-// A data directory of its own: the collector keeps no storage, and chdb takes one directory per process.
-const collector =
-  server && values['split-roles']
-    ? await startArgus({
-        dataDir: join(dataDir, 'collector'),
-        env: { ARGUS_SIM: 'off', ...kafkaEnv, ARGUS_ROLES: 'collector' },
+/** One measurement on a fresh server (or the one at --url). */
+async function measure(): Promise<RunFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
+  const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
+  if (values['split-roles'] && !kafkaEnv)
+    throw new Error('--split-roles needs --kafka: roles meet through Kafka')
+  // The simulated cluster is off so the figures are the benchmark's own records.
+  const server = values.url
+    ? undefined
+    : await startArgus({
+        dataDir,
+        env: {
+          ARGUS_SIM: 'off',
+          ...kafkaEnv,
+          ...(values['split-roles'] && { ARGUS_ROLES: 'writer,analyzer,remediator,api' }),
+        },
       })
-    : undefined
-if (server) stopWithBenchmark(server, ...(collector ? [collector] : []))
-const url = values.url ?? server?.url
-if (!url) throw new Error('no server to benchmark')
-const serverCpu = (): number | undefined => {
-  const own = processCpuSeconds(server?.child.pid)
-  if (!collector || own === undefined) return own
-  const other = processCpuSeconds(collector.child.pid)
-  return other === undefined ? undefined : own + other
-}
-try {
-  const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
-  const requests = Math.ceil(totalRecords / batchSize)
-  const cpuBefore = serverCpu()
-  const started = performance.now()
-  const { retries } = await sendAll({
-    url: `${values['ingest-url'] ?? collector?.url ?? url}/ingest/logs`,
-    bodies,
-    requests,
-    concurrency,
-    headers: { 'content-type': 'application/x-ndjson' },
-    okStatus: 202,
-  })
-  const accepted = performance.now()
-  const expected = requests * batchSize
-  await waitForRows(url, LOG_TABLES, expected)
-  const stored = performance.now()
-  const cpuAfter = serverCpu()
+  // A data directory of its own: the collector keeps no storage, and chdb takes one directory per process.
+  const collector =
+    server && values['split-roles']
+      ? await startArgus({
+          dataDir: join(dataDir, 'collector'),
+          env: { ARGUS_SIM: 'off', ...kafkaEnv, ARGUS_ROLES: 'collector' },
+        })
+      : undefined
+  if (server) stopWithBenchmark(server, ...(collector ? [collector] : []))
+  const url = values.url ?? server?.url
+  if (!url) throw new Error('no server to benchmark')
+  const serverCpu = (): number | undefined => {
+    const own = processCpuSeconds(server?.child.pid)
+    if (!collector || own === undefined) return own
+    const other = processCpuSeconds(collector.child.pid)
+    return other === undefined ? undefined : own + other
+  }
+  try {
+    const bodies = buildBodies(Math.min(50, Math.ceil(totalRecords / batchSize)))
+    const requests = Math.ceil(totalRecords / batchSize)
+    const cpuBefore = serverCpu()
+    const started = performance.now()
+    const { retries } = await sendAll({
+      url: `${values['ingest-url'] ?? collector?.url ?? url}/ingest/logs`,
+      bodies,
+      requests,
+      concurrency,
+      headers: { 'content-type': 'application/x-ndjson' },
+      okStatus: 202,
+    })
+    const accepted = performance.now()
+    const expected = requests * batchSize
+    await waitForRows(url, LOG_TABLES, expected)
+    const stored = performance.now()
+    const cpuAfter = serverCpu()
 
-  const seconds = (stored - started) / 1000
-  console.log(`records            ${expected}`)
-  console.log(
-    `bus                ${values.kafka ? `Kafka at ${values.kafka}${collector ? ', collector in a process of its own' : ''}` : 'in-process'}`,
-  )
-  console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
-  console.log(
-    `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
-  )
-  console.log(
-    `sustained          ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s end to end)`,
-  )
-  console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
-  console.log(`503 retries        ${retries}`)
-  if (server) console.log(`server peak RSS    ${peakRssMiB(server.child.pid as number).toFixed(0)} MiB`)
-  if (collector) console.log(`collector peak RSS ${peakRssMiB(collector.child.pid as number).toFixed(0)} MiB`)
-} finally {
-  await collector?.stop('SIGTERM')
-  await server?.stop('SIGTERM')
-  rmSync(dataDir, { recursive: true, force: true })
+    const seconds = (stored - started) / 1000
+    console.log(`records            ${expected}`)
+    console.log(
+      `bus                ${values.kafka ? `Kafka at ${values.kafka}${collector ? ', collector in a process of its own' : ''}` : 'in-process'}`,
+    )
+    console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
+    console.log(
+      `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
+    )
+    console.log(
+      `sustained          ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s end to end)`,
+    )
+    console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected)}`)
+    console.log(`503 retries        ${retries}`)
+    if (server) console.log(`server peak RSS    ${peakRssMiB(server.child.pid as number).toFixed(0)} MiB`)
+    if (collector)
+      console.log(`collector peak RSS ${peakRssMiB(collector.child.pid as number).toFixed(0)} MiB`)
+    return { rate: expected / seconds, cpuMicros: cpuMicrosPer(cpuBefore, cpuAfter, expected) }
+  } finally {
+    await collector?.stop('SIGTERM')
+    await server?.stop('SIGTERM')
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 }
+
+await measureRuns(runs, 'events', measure)

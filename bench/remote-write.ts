@@ -2,7 +2,9 @@
  * remote_write benchmark: snappy-compressed protobuf WriteRequests, as Prometheus sends them, into a
  * separate `argus start` process, until every sample is in ClickHouse. Prints sustained samples/s.
  *
- *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4] [--url URL]
+ *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4] [--runs 1] [--url URL]
+ *
+ * With --runs N it measures N times, each on a fresh server, and ends with the median and range.
  *
  * With --url it drives a server that is already running (for profiling it).
  *
@@ -23,6 +25,10 @@ import {
   stopWithBenchmark,
   processCpuSeconds,
   cpuPerEvent,
+  cpuMicrosPer,
+  measureRuns,
+  runsOption,
+  type RunFigures,
   METRIC_TABLES,
 } from './bench-driver.js'
 
@@ -33,11 +39,13 @@ const { values } = parseArgs({
     'active-series': { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
+    runs: { type: 'string', default: '1' },
   },
 })
 const total = Number(values.samples)
 const perRequest = Number(values.series)
 const concurrency = Number(values.concurrency)
+const runs = runsOption(values.runs, values.url)
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
 const metricNames = [
   'container_cpu_usage_seconds_total',
@@ -76,38 +84,44 @@ function request(index: number): Buffer {
   return compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject({ timeseries })).finish()))
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-rw-'))
-const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
-if (server) stopWithBenchmark(server)
-const url = values.url ?? server?.url ?? ''
-try {
-  const bodies = Array.from({ length: requests }, (_, i) => request(i))
-  const cpuBefore = processCpuSeconds(server?.child.pid)
-  const started = performance.now()
-  const { retries } = await sendAll({
-    url: `${url}/api/v1/write`,
-    bodies,
-    requests,
-    concurrency,
-    headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
-    okStatus: 204,
-  })
-  const accepted = performance.now()
-  const expected = requests * perRequest
-  await waitForRows(url, METRIC_TABLES, expected)
-  const stored = performance.now()
-  const cpuAfter = processCpuSeconds(server?.child.pid)
-  const seconds = (stored - started) / 1000
-  console.log(
-    `samples            ${expected} in requests of ${perRequest}, ${activeSeries} series scraped every 15 s`,
-  )
-  console.log(`accepted           ${Math.round(expected / ((accepted - started) / 1000))} samples/s`)
-  console.log(
-    `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
-  )
-  console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected, 'sample')}`)
-  console.log(`503 retries        ${retries}`)
-} finally {
-  await server?.stop('SIGTERM')
-  rmSync(dataDir, { recursive: true, force: true })
+/** One measurement on a fresh server (or the one at --url). */
+async function measure(): Promise<RunFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-rw-'))
+  const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+  if (server) stopWithBenchmark(server)
+  const url = values.url ?? server?.url ?? ''
+  try {
+    const bodies = Array.from({ length: requests }, (_, i) => request(i))
+    const cpuBefore = processCpuSeconds(server?.child.pid)
+    const started = performance.now()
+    const { retries } = await sendAll({
+      url: `${url}/api/v1/write`,
+      bodies,
+      requests,
+      concurrency,
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+      okStatus: 204,
+    })
+    const accepted = performance.now()
+    const expected = requests * perRequest
+    await waitForRows(url, METRIC_TABLES, expected)
+    const stored = performance.now()
+    const cpuAfter = processCpuSeconds(server?.child.pid)
+    const seconds = (stored - started) / 1000
+    console.log(
+      `samples            ${expected} in requests of ${perRequest}, ${activeSeries} series scraped every 15 s`,
+    )
+    console.log(`accepted           ${Math.round(expected / ((accepted - started) / 1000))} samples/s`)
+    console.log(
+      `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
+    )
+    console.log(`server CPU        ${cpuPerEvent(cpuBefore, cpuAfter, expected, 'sample')}`)
+    console.log(`503 retries        ${retries}`)
+    return { rate: expected / seconds, cpuMicros: cpuMicrosPer(cpuBefore, cpuAfter, expected) }
+  } finally {
+    await server?.stop('SIGTERM')
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 }
+
+await measureRuns(runs, 'samples', measure)
