@@ -151,6 +151,7 @@ export function runsOption(value: string | undefined, url: string | undefined): 
  */
 export async function measureRuns(
   runs: number,
+  /** What the benchmark counts, singular: `event` or `sample`. */
   unit: string,
   measure: () => Promise<RunFigures>,
 ): Promise<void> {
@@ -160,16 +161,11 @@ export async function measureRuns(
     figures.push(await measure())
   }
   if (runs === 1) return
-  console.log('--- summary')
-  console.log(
-    `sustained          ${spread(
-      figures.map((f) => f.rate),
-      0,
-      `${unit}/s`,
-    )}`,
-  )
+  const rates = figures.map((f) => f.rate)
   const cpu = figures.flatMap((f) => (f.cpuMicros === undefined ? [] : [f.cpuMicros]))
-  if (cpu.length > 0) console.log(`server CPU         ${spread(cpu, 1, `µs per ${unit.replace(/s$/, '')}`)}`)
+  console.log('--- summary')
+  console.log(`sustained          ${spread(rates, 0, `${unit}s/s`)}`)
+  if (cpu.length > 0) console.log(`server CPU         ${spread(cpu, 1, `µs per ${unit}`)}`)
 }
 
 /** CPU per event in µs between two readings of processCpuSeconds, if both were taken. */

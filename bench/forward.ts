@@ -142,4 +142,4 @@ async function measure(): Promise<RunFigures> {
   }
 }
 
-await measureRuns(runs, 'events', measure)
+await measureRuns(runs, 'event', measure)

@@ -124,4 +124,4 @@ async function measure(): Promise<RunFigures> {
   }
 }
 
-await measureRuns(runs, 'samples', measure)
+await measureRuns(runs, 'sample', measure)
