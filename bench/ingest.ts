@@ -48,6 +48,10 @@ const totalRecords = Number(values.records)
 const batchSize = Number(values.batch)
 const concurrency = Number(values.concurrency)
 const runs = runsOption(values.runs, values.url)
+const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
+// Checked with the other options, before any run leaves a data directory behind.
+if (values['split-roles'] && !kafkaEnv)
+  throw new Error('--split-roles needs --kafka: roles meet through Kafka')
 
 const namespaces = ['shop', 'payments', 'search', 'infra']
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
@@ -85,9 +89,6 @@ function peakRssMiB(pid: number): number {
 /** One measurement on a fresh server (or the one at --url). */
 async function measure(): Promise<RunFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-'))
-  const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
-  if (values['split-roles'] && !kafkaEnv)
-    throw new Error('--split-roles needs --kafka: roles meet through Kafka')
   // The simulated cluster is off so the figures are the benchmark's own records.
   const server = values.url
     ? undefined
