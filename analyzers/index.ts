@@ -1,4 +1,5 @@
-export { LogTemplateMiner, maskVariables, tokenize } from './log-template-miner.js'
+export { LogTemplateMiner } from './log-template-miner.js'
+export { maskVariables, tokenize } from './log-tokenizer.js'
 export { createTemplateMiningThread, type TemplateMining } from './template-mining-thread.js'
 export type { LogTemplateMinerOptions, MinedTemplate } from './log-template-miner.js'
 export { StreamingDetector } from './metric-detector.js'

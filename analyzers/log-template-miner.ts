@@ -16,6 +16,7 @@
  */
 
 import { setBounded } from '../core/index.js'
+import { DEVICE_NAME, tokenize, WILDCARD } from './log-tokenizer.js'
 
 export interface MinedTemplate {
   /**
@@ -46,118 +47,6 @@ export interface LogTemplateMinerOptions {
   /** Different words seen in the same places before those places become `<*>` (2 or more). */
   variableAfter?: number
 }
-
-const WILDCARD = '<*>'
-
-/**
- * Generic variable shapes, most specific first, each with a character it cannot match without.
- * Masking only ever writes `<*>`, so a character absent from the message stays absent while the
- * masks run, and that mask's pass is skipped (hot path: most lines hold no UUID, address or hex).
- */
-const MASKS: ReadonlyArray<{ pattern: RegExp; needs: RegExp }> = [
-  // Dates and times: `Thu Aug 04 15:29:45 PDT 2005`, `Aug 4`, `15:29:45.123 +0200`.
-  {
-    pattern:
-      /\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}\b(?:,?\s+\d{4}\b)?/g,
-    needs: /\d/,
-  },
-  { pattern: /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:[A-Z]{3,4}\b|[+-]\d{2}:?\d{2}\b))?/g, needs: /:/ },
-  { pattern: /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, needs: /-/ },
-  { pattern: /(\/?\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?)\b/g, needs: /\./ },
-  { pattern: /\b0x[0-9a-f]+\b/gi, needs: /0x/i },
-  { pattern: /\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, needs: /\d/ },
-  { pattern: /(?<![A-Za-z0-9_])[-+]?\d+(?:\.\d+)?(?![A-Za-z0-9_])/g, needs: /\d/ },
-]
-
-/** Replaces variable-looking parts of a message with `<*>`. */
-export function maskVariables(message: string): string {
-  let masked = message
-  for (const { pattern, needs } of MASKS) if (needs.test(message)) masked = masked.replace(pattern, WILDCARD)
-  return masked
-}
-
-/**
- * Splits on whitespace and on `=`, `,` and `;`, which glue values to keys and list items. Brackets
- * and colons stay inside their tokens: `LOCAL(0),` and `10.1.2.3,` are then both one variable.
- */
-export function tokenize(message: string): string[] {
-  let text = maskVariables(message)
-  // A dot leader (`instruction......1`) separates a label from its value. Most lines have neither.
-  if (GLUE_OR_LEADER.test(text)) text = text.replace(DOT_LEADER, ' ').replace(GLUE, ' $& ')
-  // One scan (hot path: once per log line) doing what reads best as a split on /\s+/ and three
-  // filters, each on the previous one's output.
-  const tokens: string[] = []
-  let previous: string | undefined
-  let previousKept: string | undefined
-  let start = -1
-  let digits = false
-  let letters = false
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32
-    if (!isWhitespace(c)) {
-      if (start < 0) {
-        start = i
-        digits = false
-        letters = false
-      }
-      if (c >= 48 && c <= 57) digits = true
-      else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters = true
-      continue
-    }
-    if (start < 0) continue
-    const part = text.slice(start, i)
-    start = -1
-    // A word with digits in it (host an123, block blk_-42, v001) names an instance, not an event,
-    // unless it is a short device name (eth0). So is a word around a masked part (blk_-<*>).
-    const token =
-      part !== WILDCARD && ((digits && letters && !DEVICE_NAME.test(part)) || part.includes(WILDCARD))
-        ? WILDCARD
-        : part
-    // A unit after a number is part of the value: `93.0 B` and `5.4 KB` are one kind of size.
-    const isUnitOfValue = previous === WILDCARD && UNITS.has(token)
-    previous = token
-    if (isUnitOfValue) continue
-    // A run of values is one list, whatever its length (`delete blk_1 blk_2 blk_3`).
-    const continuesList = token === WILDCARD && previousKept === WILDCARD
-    previousKept = token
-    if (!continuesList) tokens.push(token)
-  }
-  return tokens
-}
-
-const GLUE_OR_LEADER = /[=,;]|\.\./
-const DOT_LEADER = /\.{2,}/g
-const GLUE = /[=,;]/g
-
-/** What `\s` matches (ECMAScript WhiteSpace and LineTerminator), as a char code test. */
-function isWhitespace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13)
-  if (c < 160) return false
-  return (
-    c === 160 ||
-    c === 5760 ||
-    (c >= 8192 && c <= 8202) ||
-    c === 8232 ||
-    c === 8233 ||
-    c === 8239 ||
-    c === 8287 ||
-    c === 12288 ||
-    c === 65279
-  )
-}
-
-/**
- * A device name (eth0, ee0, sda1): letters and one digit. Left as a word, so like other words it is
- * a constant until several different ones were seen in its place.
- */
-const DEVICE_NAME = /^[a-z]{2,4}[0-9]$/
-
-/** Units of size, time and rate that follow a number. */
-const UNITS = new Set(
-  'B KB MB GB TB PB KiB MiB GiB TiB kB b kb mb gb bytes ns us µs ms s sec secs m min mins h hr hrs'.split(
-    ' ',
-  ),
-)
 
 interface Cluster {
   id: string

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { LogTemplateMiner, maskVariables, tokenize } from '../../../analyzers/log-template-miner.js'
+import { LogTemplateMiner } from '../../../analyzers/log-template-miner.js'
+import { maskVariables, tokenize } from '../../../analyzers/log-tokenizer.js'
 
 describe('log template miner', () => {
   it('masks generic variables: numbers, IPs with ports, hex, UUIDs, words with digits', () => {
