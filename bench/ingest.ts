@@ -10,7 +10,9 @@
  * With --kafka host:port the server runs on Kafka (ingest -> Kafka -> writer -> ClickHouse);
  * `scripts/kafka-start.sh` starts a broker. With --split-roles as well, as Kafka deployments run it:
  * one process collects (`--roles collector`), another writes, analyzes and answers queries; CPU is
- * then the sum of both.
+ * then the sum of both. With --kafka and --without-analyzers, the servers run only what the path
+ * ingest -> Kafka -> storage needs (collector, writer, and the API the benchmark counts rows
+ * through): a Kafka deployment runs its analyzer group on other machines.
  * With --runs N it measures N times, each on a fresh server, and ends with the median and range:
  * runs of the same code on a shared 2-core machine differ by 15-25 %.
  */
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
     'split-roles': { type: 'boolean', default: false },
+    'without-analyzers': { type: 'boolean', default: false },
     'ingest-url': { type: 'string' },
     kafka: { type: 'string' },
     runs: { type: 'string', default: '1' },
@@ -52,6 +55,16 @@ const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS:
 // Checked with the other options, before any run leaves a data directory behind.
 if (values['split-roles'] && !kafkaEnv)
   throw new Error('--split-roles needs --kafka: roles meet through Kafka')
+if (values['without-analyzers'] && !kafkaEnv)
+  throw new Error('--without-analyzers needs --kafka: with the in-process bus every role runs in the server')
+/** The roles of the server that writes (with --split-roles, the collector runs apart). */
+const writerRoles = [
+  ...(values['split-roles'] ? [] : ['collector']),
+  'writer',
+  ...(values['without-analyzers'] ? [] : ['analyzer', 'remediator']),
+  'api',
+].join(',')
+const partialRoles = values['split-roles'] || values['without-analyzers']
 
 const namespaces = ['shop', 'payments', 'search', 'infra']
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
@@ -97,7 +110,7 @@ async function measure(): Promise<RunFigures> {
         env: {
           ARGUS_SIM: 'off',
           ...kafkaEnv,
-          ...(values['split-roles'] && { ARGUS_ROLES: 'writer,analyzer,remediator,api' }),
+          ...(partialRoles && { ARGUS_ROLES: writerRoles }),
         },
       })
   // A data directory of its own: the collector keeps no storage, and chdb takes one directory per process.
@@ -141,6 +154,7 @@ async function measure(): Promise<RunFigures> {
     console.log(
       `bus                ${values.kafka ? `Kafka at ${values.kafka}${collector ? ', collector in a process of its own' : ''}` : 'in-process'}`,
     )
+    if (partialRoles) console.log(`server roles       ${writerRoles}${collector ? ' (and collector)' : ''}`)
     console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
     console.log(
       `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
