@@ -6,6 +6,9 @@
 
 export const WILDCARD = '<*>'
 
+/** A UUID: one of the masks, and what the scan checks a word without digits for. */
+const UUID_SOURCE = String.raw`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`
+
 /**
  * Generic variable shapes, most specific first, each with a character it cannot match without.
  * Masking only ever writes `<*>`, so a character absent from the message stays absent while the
@@ -19,7 +22,7 @@ const MASKS: ReadonlyArray<{ pattern: RegExp; needs: RegExp }> = [
     needs: /\d/,
   },
   { pattern: /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s*(?:[A-Z]{3,4}\b|[+-]\d{2}:?\d{2}\b))?/g, needs: /:/ },
-  { pattern: /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, needs: /-/ },
+  { pattern: new RegExp(UUID_SOURCE, 'gi'), needs: /-/ },
   { pattern: /(\/?\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?)\b/g, needs: /\./ },
   { pattern: /\b0x[0-9a-f]+\b/gi, needs: /0x/i },
   { pattern: /\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, needs: /\d/ },
@@ -115,7 +118,7 @@ const GLUE = /[=,;]/g
  */
 const DATE_HINT = /(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d/
 const TIME_HINT = /\d:\d\d:\d\d/
-const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/i
+const UUID = new RegExp(UUID_SOURCE, 'i')
 /** Month abbreviations as three char codes, for the scan to notice a possible date cheaply. */
 const MONTH_CODES = new Set(
   'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'
@@ -131,7 +134,8 @@ const MONTH_CODES = new Set(
  * - with digits only, every mask that can match (number, address, all-digit UUID) implies the number
  *   mask does, which matches exactly when some run of digits has no letter, digit or `_` on either
  *   side;
- * - without digits, only a UUID of the letters a-f can.
+ * - without digits, only a UUID of the letters a-f can;
+ * - a word that holds `<*>` already is a value, as after masking.
  * A message where a date or time may be goes the long way.
  */
 export function tokenize(message: string): string[] {
