@@ -102,15 +102,10 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
 /** USER_HZ: 100 on every Linux architecture Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100
 
-/** "N µs of server CPU per <unit>" over a measured span, or a note that it was not measured. */
-export function cpuPerEvent(
-  before: number | undefined,
-  after: number | undefined,
-  events: number,
-  unit = 'event',
-): string {
-  if (before === undefined || after === undefined) return 'not measured (no server process of ours)'
-  return `${(((after - before) * 1e6) / events).toFixed(1)} µs per ${unit} (all server threads)`
+/** "N µs of server CPU per <unit>" (from `cpuMicrosPer`), or a note that it was not measured. */
+export function cpuPerEvent(micros: number | undefined, unit = 'event'): string {
+  if (micros === undefined) return 'not measured (no server process of ours)'
+  return `${micros.toFixed(1)} µs per ${unit} (all server threads)`
 }
 
 /** "median X unit (min to max over N runs)": how a figure varied across repeated runs. */
