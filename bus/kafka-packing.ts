@@ -1,21 +1,26 @@
 import type { KafkaMessage, Message } from 'kafkajs'
 import { Packr, Unpackr } from 'msgpackr'
 import type { DeliveredMessage, OutgoingMessage } from './bus.js'
+import { decodeDeltaPack, encodeDeltaPack } from './delta-pack.js'
 
 /** Header on a Kafka message that carries several records: their count. */
 export const PACK_HEADER = 'argus-pack'
 /** Header naming a value's encoding when it is not JSON. */
 export const ENCODING_HEADER = 'argus-encoding'
 const MSGPACK = 'msgpack'
+/** Packs of plain objects: each record as what differs from the one before it (see delta-pack). */
+const MSGPACK_DELTA = 'msgpack-delta'
 /** Records per Kafka message at most, and bytes: far below the topics' max.message.bytes (8 MiB). */
 const MAX_PACK_RECORDS = 1000
 const MAX_PACK_BYTES = 1024 * 1024
 
 /**
- * Packs are MessagePack with msgpackr's record extension: each object shape is written once per
- * message (inline, so every message decodes on its own) and its objects as values only. Against
- * JSON, a log record encodes in 1.3 µs instead of 2.0, decodes in 0.6 instead of 1.75, and takes
- * 224 bytes instead of 477, which the broker, the CRC and every consumer group pay again.
+ * Packs of plain objects (every topic's records) are delta packs (see delta-pack). Others are
+ * MessagePack with msgpackr's record extension: each object shape is written once per message
+ * (inline, so every message decodes on its own) and its objects as values only. Against JSON, a
+ * log record encodes in 1.3 µs instead of 2.0, decodes in 0.6 instead of 1.75, and takes 224
+ * bytes instead of 477, which the broker, the CRC and every consumer group pay again. Consumers
+ * read both encodings; upgrade consumers before producers.
  */
 const packer = new Packr({ useRecords: true })
 const unpacker = new Unpackr({ useRecords: true, mapsAsObjects: true })
@@ -48,7 +53,8 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
     else byKey.set(record.key, [record.value])
   }
   const emit = (key: string, values: T[]): void => {
-    const value = packer.pack(values)
+    const delta = encodeDeltaPack(values)
+    const value = delta ?? packer.pack(values)
     // A pack over the byte cap is halved until it fits; one record over it still goes, alone.
     if (value.length > MAX_PACK_BYTES && values.length > 1) {
       const half = Math.ceil(values.length / 2)
@@ -60,7 +66,7 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
     out.push({
       key,
       value,
-      headers: { [PACK_HEADER]: String(values.length), [ENCODING_HEADER]: MSGPACK },
+      headers: { [PACK_HEADER]: String(values.length), [ENCODING_HEADER]: delta ? MSGPACK_DELTA : MSGPACK },
     })
   }
   for (const [key, values] of byKey) {
@@ -75,6 +81,10 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
 
 /** The records a message's value holds: a MessagePack or JSON array for a pack, one JSON value otherwise. */
 function decodeValue(value: Buffer | null, encoding: string | undefined, packed: boolean): unknown[] {
+  if (encoding === MSGPACK_DELTA) {
+    if (!value) throw new Error('a delta pack has no value')
+    return decodeDeltaPack(value)
+  }
   if (encoding === MSGPACK) {
     if (!value) throw new Error('a MessagePack message has no value')
     const decoded = unpacker.unpack(value) as unknown

@@ -1,4 +1,5 @@
 import type { KafkaMessage, Message } from 'kafkajs'
+import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import {
   ENCODING_HEADER,
@@ -53,7 +54,7 @@ describe('kafka packing', () => {
       ['b', '1'],
       ['c', '1'],
     ])
-    expect(packed.messages.every((m) => m.headers?.[ENCODING_HEADER] === 'msgpack')).toBe(true)
+    expect(packed.messages.every((m) => m.headers?.[ENCODING_HEADER] === 'msgpack-delta')).toBe(true)
     expect(packed.bytes).toBe(
       packed.messages.reduce((n, m) => n + (m.value as Buffer).length + String(m.key).length, 0),
     )
@@ -85,6 +86,88 @@ describe('kafka packing', () => {
     // Half the bytes of JSON, which the broker, the CRC and every consumer group pay again.
     const json = records.reduce((n, r) => n + JSON.stringify(r.value).length, 0)
     expect(packed.bytes).toBeLessThan(json * 0.75)
+  })
+
+  it('writes a field repeated from the record before once, and decodes it as that same value', () => {
+    // One pod's lines, as a shipper sends them: only time and message change.
+    const lines = Array.from({ length: 300 }, (_, n) => ({
+      key: 'shop/Deployment/cart',
+      value: {
+        ...logRecord(0),
+        ts: 1_764_400_000_000 + n,
+        message: `GET /api/cart/${n} in ${n % 250}ms`,
+        ...(n === 120 && { pod: 'cart-6d4cf56db6-other' }),
+        ...(n === 121 && { level: undefined }),
+      },
+    }))
+    const packed = packMessages(lines)
+    expect(packed.messages.map((m) => m.headers?.[ENCODING_HEADER])).toEqual(['msgpack-delta'])
+    const values = unpackMessage<Record<string, unknown>>(
+      't',
+      0,
+      received(packed.messages[0] as Message, 0),
+    ).map((r) => r.value)
+    expect(values).toEqual(lines.map((l) => JSON.parse(JSON.stringify(l.value)) as unknown))
+    expect('level' in (values[121] as object)).toBe(false)
+    // Repeats are the previous record's objects, not copies; a change starts a new run.
+    expect(values[1]?.attributes).toBe(values[0]?.attributes)
+    expect(values[119]?.workload).toBe(values[0]?.workload)
+    expect(values[120]?.pod).not.toBe(values[119]?.pod)
+    expect(values[122]?.pod).toBe(values[0]?.pod)
+    // Little more than each line's own fields: under a third of JSON.
+    const json = lines.reduce((n, l) => n + JSON.stringify(l.value).length, 0)
+    expect(packed.bytes).toBeLessThan(json / 3)
+  })
+
+  it('packs what is not a plain object, or more than 30 fields, with the record encoding', () => {
+    const wide = Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`f${i}`, i]))
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    for (const value of [7, 'text', [1, 2], new Point(3), wide, null]) {
+      const packed = packMessages([
+        { key: 'k', value: { a: 1 } },
+        { key: 'k', value },
+      ])
+      expect(packed.messages.map((m) => m.headers?.[ENCODING_HEADER])).toEqual(['msgpack'])
+      const back = unpackMessage('t', 0, received(packed.messages[0] as Message, 0)).map((r) => r.value)
+      expect(back).toEqual([{ a: 1 }, value instanceof Point ? { x: 3 } : value])
+    }
+  })
+
+  it('refuses delta packs that do not hold what their masks say', () => {
+    const pack = (items: unknown[]): KafkaMessage =>
+      received({ value: new Packr({ useRecords: false }).pack(items), headers: deltaHeaders }, 1)
+    const deltaHeaders = { [PACK_HEADER]: '1', [ENCODING_HEADER]: 'msgpack-delta' }
+    const cases: Array<[unknown[], RegExp]> = [
+      [[['a'], 1, 0], /truncated/],
+      [[['a'], 1, 1], /no previous value/],
+      [[['a'], 2, 0, 'x'], /fields the pack does not have/],
+      [[['a'], 1, 2, 'x'], /fields the pack does not have/],
+      [[['a'], -1, 0, 'x'], /fields the pack does not have/],
+      [[['a'], 'one', 0], /no masks/],
+      [[['a'], 1], /no masks/],
+      [['a', 1, 0, 'x'], /no field names/],
+      [[[1], 1, 0, 'x'], /no field names/],
+    ]
+    for (const [items, reason] of cases) expect(() => unpackMessage('t', 0, pack(items))).toThrow(reason)
+    expect(() => unpackMessage('t', 0, received({ value: 'x', headers: deltaHeaders }, 1))).toThrow()
+    // Every cut of a real pack either throws or decodes to records, never anything else.
+    const whole = received(
+      packMessages(Array.from({ length: 20 }, (_, n) => ({ key: 'k', value: logRecord(n) })))
+        .messages[0] as Message,
+      1,
+    )
+    for (let cut = 0; cut < (whole.value as Buffer).length; cut++) {
+      const truncated = { ...whole, value: (whole.value as Buffer).subarray(0, cut) }
+      let decoded: unknown[] | undefined
+      try {
+        decoded = unpackMessage('t', 0, truncated).map((r) => r.value)
+      } catch (error) {
+        expect(error).toBeInstanceOf(Error)
+      }
+      if (decoded) expect(decoded.every((r) => typeof r === 'object' && r !== null)).toBe(true)
+    }
   })
 
   it('keeps earlier packs intact while later ones are encoded (they wait for the broker)', () => {
