@@ -166,6 +166,68 @@ function dimensionValues(id: string, e: Envelope, rest: unknown[]): Row {
 
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
 
+const sameWorkload = (a: Envelope['workload'], b: Envelope['workload']): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.kind === b.kind && a.name === b.name)
+
+/** Whether two lines name the same stream by their envelope, stream and source (not attributes). */
+const sameStreamFields = (a: LogRecord, b: LogRecord): boolean =>
+  a.pod === b.pod &&
+  a.container === b.container &&
+  a.stream === b.stream &&
+  a.namespace === b.namespace &&
+  a.cluster === b.cluster &&
+  a.node === b.node &&
+  a.service === b.service &&
+  a.source === b.source &&
+  sameWorkload(a.workload, b.workload)
+
+/**
+ * The line mapped last and its stream id. A shipper sends a container's lines together, so the
+ * next line is usually of the same stream: comparing its fields (strings a delta pack even decodes
+ * as the same ones) replaces hashing them. The stream attributes must come in the same order too,
+ * so an id never depends on which line came before. The last line's stream attributes are listed
+ * only once a line matches its other fields: lines of streams that alternate allocate nothing more.
+ */
+let lastLine: LogRecord | undefined
+let lastId = ''
+let lastAttributes: string[] | undefined
+
+/** A line's stream attributes in their order, as key, value, key, value, ... */
+function streamAttributesOf(line: LogRecord): string[] {
+  const pairs: string[] = []
+  const attributes = line.attributes
+  if (attributes)
+    for (const key in attributes) if (isStreamAttribute(key)) pairs.push(key, attributes[key] as string)
+  return pairs
+}
+
+/** Whether `line`'s stream attributes are `pairs` (see streamAttributesOf), without listing its own. */
+function hasStreamAttributes(line: LogRecord, pairs: readonly string[]): boolean {
+  const attributes = line.attributes
+  let at = 0
+  if (attributes)
+    for (const key in attributes) {
+      if (!isStreamAttribute(key)) continue
+      if (pairs[at] !== key || pairs[at + 1] !== attributes[key]) return false
+      at += 2
+    }
+  return at === pairs.length
+}
+
+function rememberStream(line: LogRecord, id: string): string {
+  lastLine = line
+  lastId = id
+  lastAttributes = undefined
+  return id
+}
+
+/** The last line's stream id, when `line` is of the same stream. */
+function lastStreamIdFor(line: LogRecord): string | undefined {
+  if (lastLine === undefined || !sameStreamFields(line, lastLine)) return undefined
+  lastAttributes ??= streamAttributesOf(lastLine)
+  return hasStreamAttributes(line, lastAttributes) ? lastId : undefined
+}
+
 /** Log lines as (stream id, ts, level, template, message, own attributes); streams hold the rest. */
 const logStreams: NarrowInsert = {
   intakeTable: TABLES.logIntake,
@@ -175,19 +237,24 @@ const logStreams: NarrowInsert = {
   dimensionColumns: ['stream_id', ...DIMENSION_ENVELOPE, 'stream', 'source', 'attributes', 'last_seen'],
   narrowRow(message, position) {
     const r = message.value as LogRecord
-    const identity = envelopeIdentity(r)
-      .add(r.stream ?? '')
-      .add(r.source)
+    const known = lastStreamIdFor(r)
+    // Hashed only for a line of another stream than the last one; one pass sorts the attributes.
+    const identity =
+      known === undefined
+        ? envelopeIdentity(r)
+            .add(r.stream ?? '')
+            .add(r.source)
+        : undefined
     let own: Record<string, string> | undefined
     const attributes = r.attributes
     if (attributes)
       for (const key in attributes) {
         const value = attributes[key] as string
-        if (isStreamAttribute(key)) identity.add(key).add(value)
-        else (own ??= {})[key] = value
+        if (!isStreamAttribute(key)) (own ??= {})[key] = value
+        else identity?.add(key).add(value)
       }
     const row = startRow(position, 6)
-    row[AFTER_BUS] = identity.id()
+    row[AFTER_BUS] = identity ? rememberStream(r, identity.id()) : known
     row[AFTER_BUS + 1] = r.ts
     row[AFTER_BUS + 2] = r.level
     row[AFTER_BUS + 3] = r.templateId ?? ''
