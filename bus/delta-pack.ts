@@ -44,8 +44,8 @@ function sameValue(value: unknown, previous: unknown): boolean {
 }
 
 /**
- * Encodes plain objects as above; undefined when a record is not a plain object or the pack has
- * more than 30 field names (the caller encodes those packs otherwise). Fields set to undefined
+ * Encodes plain objects as above; undefined when a record is not a plain object, or the pack has
+ * more than 30 field names or one named `__proto__` (the caller encodes those packs otherwise). Fields set to undefined
  * are left out, as JSON leaves them out.
  */
 export function encodeDeltaPack(records: readonly unknown[]): Buffer | undefined {
@@ -63,7 +63,8 @@ export function encodeDeltaPack(records: readonly unknown[]): Buffer | undefined
       let index = indexOf.get(name)
       if (index === undefined) {
         index = names.length
-        if (index >= MAX_FIELDS) return undefined
+        // Assigning "__proto__" while decoding would set a prototype, not a field.
+        if (index >= MAX_FIELDS || name === '__proto__') return undefined
         names.push(name)
         indexOf.set(name, index)
       }
@@ -96,6 +97,7 @@ export function decodeDeltaPack(value: Buffer): unknown[] {
   const names = items[0] as unknown
   if (!Array.isArray(names) || names.length > MAX_FIELDS || names.some((n) => typeof n !== 'string'))
     throw malformed('no field names')
+  if (names.includes('__proto__')) throw malformed('a field is named __proto__')
   const fields = names as string[]
   const allFields = fields.length === 0 ? 0 : 2 ** fields.length - 1
   const records: PlainObject[] = []

@@ -119,19 +119,24 @@ describe('kafka packing', () => {
     expect(packed.bytes).toBeLessThan(json / 3)
   })
 
-  it('packs what is not a plain object, or more than 30 fields, with the record encoding', () => {
+  it('packs what is not a plain object, more than 30 fields or a "__proto__" field with the record encoding', () => {
     const wide = Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`f${i}`, i]))
     class Point {
       constructor(readonly x: number) {}
     }
-    for (const value of [7, 'text', [1, 2], new Point(3), wide, null]) {
+    const proto = JSON.parse('{"__proto__": {"polluted": true}, "b": 2}') as Record<string, unknown>
+    for (const value of [7, 'text', [1, 2], new Point(3), wide, null, proto]) {
       const packed = packMessages([
         { key: 'k', value: { a: 1 } },
         { key: 'k', value },
       ])
       expect(packed.messages.map((m) => m.headers?.[ENCODING_HEADER])).toEqual(['msgpack'])
       const back = unpackMessage('t', 0, received(packed.messages[0] as Message, 0)).map((r) => r.value)
-      expect(back).toEqual([{ a: 1 }, value instanceof Point ? { x: 3 } : value])
+      if (value === proto) {
+        // msgpackr keeps the field as "__proto_": a field, never the decoded object's prototype.
+        expect(back[1]).toEqual({ __proto_: { polluted: true }, b: 2 })
+        expect(Object.getPrototypeOf(back[1])).toBe(Object.prototype)
+      } else expect(back).toEqual([{ a: 1 }, value instanceof Point ? { x: 3 } : value])
     }
   })
 
@@ -149,6 +154,7 @@ describe('kafka packing', () => {
       [[['a'], 1], /no masks/],
       [['a', 1, 0, 'x'], /no field names/],
       [[[1], 1, 0, 'x'], /no field names/],
+      [[['__proto__'], 1, 0, {}], /named __proto__/],
     ]
     for (const [items, reason] of cases) expect(() => unpackMessage('t', 0, pack(items))).toThrow(reason)
     expect(() => unpackMessage('t', 0, received({ value: 'x', headers: deltaHeaders }, 1))).toThrow()
