@@ -45,8 +45,8 @@ function sameValue(value: unknown, previous: unknown): boolean {
 
 /**
  * Encodes plain objects as above; undefined when a record is not a plain object, or the pack has
- * more than 30 field names or one named `__proto__` (the caller encodes those packs otherwise). Fields set to undefined
- * are left out, as JSON leaves them out.
+ * more than 30 field names or one named `__proto__` (the caller encodes those packs otherwise).
+ * Fields set to undefined are left out, as JSON leaves them out.
  */
 export function encodeDeltaPack(records: readonly unknown[]): Buffer | undefined {
   const names: string[] = []
