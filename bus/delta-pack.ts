@@ -1,4 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr'
+import { isPlainObject, sameFlatValue } from '../core/index.js'
 
 /**
  * A pack of records as the fields that differ from the record before it. The records of one
@@ -9,8 +10,9 @@ import { Packr, Unpackr } from 'msgpackr'
  * value, the same string or object, so decoding allocates less too.
  *
  * Layout, one MessagePack array: the field names, then per record its `present` and `same` bit
- * masks (bit i: field i is set; is equal to the previous record's) and the values of the fields
- * present and not the same, in field order.
+ * masks (bit i: field i is set; is equal to the previous record's, as `sameFlatValue` compares:
+ * labels and workload references match, deeper objects are written again) and the values of the
+ * fields present and not the same, in field order.
  */
 const flatPacker = new Packr({ useRecords: false })
 const flatUnpacker = new Unpackr({ useRecords: false, mapsAsObjects: true })
@@ -19,29 +21,6 @@ const flatUnpacker = new Unpackr({ useRecords: false, mapsAsObjects: true })
 const MAX_FIELDS = 30
 
 type PlainObject = Record<string, unknown>
-
-function isPlainObject(value: unknown): value is PlainObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
-}
-
-/**
- * Whether a field's value equals the previous record's: the same value, or flat objects (labels,
- * a workload reference) with the same keys and primitive values. Anything deeper is written again.
- */
-function sameValue(value: unknown, previous: unknown): boolean {
-  if (value === previous) return true
-  if (!isPlainObject(value) || !isPlainObject(previous)) return false
-  let keys = 0
-  for (const key in value) {
-    const field = value[key]
-    if ((typeof field === 'object' && field !== null) || field !== previous[key]) return false
-    keys++
-  }
-  for (const key in previous) if (Object.hasOwn(previous, key)) keys--
-  return keys === 0
-}
 
 /**
  * Encodes plain objects as above; undefined when a record is not a plain object, or the pack has
@@ -77,7 +56,7 @@ export function encodeDeltaPack(records: readonly unknown[]): Buffer | undefined
     for (let index = 0; index < names.length; index++) {
       if ((present & (1 << index)) === 0) continue
       const value = current[index]
-      if (previous[index] !== undefined && sameValue(value, previous[index])) same |= 1 << index
+      if (previous[index] !== undefined && sameFlatValue(value, previous[index])) same |= 1 << index
       else out.push(value)
     }
     out[masksAt + 1] = same

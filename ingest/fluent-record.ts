@@ -1,4 +1,4 @@
-import { setBounded, type LogLevel, type LogRecord, type WorkloadRef } from '../core/index.js'
+import { sameFlatValue, setBounded, type LogLevel, type LogRecord, type WorkloadRef } from '../core/index.js'
 import { levelFromField, levelFromMessage } from './log-level.js'
 import { inferService, inferWorkload } from './pod-workload.js'
 import { isJsonObject, stringMap, type Normalised } from './json-object.js'
@@ -71,21 +71,6 @@ interface PodMetadata {
 const podMetadataCache = new Map<string, PodMetadata>()
 const POD_METADATA_CACHE_SIZE = 4096
 
-/** Whether `raw` (a record's labels) holds exactly the string values `cached` was derived from. */
-function sameLabels(cached: unknown, raw: unknown): boolean {
-  if (cached === raw) return true
-  if (!isJsonObject(cached) || !isJsonObject(raw)) return false
-  let count = 0
-  for (const key in raw) {
-    const value = raw[key]
-    if (typeof value !== 'string' || cached[key] !== value) return false
-    count++
-  }
-  let cachedCount = 0
-  for (const key in cached) if (Object.hasOwn(cached, key)) cachedCount++
-  return count === cachedCount
-}
-
 function derivePodMetadata(pod: string | undefined, rawLabels: unknown): PodMetadata {
   const labels = stringMap(rawLabels)
   const workload = pod ? inferWorkload(pod, labels) : undefined
@@ -100,7 +85,8 @@ function derivePodMetadata(pod: string | undefined, rawLabels: unknown): PodMeta
 function podMetadata(pod: string | undefined, rawLabels: unknown): PodMetadata {
   if (pod === undefined) return derivePodMetadata(pod, rawLabels)
   const cached = podMetadataCache.get(pod)
-  if (cached && sameLabels(cached.rawLabels, rawLabels)) return cached
+  // The same labels as those the cached metadata was derived from (the same object, or a copy).
+  if (cached && sameFlatValue(cached.rawLabels, rawLabels)) return cached
   const derived = derivePodMetadata(pod, rawLabels)
   setBounded(podMetadataCache, pod, derived, POD_METADATA_CACHE_SIZE)
   return derived

@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest'
 import { metricSeriesId, TOPICS, type LogRecord, type MetricSample } from '../../../core/index.js'
 import { TOPIC_TABLES } from '../../../storage/row-mappers.js'
 
-const sample: MetricSample = {
+/** The envelope of both fixtures: one container of a Deployment. */
+const envelope = {
   ts: 1,
   cluster: 'prod',
   namespace: 'shop',
   workload: { kind: 'Deployment', name: 'cart' },
   pod: 'cart-6d4cf56db6-x7k2p',
   container: 'cart',
+}
+const sample: MetricSample = {
+  ...envelope,
   name: 'http_requests_total',
   value: 3,
   type: 'counter',
@@ -47,12 +51,7 @@ describe('metricSeriesId', () => {
 
 describe('log stream ids', () => {
   const line: LogRecord = {
-    ts: 1,
-    cluster: 'prod',
-    namespace: 'shop',
-    workload: { kind: 'Deployment', name: 'cart' },
-    pod: 'cart-6d4cf56db6-x7k2p',
-    container: 'cart',
+    ...envelope,
     node: 'node-1',
     service: 'cart',
     message: 'GET /',
