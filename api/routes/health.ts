@@ -1,5 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify'
-import Type from 'typebox'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import Type, { type Static } from 'typebox'
 import type { Registry } from '../../core/index.js'
 
 export interface ReadinessCheck {
@@ -11,6 +11,22 @@ const CheckResult = Type.Object({
   status: Type.String(),
   checks: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
 })
+
+/** Prometheus's metric name rule. */
+const METRIC_NAME = '^[a-zA-Z_:][a-zA-Z0-9_:]*$'
+
+const MetricsQuery = Type.Object(
+  {
+    name: Type.Optional(
+      Type.Array(Type.String({ pattern: METRIC_NAME, maxLength: 200 }), {
+        maxItems: 100,
+        description:
+          'Only these metrics (repeat the parameter for several); names not registered are left out',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
 
 /** Liveness (`/healthz`: the process answers), readiness (`/readyz`: dependencies answer) and `/metrics`. */
 export function healthRoutes(options: {
@@ -36,8 +52,27 @@ export function healthRoutes(options: {
       },
     )
 
-    app.get('/metrics', { schema: { tags: ['health'] } }, async (_request, reply) => {
-      return reply.header('content-type', options.metrics.contentType).send(await options.metrics.metrics())
-    })
+    // `name` picks metrics, so a script polling one counter does not have every collector run and
+    // every histogram rendered (a full scrape costs the server a few ms of CPU).
+    app.get(
+      '/metrics',
+      { schema: { tags: ['health'], querystring: MetricsQuery } },
+      async (request: FastifyRequest<{ Querystring: Static<typeof MetricsQuery> }>, reply) => {
+        const names = request.query.name
+        const registry = options.metrics
+        const text = names
+          ? (
+              await Promise.all(
+                [...new Set(names)]
+                  .filter((name) => registry.getSingleMetric(name) !== undefined)
+                  .map((name) => registry.getSingleMetricAsString(name)),
+              )
+            )
+              .map((metric) => `${metric}\n`)
+              .join('')
+          : await registry.metrics()
+        return reply.header('content-type', registry.contentType).send(text)
+      },
+    )
   }
 }
