@@ -4,7 +4,8 @@
  * table that held them whole (`logs`, `metric_samples`; the layout before migrations 13 and 14),
  * through the client (one SQL string) and through chdb's raw insert, as the service; then the same
  * records as the writer inserts them, narrow through the intake table and its views (each log stream or metric series once),
- * into what stores them now (`log_lines`, `metric_points`, each joined to its stream or series).
+ * into what stores them now (`log_lines`, `metric_points`, each joined to its stream or series),
+ * with the writer's insert settings (log lines leave their text index to merges).
  * Prints rows/s and process CPU per row (all threads: chdb parses and merges on its own threads;
  * background merges make the CPU figure noisy; `--merges stop` leaves them out, to compare the
  * inserts alone).
@@ -20,6 +21,7 @@ import { quietLogger } from '../test/helpers/quiet-logger.js'
 import { openClickHouse } from '../storage/clickhouse-client.js'
 import { migrate } from '../storage/migrator.js'
 import { applyTableSettings } from '../storage/table-settings.js'
+import { logInsertSettings } from '../storage/log-text-index.js'
 import { DIMENSION_ID_AT, TOPIC_TABLES } from '../storage/row-mappers.js'
 import { DEFAULT_CONFIG, TOPICS, type LogRecord, type MetricSample } from '../core/index.js'
 
@@ -146,6 +148,11 @@ await measure('wide rows, chdb raw insert', (rows) =>
 // What the writer does: narrow rows through the intake table, each stream or series once, the
 // view filling the same table. Rows are built before the clock starts, as for the wide inserts.
 const narrow = mapper.narrow
+// The writer's own settings for the table (log lines leave their text index to merges).
+const writerSettings =
+  signal === TOPICS.logs
+    ? await logInsertSettings(client, values['log-text-index'] === 'none' ? 'none' : 'ngram')
+    : {}
 if (narrow) {
   const base = Date.now()
   const seen = new Set<string>()
@@ -179,7 +186,7 @@ if (narrow) {
       table: `argus.${narrow.intakeTable}`,
       columns: narrow.intakeColumns,
       rows: narrowRows,
-      settings: settings(`c${run++}`),
+      settings: { ...settings(`c${run++}`), ...writerSettings },
     })
   })
 }

@@ -9,7 +9,8 @@ import { createChangeRepository, type ChangeRepository } from './change-reposito
 import { createAlertRepository, type AlertRepository } from './alert-repository.js'
 import { createActionRepository, type ActionRepository } from './action-repository.js'
 import { migrate, type RetentionDays } from './migrator.js'
-import type { LogTextIndex } from './log-text-index.js'
+import { logInsertSettings, type LogTextIndex } from './log-text-index.js'
+import { TABLES } from './tables.js'
 import { applyTableSettings } from './table-settings.js'
 import { createTopicWriter, type TopicWriter } from './topic-writer.js'
 import { countSignals, type SignalCounts } from './signal-counts.js'
@@ -106,10 +107,11 @@ export function createStorage(options: StorageOptions): Storage {
           onRetry: ({ attempt, error }) =>
             logger.warn({ attempt, err: error }, 'ClickHouse not ready; retrying'),
         })
+        const logTextIndex = options.logTextIndex ?? 'ngram'
         await applyTableSettings(
           client,
           options.database,
-          { retention: options.retention, logTextIndex: options.logTextIndex ?? 'ngram' },
+          { retention: options.retention, logTextIndex },
           logger,
         )
         writer = createTopicWriter({
@@ -119,6 +121,7 @@ export function createStorage(options: StorageOptions): Storage {
           logger,
           metrics: options.metrics,
           maxInFlight: options.maxInFlightInserts,
+          insertSettings: { [TABLES.logIntake]: await logInsertSettings(client, logTextIndex) },
         })
         logs = createLogRepository(client, options.database)
         topology = createTopologyRepository(client, options.database)

@@ -65,6 +65,8 @@ export interface TopicWriterOptions {
   maxInFlight: number
   /** Rows per inserted block at most when batches are coalesced (default 200,000). */
   maxBlockRows?: number
+  /** Further settings for inserts into a table (by the name the rows are inserted into). */
+  insertSettings?: Readonly<Record<string, RowBlock['settings']>>
   retry?: Partial<RetryOptions>
 }
 
@@ -175,6 +177,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         insert_deduplicate: 1,
         insert_deduplication_token: block.token,
         deduplicate_blocks_in_dependent_materialized_views: 1,
+        ...options.insertSettings?.[block.table],
       })
       blockBatches.observe({ table: block.table }, block.batches)
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -689,6 +689,43 @@ describe('storage on embedded ClickHouse', () => {
       "SELECT count() AS n FROM system.mutations WHERE database = 'argus' AND table = 'log_lines' AND command LIKE '%MATERIALIZE INDEX%'",
     )
     expect(Number(built[0]?.n)).toBe(1)
+  })
+
+  it('leaves the text index of new lines to merges: a new part has none, the merged part has it', async () => {
+    await write(
+      TOPICS.logs,
+      Array.from({ length: 40 }, (_, i) =>
+        log(i, {
+          namespace: 'index-on-merge',
+          message: i % 4 === 0 ? `Disk-pressure evicting ${i}` : `ok ${i}`,
+        }),
+      ),
+      'index-on-merge-1',
+    )
+    const search = { fromTs: 0, toTs: base + 1e8, namespace: 'index-on-merge', text: 'disk-PRESSURE evict' }
+    /** The parts holding this test's lines, and whether each has the text index's files. */
+    const parts = async (): Promise<Array<{ name: string; indexed: boolean }>> =>
+      (
+        await queryRows<{ name: string; path: string }>(
+          `SELECT name, path FROM system.parts
+            WHERE database = 'argus' AND table = 'log_lines' AND active AND name IN (
+              SELECT DISTINCT _part FROM argus.log_lines WHERE message LIKE 'Disk-pressure evicting %')`,
+        )
+      ).map((part) => ({
+        name: part.name,
+        indexed: readdirSync(part.path).some((file) => file.startsWith('skp_idx_idx_message.')),
+      }))
+    const inserted = await parts()
+    expect(inserted.length).toBeGreaterThan(0)
+    expect(inserted.some((part) => part.indexed)).toBe(false)
+    expect(await storage.logs.count(search)).toBe(10)
+
+    await queryRows('OPTIMIZE TABLE argus.log_lines FINAL')
+    const merged = await parts()
+    expect(merged.length).toBeGreaterThan(0)
+    expect(merged.map((part) => part.name)).not.toEqual(inserted.map((part) => part.name))
+    expect(merged.every((part) => part.indexed)).toBe(true)
+    expect(await storage.logs.count(search)).toBe(10)
   })
 
   it('sets table TTL from the configured retention', async () => {
