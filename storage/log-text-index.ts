@@ -52,12 +52,12 @@ export async function applyLogTextIndex(
 }
 
 /**
- * Settings for inserting log lines. With the index on, inserts leave it to merges: parts are
- * merged within minutes, and a merge builds the index of the part it makes, so hashing every
- * trigram of a line at insert as well was work thrown away at its first merge
+ * Settings for inserting log lines. With the index on, inserts leave it to merges: new parts are
+ * usually merged within minutes, and a merge builds the index of the part it makes, so hashing
+ * every trigram of a line at insert as well was work thrown away at its first merge
  * (`bench:forward --per-container`: 16.4-16.9 -> 15.4-15.5 µs of server CPU per line). A search
- * reads the newest parts, not merged yet, whole: the last seconds to minutes of lines. A ClickHouse
- * without the setting (before 25.x) keeps building the index at insert.
+ * reads the newest parts, not merged yet, whole. A ClickHouse without the setting keeps building
+ * the index at insert.
  */
 export async function logInsertSettings(
   client: ClickHouseClient,
