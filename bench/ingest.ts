@@ -3,7 +3,7 @@
  * Runs `argus start` as its own process (as in production) and drives it from this one.
  * Prints sustained events/s (first request until the last row is stored) and the server's peak RSS.
  *
- *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--runs 1] [--url http://host:port]
+ *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--per-container] [--runs 1] [--url http://host:port]
  *
  * With --url it drives a server that is already running (for profiling it) and reports no RSS;
  * --ingest-url then names a separate collector to post to (roles split across processes).
@@ -13,6 +13,9 @@
  * then the sum of both. With --kafka and --without-analyzers, the servers run only what the path
  * ingest -> Kafka -> storage needs (collector, writer, and the API the benchmark counts rows
  * through): a Kafka deployment runs its analyzer group on other machines.
+ * By default each line of a body is another container's (the worst case for per-pod caches). With
+ * --per-container each body holds one container's lines, as fluent-bit's http output sends a chunk
+ * per tag (one log file).
  * With --runs N it measures N times, each on a fresh server, and ends with the median and range:
  * runs of the same code on a shared 2-core machine differ by 15-25 %.
  */
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     'split-roles': { type: 'boolean', default: false },
     'without-analyzers': { type: 'boolean', default: false },
+    'per-container': { type: 'boolean', default: false },
     'ingest-url': { type: 'string' },
     kafka: { type: 'string' },
     runs: { type: 'string', default: '1' },
@@ -76,16 +80,18 @@ function buildBodies(count: number): string[] {
   return Array.from({ length: count }, (_, b) =>
     Array.from({ length: batchSize }, (_, i) => {
       const n = b * batchSize + i
-      const service = services[n % services.length] as string
+      // The container whose line this is: the body's own (--per-container), or one per line.
+      const c = values['per-container'] ? b : n
+      const service = services[c % services.length] as string
       return JSON.stringify({
         log: `${levels[n % levels.length]} [req ${n.toString(16)}] ${service} handled GET /api/${service}/${n % 977} in ${n % 250}ms status=${n % 53 === 0 ? 500 : 200}\n`,
         stream: n % 7 === 0 ? 'stderr' : 'stdout',
         time: new Date(base + n).toISOString(),
         kubernetes: {
-          namespace_name: namespaces[n % namespaces.length],
-          pod_name: `${service}-6d4cf56db6-${(n % 5).toString().padStart(5, 'q')}`,
+          namespace_name: namespaces[c % namespaces.length],
+          pod_name: `${service}-6d4cf56db6-${(c % 5).toString().padStart(5, 'q')}`,
           container_name: service,
-          host: `node-${n % 6}`,
+          host: `node-${c % 6}`,
           labels: { app: service, 'pod-template-hash': '6d4cf56db6' },
         },
       })
@@ -158,6 +164,9 @@ async function measure(): Promise<RunFigures> {
     )
     if (partialRoles) console.log(`server roles       ${writerRoles}${collector ? ' (and collector)' : ''}`)
     console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
+    console.log(
+      `bodies             ${values['per-container'] ? "one container's lines each" : "each line another container's"}`,
+    )
     console.log(
       `intake             ${Math.round(expected / ((accepted - started) / 1000))} events/s accepted over HTTP`,
     )
