@@ -1,4 +1,5 @@
 import type { Unpackr } from 'msgpackr'
+import { freezeDeep } from './freeze-deep.js'
 import { KnownBytes } from './known-bytes.js'
 import {
   arrayCount,
@@ -13,8 +14,6 @@ import {
 const KNOWN_BLOCKS_PER_GENERATION = 10_000
 const MAX_BLOCK_BYTES = 2048
 const KUBERNETES = Buffer.from('kubernetes')
-/** Deeper metadata is decoded every time rather than frozen and shared. */
-const MAX_FREEZE_DEPTH = 16
 
 /** A decoded pod metadata block, shared by every record that repeats its bytes: frozen. */
 type Block = Readonly<Record<string, unknown>>
@@ -105,7 +104,7 @@ export class PackedEntriesDecoder {
 
   /** Remembers the block a missed entry's record decoded to (once it is final: textified). */
   remember(packed: Buffer, miss: DecodedEntries['misses'][number], decoded: unknown): void {
-    if (freezeDeep(decoded, 0)) this.known.remember(miss.hash, packed, miss.start, miss.end, decoded as Block)
+    if (freezeDeep(decoded)) this.known.remember(miss.hash, packed, miss.start, miss.end, decoded as Block)
   }
 }
 
@@ -155,13 +154,4 @@ function entryLayout(bytes: Buffer, pos: number): EntryLayout {
   const end = skipValues(bytes, at, items - 2)
   if (!shareable || pairStart < 0 || mapCount(bytes, blockStart) < 0) return noBlock(end)
   return { end, recordAt, pairs, headerLength, pairStart, blockStart, blockEnd }
-}
-
-/** Freezes a decoded value and everything in it; false (nothing to share) when it nests too deep. */
-function freezeDeep(value: unknown, depth: number): boolean {
-  if (value === null || typeof value !== 'object') return true
-  if (depth > MAX_FREEZE_DEPTH) return false
-  for (const key in value) if (!freezeDeep((value as Record<string, unknown>)[key], depth + 1)) return false
-  Object.freeze(value)
-  return true
 }
