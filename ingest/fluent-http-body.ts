@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib'
 import { decodeMulti } from '@msgpack/msgpack'
 import { ArgusError, errorMessage } from '../core/index.js'
 import { FORWARD_DECODE_LIMITS, textified } from './forward-message.js'
+import { ndjsonLineParser } from './ndjson-line-parser.js'
 
 export interface RecordProblem {
   /** Position of the record: array index, or line number (from 1) for NDJSON. */
@@ -87,11 +88,16 @@ export function parseFluentBody(text: string): ParsedBody {
   const lines = trimmed.split('\n')
   const records: ParsedBody['records'] = []
   const problems: RecordProblem[] = []
+  // The body was trimmed, so its first and last lines are not blank.
+  const parseLine =
+    lines.length > 1
+      ? ndjsonLineParser((lines[0] as string).trim(), (lines[lines.length - 1] as string).trim())
+      : (line: string): unknown => JSON.parse(line) as unknown
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim()
     if (line.length === 0) continue
     try {
-      records.push({ index: i + 1, value: JSON.parse(line) as unknown })
+      records.push({ index: i + 1, value: parseLine(line) })
     } catch (error) {
       problems.push({ index: i + 1, reason: `line is not valid JSON: ${errorMessage(error)}` })
     }
