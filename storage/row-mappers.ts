@@ -2,6 +2,7 @@ import {
   DEAD_LETTER_HEADERS,
   envelopeIdentity,
   metricSeriesId,
+  sameFlatValue,
   TOPICS,
   type Action,
   type Alert,
@@ -166,9 +167,6 @@ function dimensionValues(id: string, e: Envelope, rest: unknown[]): Row {
 
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
 
-const sameWorkload = (a: Envelope['workload'], b: Envelope['workload']): boolean =>
-  a === b || (a !== undefined && b !== undefined && a.kind === b.kind && a.name === b.name)
-
 /** Whether two lines name the same stream by their envelope, stream and source (not attributes). */
 const sameStreamFields = (a: LogRecord, b: LogRecord): boolean =>
   a.pod === b.pod &&
@@ -179,7 +177,7 @@ const sameStreamFields = (a: LogRecord, b: LogRecord): boolean =>
   a.node === b.node &&
   a.service === b.service &&
   a.source === b.source &&
-  sameWorkload(a.workload, b.workload)
+  sameFlatValue(a.workload, b.workload)
 
 /**
  * The line mapped last and its stream id. A shipper sends a container's lines together, so the
