@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { quietLogger } from '../test/helpers/quiet-logger.js'
 import { openClickHouse } from '../storage/clickhouse-client.js'
+import { encodeRows } from '../storage/encoded-rows.js'
 import { migrate } from '../storage/migrator.js'
 import { applyTableSettings } from '../storage/table-settings.js'
 import { logInsertSettings } from '../storage/log-text-index.js'
@@ -143,7 +144,7 @@ await measure('wide rows, client.insert', (values) =>
     .then(() => undefined),
 )
 await measure('wide rows, chdb raw insert', (rows) =>
-  handle.insertRows({ table, columns, rows, settings: settings(`b${run++}`) }),
+  handle.insertRows({ table, columns, rows: [encodeRows(rows)], settings: settings(`b${run++}`) }),
 )
 // What the writer does: narrow rows through the intake table, each stream or series once, the
 // view filling the same table. Rows are built before the clock starts, as for the wide inserts.
@@ -179,13 +180,13 @@ if (narrow) {
       await handle.insertRows({
         table: `argus.${narrow.dimensionTable}`,
         columns: narrow.dimensionColumns,
-        rows: dimensions,
+        rows: [encodeRows(dimensions)],
         settings: {},
       })
     await handle.insertRows({
       table: `argus.${narrow.intakeTable}`,
       columns: narrow.intakeColumns,
-      rows: narrowRows,
+      rows: [encodeRows(narrowRows)],
       settings: { ...settings(`c${run++}`), ...writerSettings },
     })
   })

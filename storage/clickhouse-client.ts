@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs'
+import { Readable } from 'node:stream'
 import { resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { ArgusError, errorMessage } from '../core/index.js'
+import { joinEncodedRows, type EncodedRows } from './encoded-rows.js'
 
 export type { ClickHouseClient } from '@clickhouse/client'
 
@@ -21,42 +23,33 @@ let embedded:
   | { path: string; client: ClickHouseClient; insertRows: (block: RowBlock) => Promise<void>; users: number }
   | undefined
 
-/** One block of rows (value arrays in column order) inserted with these settings. */
+/** One block of rows (JSONCompactEachRow, columns in this order, in one or more batches) inserted with these settings. */
 export interface RowBlock {
   table: string
   columns: readonly string[]
-  rows: readonly unknown[][]
+  rows: readonly EncodedRows[]
   settings: Record<string, string | number>
 }
 
 export interface StorageClientHandle {
   client: ClickHouseClient
   embedded: boolean
-  /** Inserts one block as JSONCompactEachRow, the cheapest way the engine at hand offers. */
+  /** Inserts one block, the cheapest way the engine at hand offers. */
   insertRows: (block: RowBlock) => Promise<void>
   release(): Promise<void>
-}
-
-/**
- * Rows for JSONCompactEachRow in one buffer: the block as one JSON array without its brackets, rows
- * separated by commas, which the format reads as it reads newlines. One stringify of the block
- * instead of one per row and a join: 0.75 instead of 1.3 µs per log row on the writer's thread.
- */
-function compactRows(rows: readonly unknown[][]): Buffer {
-  const json = Buffer.from(JSON.stringify(rows))
-  return json.subarray(1, json.length - 1)
 }
 
 const insertThroughClient =
   (client: ClickHouseClient) =>
   async (block: RowBlock): Promise<void> => {
-    await client.insert({
-      table: block.table,
-      values: block.rows as unknown[][],
-      columns: block.columns as [string, ...string[]],
-      format: 'JSONCompactEachRow',
+    // The rows are already text: sent as the body of the INSERT, as the client's insert would send them.
+    // Table and column names are the storage's own (tables.ts, row-mappers.ts), never input.
+    const result = await client.exec({
+      query: `INSERT INTO ${block.table} (${block.columns.join(', ')}) FORMAT JSONCompactEachRow`,
+      values: Readable.from([joinEncodedRows(block.rows)]),
       clickhouse_settings: block.settings,
     })
+    result.stream.destroy()
   }
 
 export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
@@ -93,7 +86,7 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
             table: block.table,
             columns: block.columns,
             format: 'JSONCompactEachRow',
-            values: compactRows(block.rows),
+            values: joinEncodedRows(block.rows),
             settings: block.settings,
           })
         },

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
+import type { EncodedRows } from './encoded-rows.js'
 
 /** One block for the engine: the rows of one or more bus batches, with one deduplication token. */
 export interface CoalescedBlock {
   table: string
   columns: readonly string[]
-  rows: unknown[][]
+  /** The batches' rows, in the order they were submitted. */
+  rows: EncodedRows[]
   /** A batch's own token when alone; a hash of the batches' tokens, in order, when several. */
   token: string
   /** Bus batches in the block. */
@@ -13,12 +15,12 @@ export interface CoalescedBlock {
 
 export interface InsertCoalescer {
   /** Resolves once a block holding these rows is acknowledged; rejects if that block failed. */
-  submit(table: string, columns: readonly string[], rows: unknown[][], token: string): Promise<void>
+  submit(table: string, columns: readonly string[], rows: EncodedRows, token: string): Promise<void>
 }
 
 interface Waiting {
   columns: readonly string[]
-  rows: unknown[][]
+  rows: EncodedRows
   token: string
   resolve: () => void
   reject: (error: unknown) => void
@@ -47,15 +49,15 @@ export function createInsertCoalescer(options: {
         let rows = 0
         while (state.waiting.length > 0) {
           const next = state.waiting[0] as Waiting
-          if (taken.length > 0 && rows + next.rows.length > options.maxRows) break
+          if (taken.length > 0 && rows + next.rows.count > options.maxRows) break
           taken.push(state.waiting.shift() as Waiting)
-          rows += next.rows.length
+          rows += next.rows.count
         }
         const first = taken[0] as Waiting
         const block: CoalescedBlock = {
           table,
           columns: first.columns,
-          rows: taken.length === 1 ? first.rows : taken.flatMap((w) => w.rows),
+          rows: taken.map((w) => w.rows),
           token:
             taken.length === 1
               ? first.token

@@ -645,7 +645,7 @@ const deadLetterRow: TopicMapper = {
   },
 }
 
-interface TopicTable extends TopicMapper {
+export interface TopicTable extends TopicMapper {
   /** The table of record: queries, bus offsets and row counts refer to it. */
   table: TableName
   /** Set when the writer fills `table` narrow, through an intake table and a view. */

@@ -11,6 +11,7 @@ import {
   type RetryOptions,
 } from '../core/index.js'
 import { storageError, type RowBlock } from './clickhouse-client.js'
+import { encodeRows, type EncodedRows } from './encoded-rows.js'
 import { createInsertCoalescer } from './insert-coalescer.js'
 import {
   DIMENSION_ID_AT,
@@ -18,6 +19,7 @@ import {
   type BusPosition,
   type NarrowInsert,
   type StoredMessage,
+  type TopicTable,
 } from './row-mappers.js'
 
 const NOT_FROM_A_DURABLE_BUS: BusPosition = ['', 0, 0]
@@ -29,7 +31,9 @@ export interface TopicWriter {
   /**
    * Inserts one batch of a topic's messages as one ClickHouse block and resolves after ClickHouse
    * acknowledges it, so the caller can then acknowledge the bus. The same `dedupToken` makes a
-   * repeated insert of the same batch a no-op.
+   * repeated insert of the same batch a no-op. The messages are turned into rows before this
+   * returns and not referenced while the insert waits: a caller that drops them too lets them die
+   * young.
    */
   write(
     topic: string,
@@ -68,6 +72,24 @@ export interface TopicWriterOptions {
   /** Further settings for inserts into a table (by the name the rows are inserted into). */
   insertSettings?: Readonly<Record<string, RowBlock['settings']>>
   retry?: Partial<RetryOptions>
+}
+
+/** A batch's rows, ready to insert. */
+interface EncodedBatch {
+  table: string
+  columns: readonly string[]
+  rows: EncodedRows
+  /** The table the rows are counted for in argus_storage_rows_written_total. */
+  countedAs: string
+  /** Dimension rows the batch's rows name that storage may not hold yet. */
+  dimensions?: EncodedDimensions | undefined
+}
+
+interface EncodedDimensions {
+  table: string
+  columns: readonly string[]
+  ids: string[]
+  rows: EncodedRows
 }
 
 export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
@@ -143,7 +165,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   function insertRetried(
     table: string,
     columns: readonly string[],
-    rows: readonly unknown[][],
+    rows: readonly EncodedRows[],
     settings: RowBlock['settings'],
   ): Promise<void> {
     return retry(
@@ -196,12 +218,15 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     ['table'],
   )
 
-  /** Inserts the dimension rows of `messages` not written lately, so that rows may name them. */
-  async function writeDimensions(
+  /**
+   * The dimension rows of `messages` not written lately (by the ids their `rows` name), so that
+   * rows may name them; undefined when there are none.
+   */
+  function freshDimensions(
     narrow: NarrowInsert,
     messages: readonly StoredMessage[],
     rows: ReadonlyArray<unknown[]>,
-  ): Promise<void> {
+  ): EncodedDimensions | undefined {
     const now = Date.now()
     const fresh = new Map<string, unknown[]>()
     for (let i = 0; i < rows.length; i++) {
@@ -210,73 +235,118 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
       fresh.set(id, narrow.dimensionRow(messages[i] as StoredMessage, id, Math.floor(now / 1000)))
     }
-    if (fresh.size === 0) return
-    const table = narrow.dimensionTable
-    // No token: a repeated stream or series row is harmless (ReplacingMergeTree folds it).
-    await insertRetried(table, narrow.dimensionColumns, [...fresh.values()], {})
-    dimensionsInserted.inc({ table }, fresh.size)
-    for (const id of fresh.keys()) setBounded(dimensionsWritten, id, now, MAX_DIMENSIONS_REMEMBERED)
+    if (fresh.size === 0) return undefined
+    return {
+      table: narrow.dimensionTable,
+      columns: narrow.dimensionColumns,
+      ids: [...fresh.keys()],
+      rows: encodeRows([...fresh.values()]),
+    }
+  }
+
+  /** A batch as the rows (and dimension rows) to insert: built at once, so its messages can go. */
+  function encodeBatch(
+    target: TopicTable,
+    messages: readonly StoredMessage[],
+    durable?: DurableOffsets,
+  ): EncodedBatch {
+    const positionOf = (message: StoredMessage): BusPosition =>
+      durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS
+    const narrow = target.narrow
+    if (narrow) {
+      const rows = messages.map((message) => narrow.narrowRow(message, positionOf(message)))
+      return {
+        table: narrow.intakeTable,
+        columns: narrow.intakeColumns,
+        countedAs: narrow.recordTable ?? target.table,
+        dimensions: freshDimensions(narrow, messages, rows),
+        rows: encodeRows(rows),
+      }
+    }
+    return {
+      table: target.table,
+      columns: target.columns,
+      countedAs: target.table,
+      rows: encodeRows(messages.map((message) => target.toRow(message, positionOf(message)))),
+    }
+  }
+
+  /** Inserts an encoded batch: its new dimension rows first, then its rows (group-committed). */
+  async function insertBatch(batch: EncodedBatch, dedupToken: string): Promise<void> {
+    await acquire()
+    try {
+      const dimensions = batch.dimensions
+      if (dimensions) {
+        const now = Date.now()
+        // No token: a repeated stream or series row is harmless (ReplacingMergeTree folds it).
+        await insertRetried(dimensions.table, dimensions.columns, [dimensions.rows], {})
+        dimensionsInserted.inc({ table: dimensions.table }, dimensions.ids.length)
+        for (const id of dimensions.ids) setBounded(dimensionsWritten, id, now, MAX_DIMENSIONS_REMEMBERED)
+      }
+      await coalescer.submit(batch.table, batch.columns, batch.rows, dedupToken)
+      rowsWritten.inc({ table: batch.countedAs }, batch.rows.count)
+    } finally {
+      release()
+    }
   }
 
   /** Where each partition's next chunk starts when nothing interrupted this writer. */
   const expectedNext = new Map<string, { generation: number; offset: number }>()
 
-  async function write(
+  /** The messages above what storage holds for their partition; counts and logs the rest. */
+  function notYetStored(
+    messages: readonly StoredMessage[],
+    through: number,
+    table: string,
+    durable: DurableOffsets,
+  ): readonly StoredMessage[] {
+    const pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
+    if (pending.length < messages.length) {
+      skipped.inc({ table }, messages.length - pending.length)
+      logger.info(
+        { table, partition: durable.partition, skipped: messages.length - pending.length },
+        'redelivered rows already stored; skipped',
+      )
+    }
+    return pending
+  }
+
+  // Not async: the messages are referenced only until they are encoded, unless a redelivery check
+  // has to wait for storage first.
+  function write(
     topic: string,
     messages: readonly StoredMessage[],
     dedupToken: string,
     durable?: DurableOffsets,
   ): Promise<void> {
-    if (stopped) throw new ArgusError('ARGUS_ERR_STOPPED', 'storage writer is stopped', { retriable: true })
+    if (stopped)
+      return Promise.reject(
+        new ArgusError('ARGUS_ERR_STOPPED', 'storage writer is stopped', { retriable: true }),
+      )
     const target = TOPIC_TABLES[topic]
-    if (!target) throw new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`)
-    if (messages.length === 0) return
-    await acquire()
-    try {
-      let pending = messages
-      // The table whose rows carry the bus positions (a narrow insert's may not be the mapper's).
-      const recordTable = target.narrow?.recordTable ?? target.table
-      const continuityKey = durable && `${recordTable}|${durable.source}|${durable.partition}`
-      if (durable && continuityKey) {
-        const first = pending[0]?.offset ?? -1
-        const expected = expectedNext.get(continuityKey)
-        // A chunk that starts where this writer's last one ended, in the same assignment, cannot
-        // overlap stored rows; anything else (first chunk, redelivery, rebalance) is checked.
-        const continuing =
-          expected !== undefined && expected.generation === durable.generation && expected.offset === first
-        const through = continuing
-          ? first
-          : await retry(() => storedThrough(recordTable, durable), { maxAttempts: 5, initialDelayMs: 200 })
-        pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
-        if (pending.length < messages.length) {
-          skipped.inc({ table: recordTable }, messages.length - pending.length)
-          logger.info(
-            { table: recordTable, partition: durable.partition, skipped: messages.length - pending.length },
-            'redelivered rows already stored; skipped',
-          )
-        }
-        expectedNext.set(continuityKey, {
-          generation: durable.generation,
-          offset: (messages[messages.length - 1]?.offset ?? -1) + 1,
-        })
-        if (pending.length === 0) return
-      }
-      const positionOf = (message: StoredMessage): BusPosition =>
-        durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS
-      const narrow = target.narrow
-      if (narrow) {
-        const rows = pending.map((message) => narrow.narrowRow(message, positionOf(message)))
-        await writeDimensions(narrow, pending, rows)
-        await coalescer.submit(narrow.intakeTable, narrow.intakeColumns, rows, dedupToken)
-        rowsWritten.inc({ table: recordTable }, rows.length)
-        return
-      }
-      const rows = pending.map((message) => target.toRow(message, positionOf(message)))
-      await coalescer.submit(target.table, target.columns, rows, dedupToken)
-      rowsWritten.inc({ table: target.table }, rows.length)
-    } finally {
-      release()
+    if (!target) return Promise.reject(new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`))
+    if (messages.length === 0) return Promise.resolve()
+    if (!durable) return insertBatch(encodeBatch(target, messages), dedupToken)
+    // The table whose rows carry the bus positions (a narrow insert's may not be the mapper's).
+    const recordTable = target.narrow?.recordTable ?? target.table
+    const continuityKey = `${recordTable}|${durable.source}|${durable.partition}`
+    const first = messages[0]?.offset ?? -1
+    const expected = expectedNext.get(continuityKey)
+    const next = { generation: durable.generation, offset: (messages[messages.length - 1]?.offset ?? -1) + 1 }
+    // A chunk that starts where this writer's last one ended, in the same assignment, cannot
+    // overlap stored rows; anything else (first chunk, redelivery, rebalance) is checked.
+    if (expected !== undefined && expected.generation === durable.generation && expected.offset === first) {
+      expectedNext.set(continuityKey, next)
+      return insertBatch(encodeBatch(target, messages, durable), dedupToken)
     }
+    return retry(() => storedThrough(recordTable, durable), { maxAttempts: 5, initialDelayMs: 200 }).then(
+      (through) => {
+        const pending = notYetStored(messages, through, recordTable, durable)
+        expectedNext.set(continuityKey, next)
+        if (pending.length === 0) return undefined
+        return insertBatch(encodeBatch(target, pending, durable), dedupToken)
+      },
+    )
   }
 
   return {

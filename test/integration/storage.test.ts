@@ -20,6 +20,7 @@ import { createMetricRepository } from '../../storage/metric-repository.js'
 import { MIGRATIONS } from '../../storage/migrations.js'
 import { migrate } from '../../storage/migrator.js'
 import { countSignals } from '../../storage/signal-counts.js'
+import { encodeRows } from '../../storage/encoded-rows.js'
 import { createTopicWriter } from '../../storage/topic-writer.js'
 import { quietLogger } from '../helpers/quiet-logger.js'
 
@@ -785,7 +786,12 @@ async function olderDatabase(options: {
     [narrow.dimensionTable, narrow.dimensionColumns, [...dimensions.values()]],
     [narrow.intakeTable, narrow.intakeColumns, rows],
   ] as const)
-    await handle.insertRows({ table: `${db}.${table}`, columns, rows: block as unknown[][], settings: {} })
+    await handle.insertRows({
+      table: `${db}.${table}`,
+      columns,
+      rows: [encodeRows(block as unknown[][])],
+      settings: {},
+    })
   return {
     handle,
     delivered,

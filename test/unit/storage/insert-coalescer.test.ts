@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createInsertCoalescer, type CoalescedBlock } from '../../../storage/insert-coalescer.js'
+import { encodeRows, joinEncodedRows } from '../../../storage/encoded-rows.js'
 
 /** An insert that holds each block until the test lets it finish (or fail). */
 function heldInserts() {
@@ -21,12 +22,7 @@ describe('insert coalescer (group commit)', () => {
     const done: string[] = []
     const submit = (token: string, rows: number) =>
       coalescer
-        .submit(
-          'db.logs',
-          ['a'],
-          Array.from({ length: rows }, (_, i) => [`${token}${i}`]),
-          token,
-        )
+        .submit('db.logs', ['a'], encodeRows(Array.from({ length: rows }, (_, i) => [`${token}${i}`])), token)
         .then(() => {
           done.push(token)
         })
@@ -40,7 +36,15 @@ describe('insert coalescer (group commit)', () => {
     await tick()
     expect(blocks).toHaveLength(2)
     expect(blocks[1]!.batches).toBe(3)
-    expect(blocks[1]!.rows.map((r) => r[0])).toEqual(['p10', 'p20', 'p21', 'p22', 'p30'])
+    // The block's text is the batches' rows in order, as JSONCompactEachRow reads them.
+    const text = joinEncodedRows(blocks[1]!.rows).toString()
+    expect(JSON.parse(`[${text.replaceAll('\n', ',')}]`)).toEqual([
+      ['p10'],
+      ['p20'],
+      ['p21'],
+      ['p22'],
+      ['p30'],
+    ])
     expect(done).toEqual(['p0']) // the others wait for their block's acknowledgement
     finish[1]!()
     await Promise.all(later)
@@ -49,8 +53,8 @@ describe('insert coalescer (group commit)', () => {
     // The same batches in the same order make the same token: a retried block stays a no-op.
     const again = heldInserts()
     const replay = createInsertCoalescer({ insert: again.insert, maxRows: 1_000 })
-    const r0 = replay.submit('db.logs', ['a'], [[0]], 'p0')
-    const rest = ['p1', 'p2', 'p3'].map((t) => replay.submit('db.logs', ['a'], [[0]], t))
+    const r0 = replay.submit('db.logs', ['a'], encodeRows([[0]]), 'p0')
+    const rest = ['p1', 'p2', 'p3'].map((t) => replay.submit('db.logs', ['a'], encodeRows([[0]]), t))
     await tick()
     again.finish[0]!()
     await r0
@@ -63,10 +67,10 @@ describe('insert coalescer (group commit)', () => {
   it('fails every batch of a failed block, keeps blocks under maxRows and tables apart', async () => {
     const { blocks, finish, insert } = heldInserts()
     const coalescer = createInsertCoalescer({ insert, maxRows: 4 })
-    const first = coalescer.submit('db.logs', ['a'], [[1], [2]], 'a')
-    const b = coalescer.submit('db.logs', ['a'], [[3], [4], [5]], 'b')
-    const c = coalescer.submit('db.logs', ['a'], [[6]], 'c')
-    const metrics = coalescer.submit('db.metrics', ['v'], [[7]], 'm')
+    const first = coalescer.submit('db.logs', ['a'], encodeRows([[1], [2]]), 'a')
+    const b = coalescer.submit('db.logs', ['a'], encodeRows([[3], [4], [5]]), 'b')
+    const c = coalescer.submit('db.logs', ['a'], encodeRows([[6]]), 'c')
+    const metrics = coalescer.submit('db.metrics', ['v'], encodeRows([[7]]), 'm')
     await tick()
     // Another table does not wait for this one's insert.
     expect(blocks.map((x) => x.table)).toEqual(['db.logs', 'db.metrics'])
@@ -80,7 +84,7 @@ describe('insert coalescer (group commit)', () => {
     await expect(b).rejects.toThrow('engine refused')
     await expect(c).rejects.toThrow('engine refused')
     // A later batch gets a fresh block.
-    const d = coalescer.submit('db.logs', ['a'], [[8], [9], [10], [11], [12]], 'd')
+    const d = coalescer.submit('db.logs', ['a'], encodeRows([[8], [9], [10], [11], [12]]), 'd')
     await tick()
     expect(blocks[3]).toMatchObject({ token: 'd', batches: 1 })
     finish[3]!()
