@@ -1,4 +1,5 @@
 import type { Message, TopicMessages } from 'kafkajs'
+import { asError } from '../core/index.js'
 
 export interface KafkaSendQueue {
   /**
@@ -62,7 +63,7 @@ export function createKafkaSendQueue(
         try {
           await send([...byTopic].map(([topic, messages]) => ({ topic, messages })))
         } catch (error) {
-          failure = error instanceof Error ? error : new Error(String(error))
+          failure = asError(error)
         }
         for (const item of request) item.settle(failure)
       }

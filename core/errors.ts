@@ -61,3 +61,8 @@ export function isRetriable(error: unknown): boolean {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/** `error` as an Error: a thrown value that is not one is wrapped (for rejections and causes). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}

@@ -1,4 +1,4 @@
-export { ArgusError, ERROR_CODES, errorMessage, isArgusError, isRetriable } from './errors.js'
+export { ArgusError, ERROR_CODES, asError, errorMessage, isArgusError, isRetriable } from './errors.js'
 export type { ArgusErrorOptions, ErrorCode } from './errors.js'
 export { DEFAULT_RETRY, backoffDelay, retry, sleep } from './retry.js'
 export type { RetryOptions } from './retry.js'

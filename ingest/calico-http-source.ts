@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { ArgusError, counter, type Registry } from '../core/index.js'
 import { decodeBody, parseFluentBody } from './fluent-http-body.js'
-import { partialAnswer, takeRawBodies } from './http-answers.js'
+import { layoutOf, partialAnswer, takeRawBodies } from './http-answers.js'
 import type { RawIntake } from './raw-intake.js'
 
 export interface CalicoHttpSourceOptions {
@@ -40,7 +40,7 @@ export function calicoHttpSource(options: CalicoHttpSourceOptions): FastifyPlugi
         throw error
       }
       const result = await options.intake.calicoFlows(parsed.records.map((r) => r.value))
-      const response = partialAnswer(parsed, result, 'flow records')
+      const response = partialAnswer(layoutOf(parsed), result, 'flow records')
       return reply.code(response.status).send(response.body)
     })
   }

@@ -11,7 +11,13 @@ import {
 } from './fluent-http-body.js'
 import type { IntakeResult, RawIntake } from './raw-intake.js'
 import { ResendMemory } from './resend-memory.js'
-import { partialAnswer, takeRawBodies, type IngestResponse } from './http-answers.js'
+import {
+  layoutOf,
+  partialAnswer,
+  takeRawBodies,
+  type BodyLayout,
+  type IngestResponse,
+} from './http-answers.js'
 
 export interface FluentHttpSourceOptions {
   /** Normalises and publishes; it waits for bus room and fails with a 503 the shippers retry. */
@@ -64,6 +70,37 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
     // This plugin's context parses bodies itself: NDJSON needs per-line handling and gzip needs a size cap.
     takeRawBodies(app, options.bodyLimitBytes)
 
+    /**
+     * Parses a body and hands its records to the intake. Not async: what waits for the publish is
+     * the body's layout, not its records (see layoutOf).
+     */
+    const submitBody = (
+      request: FastifyRequest<{ Params: { tag?: string } }>,
+      body: Buffer,
+      contentType: string,
+      encoding: string | undefined,
+    ): { published: Promise<IntakeResult>; layout: BodyLayout } => {
+      let parsed: ParsedBody
+      try {
+        parsed = /msgpack/i.test(contentType)
+          ? parseFluentMsgpack(inflateBody(body, encoding, options.bodyLimitBytes))
+          : parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
+      } catch (error) {
+        malformed.inc({ what: 'body' })
+        throw error
+      }
+      if (parsed.problems.length > 0) malformed.inc({ what: 'record' }, parsed.problems.length)
+      const tag = request.params.tag
+      return {
+        published: options.intake.fluentRecords(
+          parsed.records.map((r) => r.value),
+          sourceName(request),
+          tag ? { 'fluent.tag': tag } : undefined,
+        ),
+        layout: layoutOf(parsed),
+      }
+    }
+
     const handler = async (
       request: FastifyRequest<{ Params: { tag?: string } }>,
     ): Promise<IngestResponse> => {
@@ -93,36 +130,22 @@ export function fluentHttpSource(options: FluentHttpSourceOptions): FastifyPlugi
           )
       }
 
-      let parsed: ParsedBody
-      try {
-        parsed = /msgpack/i.test(contentType)
-          ? parseFluentMsgpack(inflateBody(body, encoding, options.bodyLimitBytes))
-          : parseFluentBody(decodeBody(body, encoding, options.bodyLimitBytes))
-      } catch (error) {
-        malformed.inc({ what: 'body' })
-        throw error
-      }
-      if (parsed.problems.length > 0) malformed.inc({ what: 'record' }, parsed.problems.length)
-      const tag = request.params.tag
+      const submitted = submitBody(request, body, contentType, encoding)
       let result: IntakeResult
       try {
-        result = await options.intake.fluentRecords(
-          parsed.records.map((r) => r.value),
-          sourceName(request),
-          tag ? { 'fluent.tag': tag } : undefined,
-        )
+        result = await submitted.published
       } catch (error) {
         // It may still land: remember what a resend should then get instead of a second copy.
         if (error instanceof UnconfirmedPublish) {
           const outcome = (error as UnconfirmedPublish<IntakeResult>).outcome // the intake's contract
           memory.rememberPending(
             digest(),
-            outcome.then((late) => late && partialAnswer(parsed, late, 'records')),
+            outcome.then((late) => late && partialAnswer(submitted.layout, late, 'records')),
           )
         }
         throw error
       }
-      const response = partialAnswer(parsed, result, 'records')
+      const response = partialAnswer(submitted.layout, result, 'records')
       if (response.status !== 202) memory.remember(digest(), response)
       return response
     }

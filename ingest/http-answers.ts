@@ -17,16 +17,36 @@ export function takeRawBodies(app: FastifyInstance, bodyLimitBytes: number): voi
   )
 }
 
+/** What an answer needs of a parsed body, without its records: its problems and where records stood. */
+export interface BodyLayout {
+  problems: readonly RecordProblem[]
+  /** Where the body's `record`-th record (of those parsed) stood in it: array index or line. */
+  positionOf(record: number): number
+}
+
+/**
+ * The layout of a parsed body. A receiver keeps this, not the body, while its records are
+ * published: records kept that long are copied and promoted by the young-generation collector.
+ */
+export function layoutOf(parsed: ParsedBody): BodyLayout {
+  const { records, problems } = parsed
+  let inOrder = true
+  for (let i = 0; i < records.length && inOrder; i++) inOrder = records[i]?.index === i
+  if (inOrder) return { problems, positionOf: (record) => record }
+  const positions = records.map((r) => r.index)
+  return { problems, positionOf: (record) => positions[record] ?? record }
+}
+
 /**
  * 202 when every record was taken; otherwise 400 naming each rejected record by its position in
  * the body (array index or line), with the valid records kept. Shippers cannot split a batch, so
  * refusing it whole would lose the good records.
  */
-export function partialAnswer(parsed: ParsedBody, result: IntakeResult, noun: string): IngestResponse {
+export function partialAnswer(body: BodyLayout, result: IntakeResult, noun: string): IngestResponse {
   const accepted = result.accepted
   const problems = [
-    ...parsed.problems,
-    ...result.rejected.map((r) => ({ index: parsed.records[r.index]?.index ?? r.index, reason: r.reason })),
+    ...body.problems,
+    ...result.rejected.map((r) => ({ index: body.positionOf(r.index), reason: r.reason })),
   ].sort((a, b) => a.index - b.index)
   if (problems.length === 0) return { status: 202, body: { accepted } }
   return {

@@ -1,5 +1,6 @@
 import {
   TOPICS,
+  asError,
   counter,
   partitionKey,
   samePartitionKey,
@@ -41,7 +42,10 @@ export interface ObjectUpdate {
  * scrape) and the simulator both come through here, so every source exercises the same parsers.
  */
 export interface RawIntake {
-  /** `attributes` are added to every record (e.g. the fluentd tag from the request path). */
+  /**
+   * `attributes` are added to every record (e.g. the fluentd tag from the request path). The
+   * records are normalised before this returns and not referenced afterwards.
+   */
   fluentRecords(
     records: readonly unknown[],
     source: string,
@@ -122,7 +126,9 @@ export function createRawIntake(options: {
     return publishMessages(topic, kind, messages, rejected)
   }
 
-  async function publishMessages<T>(
+  // Not async, as the bus's publish: only the counts wait for the bus, not the records (see
+  // fluentRecords).
+  function publishMessages<T>(
     topic: string,
     kind: string,
     messages: OutgoingMessage<T>[],
@@ -130,15 +136,19 @@ export function createRawIntake(options: {
   ): Promise<IntakeResult> {
     const result = { accepted: messages.length, rejected }
     const count = (): IntakeResult => {
-      received.inc({ kind, outcome: 'accepted' }, messages.length)
+      received.inc({ kind, outcome: 'accepted' }, result.accepted)
       if (rejected.length > 0) {
         received.inc({ kind, outcome: 'rejected' }, rejected.length)
         logger.warn({ kind, rejected: rejected.length, first: rejected[0] }, 'signals rejected')
       }
       return result
     }
+    return settlePublish(options.bus.publish(topic, messages, { timeoutMs: options.publishTimeoutMs }), count)
+  }
+
+  async function settlePublish(published: Promise<void>, count: () => IntakeResult): Promise<IntakeResult> {
     try {
-      await options.bus.publish(topic, messages, { timeoutMs: options.publishTimeoutMs })
+      await published
     } catch (error) {
       // Passed on with what the request achieved, should the publish land after all.
       if (error instanceof UnconfirmedPublish)
@@ -151,27 +161,52 @@ export function createRawIntake(options: {
     return count()
   }
 
+  /** Normalises log records and adds `attributes` to each valid one. */
+  function normaliseLogs(
+    records: readonly unknown[],
+    source: string,
+    attributes: Record<string, string> | undefined,
+    eventTimes: readonly number[] | undefined,
+  ): { results: Array<Normalised<LogRecord>>; valid: LogRecord[] } {
+    // One context object for the whole call; the per-record event time is set on it in turn.
+    const logContext: NormaliseContext = { ...context(), source }
+    const results = new Array<Normalised<LogRecord>>(records.length)
+    const valid: LogRecord[] = []
+    for (let i = 0; i < records.length; i++) {
+      logContext.eventTs = eventTimes?.[i]
+      const result = normaliseFluentRecord(records[i], logContext)
+      if (result.ok) {
+        // The record's attributes object is its own (built by the normaliser): add to it in place.
+        if (attributes) result.record.attributes = Object.assign(result.record.attributes ?? {}, attributes)
+        valid.push(result.record)
+      }
+      results[i] = result
+    }
+    return { results, valid }
+  }
+
+  async function annotateAndPublish(
+    results: ReadonlyArray<Normalised<LogRecord>>,
+    valid: LogRecord[],
+  ): Promise<IntakeResult> {
+    await options.annotateLogs?.(valid)
+    return publish(TOPICS.logs, 'log', results)
+  }
+
   const remoteWriteDecoder = new RemoteWriteDecoder(options.cluster)
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {
-    fluentRecords: async (records, source, attributes, eventTimes) => {
-      // One context object for the whole call; the per-record event time is set on it in turn.
-      const logContext: NormaliseContext = { ...context(), source }
-      const results = new Array<Normalised<LogRecord>>(records.length)
-      const valid: LogRecord[] = []
-      for (let i = 0; i < records.length; i++) {
-        logContext.eventTs = eventTimes?.[i]
-        const result = normaliseFluentRecord(records[i], logContext)
-        if (result.ok) {
-          // The record's attributes object is its own (built by the normaliser): add to it in place.
-          if (attributes) result.record.attributes = Object.assign(result.record.attributes ?? {}, attributes)
-          valid.push(result.record)
-        }
-        results[i] = result
+    // Not async: the shipper's records are normalised before this returns and not held while the
+    // normalised ones are annotated and published (a caller that drops them too lets them die young).
+    fluentRecords: (records, source, attributes, eventTimes) => {
+      let normalised: ReturnType<typeof normaliseLogs>
+      try {
+        normalised = normaliseLogs(records, source, attributes, eventTimes)
+      } catch (error) {
+        return Promise.reject(asError(error))
       }
-      await options.annotateLogs?.(valid)
-      return publish(TOPICS.logs, 'log', results)
+      return annotateAndPublish(normalised.results, normalised.valid)
     },
     kubeEvents: (events) =>
       publish(

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { ArgusError, DEAD_LETTER_HEADERS, TOPICS, createMetricsRegistry, sleep } from '../../../core/index.js'
 import { createKafkaBus, type Bus, type MessageBatch, type Subscription } from '../../../bus/index.js'
+import { stillReachable } from '../../helpers/collect-garbage.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
 
 // The Bus contract on a real Apache Kafka broker (started by global-setup.ts from scripts/).
@@ -91,7 +92,8 @@ describe('kafka bus', () => {
     await until(() => deliveries.length >= 3)
     expect(deliveries.map((d) => d.attempt)).toEqual([1, 2, 3])
     expect(new Set(deliveries.map((d) => d.dedupToken)).size).toBe(1)
-    expect(deliveries[0]?.messages.map((m) => m.value)).toEqual([1, 2, 3])
+    // A redelivery decodes the messages again: the same records.
+    for (const delivery of deliveries) expect(delivery.messages.map((m) => m.value)).toEqual([1, 2, 3])
     await first.stop()
 
     // Published while nobody listens; a new member of the group gets only these.
@@ -109,6 +111,35 @@ describe('kafka bus', () => {
     await sleep(500)
     expect(later).toEqual([4, 5])
     await second.stop()
+  })
+
+  it('keeps no reference to the records it handed over while the handler runs', async () => {
+    const topic = topicName()
+    const refs: Array<WeakRef<object>> = []
+    let release: () => void = () => undefined
+    const handled = new Promise<void>((resolve) => (release = resolve))
+    const subscription = await bus.subscribe<{ n: number }>({
+      group: `handover-${topic}`,
+      topics: [topic],
+      // Not async: the handler keeps nothing of the batch while it waits, as the storage writer.
+      handler: (batch) => {
+        for (const m of batch.messages) refs.push(new WeakRef(m), new WeakRef(m.value))
+        return handled
+      },
+    })
+    await bus.publish(
+      topic,
+      Array.from({ length: 50 }, (_, n) => ({ key: 'k', value: { n } })),
+    )
+    try {
+      await until(() => refs.length === 100)
+      // The batch is not committed yet: had the bus kept its records, they would still be reachable.
+      expect(await stillReachable(refs)).toBe(0)
+    } finally {
+      release()
+    }
+    expect(await bus.drain(30_000)).toBe(true)
+    await subscription.stop()
   })
 
   it('dead-letters only the poison record after its retries, with the error in headers, and the stream continues', async () => {

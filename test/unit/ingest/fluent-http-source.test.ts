@@ -3,7 +3,9 @@ import { createApiServer } from '../../../api/index.js'
 import { createMetricsRegistry } from '../../../core/index.js'
 import { fluentHttpSource, type IntakeResult, type RawIntake } from '../../../ingest/index.js'
 import { UnconfirmedPublish } from '../../../bus/index.js'
+import { stillReachable } from '../../helpers/collect-garbage.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
+import { until } from '../../helpers/until.js'
 
 type FluentRecords = RawIntake['fluentRecords']
 
@@ -118,6 +120,40 @@ describe('a resend after an unconfirmed publish', () => {
     expect((await post(body)).statusCode).toBe(503)
     expect((await post('{"log":"other"}')).statusCode).toBe(202)
     expect(calls()).toBe(2)
+    await app.close()
+  })
+})
+
+describe('while the intake publishes', () => {
+  it('keeps no parsed record, and still places rejected records by their line', async () => {
+    const refs: Array<WeakRef<object>> = []
+    let publish: (result: IntakeResult) => void = () => undefined
+    const { intake } = scriptedIntake([
+      (records) => {
+        for (const record of records) refs.push(new WeakRef(record as object))
+        // The intake refuses the third record: line 4 of the body, as line 2 is not JSON.
+        return new Promise((resolve) => (publish = resolve))
+      },
+    ])
+    const { app, post } = await server(intake)
+    const lines = ['{"log":"a"}', 'not json', '{"log":"b"}', '{"log":"c"}', '{"log":"d"}']
+    const answered = post(lines.join('\n'))
+    try {
+      await until(() => (refs.length === 4 ? true : undefined), 'the intake called')
+      // Had the receiver kept the body's records while the publish waited, they would be reachable.
+      expect(await stillReachable(refs)).toBe(0)
+    } finally {
+      publish({ accepted: 3, rejected: [{ index: 2, reason: 'no message' }] })
+    }
+    const response = await answered
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({
+      accepted: 3,
+      rejected: [
+        { index: 2, reason: expect.stringContaining('not valid JSON') },
+        { index: 4, reason: 'no message' },
+      ],
+    })
     await app.close()
   })
 })
