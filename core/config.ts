@@ -224,7 +224,7 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   alerts: {},
   remediation: {},
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
-  writer: { group: 'argus-writer', maxBatchRows: 20_000, maxWaitMs: 500, maxInFlightInserts: 4 },
+  writer: { group: 'argus-writer', maxBatchRows: 50_000, maxWaitMs: 500, maxInFlightInserts: 4 },
   kafka: {
     brokers: [],
     clientId: 'argus',
