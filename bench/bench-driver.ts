@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { ChildProcess } from 'node:child_process'
 import { Agent, request as httpRequest } from 'node:http'
+import { machineReference } from './machine-reference.js'
 
 /**
  * An interrupted benchmark (Ctrl-C, `timeout`'s SIGTERM) or one that dies of an error takes the
@@ -181,9 +182,19 @@ export async function measureRuns(
   measure: () => Promise<RunFigures>,
 ): Promise<void> {
   const figures: RunFigures[] = []
+  const references: number[] = []
+  const reference = (): void => {
+    const ns = machineReference()
+    references.push(ns)
+    console.log(
+      `machine reference  ${ns} ns per JSON.parse of a log line (lower is faster; see bench/README)`,
+    )
+  }
+  reference()
   for (let run = 1; run <= runs; run++) {
     if (runs > 1) console.log(`--- run ${run} of ${runs}`)
     figures.push(await measure())
+    reference()
   }
   if (runs === 1) return
   const rates = figures.map((f) => f.rate)
@@ -191,6 +202,7 @@ export async function measureRuns(
   console.log('--- summary')
   console.log(`sustained          ${spread(rates, 0, `${unit}s/s`)}`)
   if (cpu.length > 0) console.log(`server CPU         ${spread(cpu, 1, `µs per ${unit}`)}`)
+  console.log(`machine reference  ${Math.min(...references)} to ${Math.max(...references)} ns`)
 }
 
 /** CPU per event in µs between two readings of processCpuSeconds, if both were taken. */
