@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr'
 import { isPlainObject, sameFlatValue } from '../core/index.js'
+import { recordMaker, type RecordMaker } from './record-maker.js'
 
 /**
  * A pack of records as the fields that differ from the record before it. The records of one
@@ -80,6 +81,8 @@ export function decodeDeltaPack(value: Buffer): unknown[] {
   const fields = names as string[]
   const allFields = fields.length === 0 ? 0 : 2 ** fields.length - 1
   const records: PlainObject[] = []
+  // A pack's records mostly share one set of present fields: its maker is looked up once.
+  const makersOfPack = new Map<number, RecordMaker>()
   let previous: unknown[] = []
   let at = 1
   while (at < items.length) {
@@ -91,8 +94,7 @@ export function decodeDeltaPack(value: Buffer): unknown[] {
     const sameBits = same as number
     if (presentBits < 0 || presentBits > allFields || (sameBits & ~presentBits) !== 0 || sameBits < 0)
       throw malformed('a mask names fields the pack does not have')
-    const current: unknown[] = []
-    const record: PlainObject = {}
+    const current: unknown[] = new Array<unknown>(fields.length)
     for (let index = 0; index < fields.length; index++) {
       const bit = 1 << index
       if ((presentBits & bit) === 0) continue
@@ -105,9 +107,13 @@ export function decodeDeltaPack(value: Buffer): unknown[] {
         field = items[at++]
       }
       current[index] = field
-      record[fields[index] as string] = field
     }
-    records.push(record)
+    let make = makersOfPack.get(presentBits)
+    if (make === undefined) {
+      make = recordMaker(fields, presentBits)
+      makersOfPack.set(presentBits, make)
+    }
+    records.push(make(current))
     previous = current
   }
   return records
