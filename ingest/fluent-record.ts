@@ -12,6 +12,8 @@ export interface NormaliseContext {
   source: string
   /** The shipper's event time (Forward protocol), which takes precedence over the record's fields. */
   eventTs?: number | undefined
+  /** Added to every record's attributes, over its own (e.g. the fluentd tag of the request). */
+  attributes?: Readonly<Record<string, string>> | undefined
 }
 
 const MESSAGE_FIELDS = ['log', 'message', 'msg', 'MESSAGE'] as const
@@ -158,23 +160,27 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   const pod = k8s.pod_name as string | undefined
   const { labelAttributes, workload, service } = podMetadata(pod, k8s.labels)
 
-  const attributes: Record<string, string> = {}
+  let attributes: Readonly<Record<string, string>> | undefined
+  let own: Record<string, string> | undefined
   let attributeCount = 0
   for (const key in raw) {
     // for-in, not Object.entries: no pair arrays per field of every record (a quarter of this
     // function's garbage). Decoded records are plain objects, with no inherited enumerables.
     const value = raw[key]
     if (CONSUMED.has(key) || value === undefined || value === null) continue
+    own ??= {}
     if (attributeCount++ >= MAX_ATTRIBUTES) {
-      attributes['argus.attributes_truncated'] = 'true'
+      own['argus.attributes_truncated'] = 'true'
       break
     }
-    attributes[key] = attributeValue(value)
+    own[key] = attributeValue(value)
   }
-  if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
-  if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
-  for (let i = 0; i < labelAttributes.length; i += 2)
-    attributes[labelAttributes[i] as string] = labelAttributes[i + 1] as string
+  if (own === undefined) attributes = sharedAttributes(k8s, labelAttributes, context.attributes)
+  else {
+    addPodAttributes(own, k8s, labelAttributes)
+    if (context.attributes) Object.assign(own, context.attributes)
+    attributes = own
+  }
 
   const record: LogRecord = {
     ts: context.eventTs ?? ts ?? context.now,
@@ -190,6 +196,51 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   if (workload) record.workload = workload
   if (service) record.service = service
   if (stream === 'stdout' || stream === 'stderr') record.stream = stream
-  if (hasKeys(attributes)) record.attributes = attributes
+  if (attributes !== NO_ATTRIBUTES) record.attributes = attributes
   return { ok: true, record }
+}
+
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
+
+/** What the pod metadata gives a line's attributes: image, pod uid, labels. */
+function addPodAttributes(
+  attributes: Record<string, string>,
+  k8s: Record<string, unknown>,
+  labelAttributes: readonly string[],
+): void {
+  if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
+  if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
+  for (let i = 0; i < labelAttributes.length; i += 2)
+    attributes[labelAttributes[i] as string] = labelAttributes[i + 1] as string
+}
+
+/**
+ * The attributes of the last line that had none of its own, and what they were made from. A
+ * container's lines repeat one pod metadata block (the NDJSON and Forward decoders even hand it
+ * over as the same object), so its lines share one frozen attributes object: no object per line,
+ * and later stages (delta packs, the writer's stream check) compare it by reference.
+ */
+let shared:
+  | {
+      k8s: Record<string, unknown>
+      labelAttributes: readonly string[]
+      extra: Readonly<Record<string, string>> | undefined
+      attributes: Readonly<Record<string, string>>
+    }
+  | undefined
+
+function sharedAttributes(
+  k8s: Record<string, unknown>,
+  labelAttributes: readonly string[],
+  extra: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> {
+  // The block must be frozen to be trusted unchanged since the last line (the decoders freeze it).
+  if (shared && shared.k8s === k8s && shared.labelAttributes === labelAttributes && shared.extra === extra)
+    return shared.attributes
+  const attributes: Record<string, string> = {}
+  addPodAttributes(attributes, k8s, labelAttributes)
+  if (extra) Object.assign(attributes, extra)
+  const made = hasKeys(attributes) ? Object.freeze(attributes) : NO_ATTRIBUTES
+  if (Object.isFrozen(k8s)) shared = { k8s, labelAttributes, extra, attributes: made }
+  return made
 }

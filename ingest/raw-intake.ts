@@ -169,17 +169,13 @@ export function createRawIntake(options: {
     eventTimes: readonly number[] | undefined,
   ): { results: Array<Normalised<LogRecord>>; valid: LogRecord[] } {
     // One context object for the whole call; the per-record event time is set on it in turn.
-    const logContext: NormaliseContext = { ...context(), source }
+    const logContext: NormaliseContext = { ...context(), source, attributes }
     const results = new Array<Normalised<LogRecord>>(records.length)
     const valid: LogRecord[] = []
     for (let i = 0; i < records.length; i++) {
       logContext.eventTs = eventTimes?.[i]
       const result = normaliseFluentRecord(records[i], logContext)
-      if (result.ok) {
-        // The record's attributes object is its own (built by the normaliser): add to it in place.
-        if (attributes) result.record.attributes = Object.assign(result.record.attributes ?? {}, attributes)
-        valid.push(result.record)
-      }
+      if (result.ok) valid.push(result.record)
       results[i] = result
     }
     return { results, valid }

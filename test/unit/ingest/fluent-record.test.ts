@@ -69,6 +69,53 @@ describe('normaliseFluentRecord', () => {
     expect(extraLabel.record.attributes).toEqual({ 'label.app': 'frontend', 'label.tier': 'edge' })
   })
 
+  it("shares one frozen attributes object among a container's lines that have none of their own", () => {
+    // As the NDJSON and Forward decoders hand a repeated pod metadata block over: one frozen object.
+    const kubernetes = Object.freeze({
+      namespace_name: 'shop',
+      pod_name: 'cart-6d4cf56db6-abcde',
+      container_image: 'registry/cart:2.0',
+      labels: Object.freeze({ app: 'cart' }),
+    })
+    const tagged = { ...context, attributes: { 'fluent.tag': 'kube.cart' } }
+    const lines = ['a', 'b', 'c'].map((log) => normaliseFluentRecord({ log, kubernetes }, tagged))
+    const attributes = lines.map((line) => (line.ok ? line.record.attributes : undefined))
+    expect(attributes[0]).toEqual({
+      'container.image': 'registry/cart:2.0',
+      'label.app': 'cart',
+      'fluent.tag': 'kube.cart',
+    })
+    expect(attributes[1]).toBe(attributes[0])
+    expect(attributes[2]).toBe(attributes[0])
+    expect(Object.isFrozen(attributes[0])).toBe(true)
+
+    // A line with fields of its own gets its own object: its fields, the pod's, then the context's,
+    // which win over a field of the same name.
+    const own = normaliseFluentRecord({ log: 'd', kubernetes, trace_id: 't1', 'fluent.tag': 'x' }, tagged)
+    expect(own.ok && own.record.attributes).toEqual({
+      trace_id: 't1',
+      'fluent.tag': 'kube.cart',
+      'container.image': 'registry/cart:2.0',
+      'label.app': 'cart',
+    })
+    expect(own.ok && Object.isFrozen(own.record.attributes)).toBe(false)
+    // Another tag, or a block that is not frozen (it could change), is not served from the last line.
+    const retagged = normaliseFluentRecord(
+      { log: 'e', kubernetes },
+      { ...context, attributes: { 'fluent.tag': 'kube.x' } },
+    )
+    expect(retagged.ok && retagged.record.attributes?.['fluent.tag']).toBe('kube.x')
+    const open: Record<string, unknown> = { ...kubernetes }
+    const first = normaliseFluentRecord({ log: 'f', kubernetes: open }, tagged)
+    open.container_image = 'registry/cart:2.1'
+    const second = normaliseFluentRecord({ log: 'g', kubernetes: open }, tagged)
+    expect(first.ok && first.record.attributes?.['container.image']).toBe('registry/cart:2.0')
+    expect(second.ok && second.record.attributes?.['container.image']).toBe('registry/cart:2.1')
+    // Nothing to say: no attributes at all.
+    const bare = normaliseFluentRecord({ log: 'h' }, context)
+    expect(bare.ok && bare.record.attributes).toBeUndefined()
+  })
+
   it('reads fluent-bit records: `date` as fractional epoch seconds and a level field', () => {
     const result = normaliseFluentRecord({ date: 1714557600.25, log: 'all good', level: 'WARNING' }, context)
     expect(result).toMatchObject({ ok: true, record: { ts: 1714557600250, level: 'warn' } })
