@@ -2,6 +2,7 @@ import { sameFlatValue, setBounded, type LogLevel, type LogRecord, type Workload
 import { levelFromField, levelFromMessage } from './log-level.js'
 import { inferService, inferWorkload } from './pod-workload.js'
 import { isJsonObject, stringMap, type Normalised } from './json-object.js'
+import { parseRfc3339 } from './rfc3339-time.js'
 
 export type NormaliseResult = Normalised<LogRecord>
 
@@ -43,6 +44,8 @@ export function parseTimestamp(value: unknown): number | undefined {
     return Math.floor(value * 1000) // seconds
   }
   if (typeof value === 'string' && value.length > 0) {
+    const rfc3339 = parseRfc3339(value)
+    if (rfc3339 !== undefined) return rfc3339
     if (/^\d+(\.\d+)?$/.test(value)) return parseTimestamp(Number(value))
     const parsed = Date.parse(value)
     return Number.isNaN(parsed) ? undefined : parsed
