@@ -74,12 +74,6 @@ const MAX_WAITING_RECORDS = 200_000
 /** How often a consumer in a long retry loop tells the group it is alive. */
 const HEARTBEAT_EVERY_MS = 3_000
 
-/**
- * The Bus on Apache Kafka (kafkajs). Keys pick partitions with Kafka's own murmur2 partitioner,
- * so one workload's messages keep their order; the producer is idempotent; consumer offsets are
- * committed only after the handler resolves, one chunk at a time, so a crash redelivers at most
- * the chunk in flight. Values travel as MessagePack packs (see kafka-packing).
- */
 interface Chunk<T> {
   /** The Kafka messages taken. */
   raw: KafkaMessage[]
@@ -136,6 +130,12 @@ function decodeAgain<T>(
   return records
 }
 
+/**
+ * The Bus on Apache Kafka (kafkajs). Keys pick partitions with Kafka's own murmur2 partitioner,
+ * so one workload's messages keep their order; the producer is idempotent; consumer offsets are
+ * committed only after the handler resolves, one chunk at a time, so a crash redelivers at most
+ * the chunk in flight. Values travel as MessagePack packs (see kafka-packing).
+ */
 export function createKafkaBus(options: KafkaBusOptions): Bus {
   const logger = options.logger.child({ component: 'kafka-bus' })
   const kafka = new Kafka({
