@@ -88,11 +88,8 @@ export function parseFluentBody(text: string): ParsedBody {
   const lines = trimmed.split('\n')
   const records: ParsedBody['records'] = []
   const problems: RecordProblem[] = []
-  // The body was trimmed, so its first and last lines are not blank.
   const parseLine =
-    lines.length > 1
-      ? ndjsonLineParser((lines[0] as string).trim(), (lines[lines.length - 1] as string).trim())
-      : (line: string): unknown => JSON.parse(line) as unknown
+    lines.length > 1 ? ndjsonLineParser() : (line: string): unknown => JSON.parse(line) as unknown
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim()
     if (line.length === 0) continue

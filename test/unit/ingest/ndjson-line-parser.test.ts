@@ -22,7 +22,7 @@ const line = (i: number, metadata: unknown = kubernetes): string =>
 
 /** Parses `lines` as one body's lines, each as the parser for the body gives it, or its error. */
 function parseAll(lines: string[]): unknown[] {
-  const parse = ndjsonLineParser(lines[0] as string, lines[lines.length - 1] as string)
+  const parse = ndjsonLineParser()
   return lines.map((text) => {
     try {
       return parse(text)
@@ -57,11 +57,26 @@ describe('NDJSON line parser', () => {
     expect(Object.isFrozen(records[7])).toBe(false)
   })
 
-  it('parses a body of several containers line by line, sharing nothing', () => {
-    const lines = Array.from({ length: 10 }, (_, i) => line(i, { ...kubernetes, pod_name: `cart-${i}` }))
+  it("shares each container's metadata among its lines in a body that mixes containers, and across bodies", () => {
+    const pods = ['cart-1', 'cart-2', 'cart-3']
+    const lines = Array.from({ length: 30 }, (_, i) => line(i, { ...kubernetes, pod_name: pods[i % 3] }))
     const records = parseAll(lines) as Array<Record<string, unknown>>
     expect(records).toEqual(jsonParseAll(lines))
-    expect(records.some((record) => Object.isFrozen(record.kubernetes))).toBe(false)
+    expect(records.every((record) => Object.isFrozen(record.kubernetes))).toBe(true)
+    for (let i = 3; i < 30; i++) expect(records[i]?.kubernetes).toBe(records[i % 3]?.kubernetes)
+    expect(new Set(records.map((record) => record.kubernetes)).size).toBe(3)
+    // Another body with the same container's lines gets the same frozen block.
+    const later = parseAll([line(100, { ...kubernetes, pod_name: 'cart-2' }), line(101)]) as Array<
+      Record<string, unknown>
+    >
+    expect(later[0]?.kubernetes).toBe(records[1]?.kubernetes)
+  })
+
+  it('stays right with more distinct pod metadata than it keeps', () => {
+    const lines = Array.from({ length: 5000 }, (_, i) =>
+      line(i, { ...kubernetes, pod_name: `pod-${i % 2500}` }),
+    )
+    expect(parseAll(lines)).toEqual(jsonParseAll(lines))
   })
 
   it('answers as JSON.parse for lines that share the tail but are not simple records', () => {
@@ -101,22 +116,22 @@ describe('NDJSON line parser', () => {
     expect((parsed[1] as { admin?: unknown }).admin).toBeUndefined()
   })
 
-  it('agrees with JSON.parse on generated bodies of one container, lines broken or not', () => {
+  it('agrees with JSON.parse on generated bodies of one or several containers, lines broken or not', () => {
     const head = fc.dictionary(
       fc.string({ maxLength: 8 }).filter((key) => key !== 'kubernetes'),
       fc.jsonValue({ maxDepth: 2 }),
       { maxKeys: 4 },
     )
-    const metadata = fc.jsonValue({ maxDepth: 3 })
+    const metadata = fc.array(fc.jsonValue({ maxDepth: 3 }), { minLength: 1, maxLength: 3 })
     // Cuts a line short or drops a character: what a truncated or corrupted line looks like.
     const damage = fc.option(fc.tuple(fc.constantFrom('cut', 'drop'), fc.nat()), { freq: 3 })
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(head, damage), { minLength: 2, maxLength: 12 }),
+        fc.array(fc.tuple(head, damage, fc.nat()), { minLength: 2, maxLength: 12 }),
         metadata,
-        (heads, meta) => {
-          const lines = heads.map(([fields, broken]) => {
-            const text = JSON.stringify({ ...fields, kubernetes: meta })
+        (heads, metas) => {
+          const lines = heads.map(([fields, broken, which]) => {
+            const text = JSON.stringify({ ...fields, kubernetes: metas[which % metas.length] })
             if (!broken) return text
             const at = broken[1] % text.length
             return broken[0] === 'cut' ? text.slice(0, at) || '{' : text.slice(0, at) + text.slice(at + 1)
