@@ -11,7 +11,7 @@ export interface EncodedRows {
   readonly count: number
 }
 
-/** One stringify for the whole batch: 0.75 instead of 1.3 µs per log row than one per row and a join. */
+/** One stringify for the whole batch, not one per row and a join: 0.75 instead of 1.3 µs per log row. */
 export function encodeRows(rows: readonly unknown[][]): EncodedRows {
   const json = Buffer.from(JSON.stringify(rows))
   return { text: json.subarray(1, json.length - 1), count: rows.length }
@@ -29,11 +29,4 @@ export function joinEncodedRows(batches: readonly EncodedRows[]): Buffer {
     parts.push(batch.text)
   }
   return Buffer.concat(parts)
-}
-
-/** Rows in all of these batches. */
-export function countRows(batches: readonly EncodedRows[]): number {
-  let count = 0
-  for (const batch of batches) count += batch.count
-  return count
 }
