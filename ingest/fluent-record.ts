@@ -163,7 +163,6 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
   const pod = k8s.pod_name as string | undefined
   const { labelAttributes, workload, service } = podMetadata(pod, k8s.labels)
 
-  let attributes: Readonly<Record<string, string>> | undefined
   let own: Record<string, string> | undefined
   let attributeCount = 0
   for (const key in raw) {
@@ -178,12 +177,10 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
     }
     own[key] = attributeValue(value)
   }
-  if (own === undefined) attributes = sharedAttributes(k8s, labelAttributes, context.attributes)
-  else {
-    addPodAttributes(own, k8s, labelAttributes)
-    if (context.attributes) Object.assign(own, context.attributes)
-    attributes = own
-  }
+  const attributes =
+    own === undefined
+      ? sharedAttributes(k8s, labelAttributes, context.attributes)
+      : withPodAttributes(own, k8s, labelAttributes, context.attributes)
 
   const record: LogRecord = {
     ts: context.eventTs ?? ts ?? context.now,
@@ -205,16 +202,18 @@ export function normaliseFluentRecord(raw: unknown, context: NormaliseContext): 
 
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({})
 
-/** What the pod metadata gives a line's attributes: image, pod uid, labels. */
-function addPodAttributes(
+/** `attributes` with what the pod metadata gives a line (image, pod uid, labels), then `extra` over them. */
+function withPodAttributes(
   attributes: Record<string, string>,
   k8s: Record<string, unknown>,
   labelAttributes: readonly string[],
-): void {
+  extra: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
   if (typeof k8s.container_image === 'string') attributes['container.image'] = k8s.container_image
   if (typeof k8s.pod_id === 'string') attributes['pod.uid'] = k8s.pod_id
   for (let i = 0; i < labelAttributes.length; i += 2)
     attributes[labelAttributes[i] as string] = labelAttributes[i + 1] as string
+  return extra ? Object.assign(attributes, extra) : attributes
 }
 
 /**
@@ -240,9 +239,7 @@ function sharedAttributes(
   // The block must be frozen to be trusted unchanged since the last line (the decoders freeze it).
   if (shared && shared.k8s === k8s && shared.labelAttributes === labelAttributes && shared.extra === extra)
     return shared.attributes
-  const attributes: Record<string, string> = {}
-  addPodAttributes(attributes, k8s, labelAttributes)
-  if (extra) Object.assign(attributes, extra)
+  const attributes = withPodAttributes({}, k8s, labelAttributes, extra)
   const made = hasKeys(attributes) ? Object.freeze(attributes) : NO_ATTRIBUTES
   if (Object.isFrozen(k8s)) shared = { k8s, labelAttributes, extra, attributes: made }
   return made

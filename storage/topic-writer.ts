@@ -74,6 +74,9 @@ export interface TopicWriterOptions {
   retry?: Partial<RetryOptions>
 }
 
+/** The table a topic's rows end up in, which carries their bus positions (a narrow insert's may not be the mapper's). */
+const recordTableOf = (target: TopicTable): string => target.narrow?.recordTable ?? target.table
+
 /** A batch's rows, ready to insert. */
 interface EncodedBatch {
   table: string
@@ -258,7 +261,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       return {
         table: narrow.intakeTable,
         columns: narrow.intakeColumns,
-        countedAs: narrow.recordTable ?? target.table,
+        countedAs: recordTableOf(target),
         dimensions: freshDimensions(narrow, messages, rows),
         rows: encodeRows(rows),
       }
@@ -327,8 +330,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     if (!target) return Promise.reject(new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`))
     if (messages.length === 0) return Promise.resolve()
     if (!durable) return insertBatch(encodeBatch(target, messages), dedupToken)
-    // The table whose rows carry the bus positions (a narrow insert's may not be the mapper's).
-    const recordTable = target.narrow?.recordTable ?? target.table
+    const recordTable = recordTableOf(target)
     const continuityKey = `${recordTable}|${durable.source}|${durable.partition}`
     const first = messages[0]?.offset ?? -1
     const expected = expectedNext.get(continuityKey)
