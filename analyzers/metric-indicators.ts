@@ -156,6 +156,12 @@ interface PodState {
   /** Per family, its parts' sums, kept as they change: flushes read them for every dirty pod. */
   sums: Map<Family, FamilySums>
   lastTs: number
+  /**
+   * The time of the last pod points flushed. A scrape's series come in several requests (a
+   * Prometheus shards them by series), so a pod is changed again at a time already flushed; its
+   * points would be dropped by the tracker as already scored, so they are not made again.
+   */
+  flushedTs: number
   /** The interval between this pod's last two points, for staleness. */
   intervalMs: number
   /** Series ids routed to this pod (see `Route`), forgotten with it. */
@@ -386,6 +392,7 @@ export class MetricIndicators {
         families: new Map(),
         sums: new Map(),
         lastTs: sample.ts,
+        flushedTs: -Infinity,
         intervalMs: 0,
         ...(sample.namespace !== undefined && { namespace: sample.namespace }),
         ...(sample.workload !== undefined && { workload: sample.workload }),
@@ -490,6 +497,9 @@ export class MetricIndicators {
         held.push(pod)
         continue
       }
+      if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
+      if (pod.lastTs <= pod.flushedTs) continue
+      pod.flushedTs = pod.lastTs
       let workloadPods: number | undefined
       if (pod.workloadKey !== undefined) {
         const countKey = `${pod.workloadKey}@${pod.lastTs}`
@@ -507,7 +517,6 @@ export class MetricIndicators {
           if (workloadPods !== undefined) point.workloadPods = workloadPods
           points.push(point)
         }
-      if (pod.workloadKey !== undefined) workloads.add(pod.workloadKey)
     }
     this.dirtyPods.clear()
     for (const pod of held) this.dirtyPods.add(pod)

@@ -236,4 +236,23 @@ describe('metric indicators', () => {
     expect(second.some((p) => p.workload?.name === 'api' && p.pod === undefined)).toBe(true)
     expect(valueOf(second, 'memory_bytes', cart)).toBeUndefined()
   })
+
+  it("makes a pod's points once per scrape time, though the scrape's series come in several batches", () => {
+    // A Prometheus shards a scrape's series over its remote_write requests: a pod is changed in
+    // batch after batch at a time whose points were made already (and would be dropped as scored).
+    const indicators = new MetricIndicators()
+    const cart = 'cart-6d4cf56db6-x7k2p'
+    const podPoints = (points: IndicatorPoint[]) => points.filter((p) => p.pod === cart)
+    const memory = (id: string, value: number, step: number) =>
+      sample(cart, 'container_memory_working_set_bytes', value, step, { id })
+    indicators.add(memory('a', 100, 0))
+    expect(valueOf(indicators.flush(), 'memory_bytes', cart)).toBe(100)
+    indicators.add(memory('b', 50, 0))
+    expect(podPoints(indicators.flush())).toEqual([])
+    // The next scrape makes points again, of every series' latest value.
+    indicators.add(memory('a', 120, 1))
+    expect(valueOf(indicators.flush(), 'memory_bytes', cart)).toBe(170)
+    indicators.add(memory('b', 60, 1))
+    expect(podPoints(indicators.flush())).toEqual([])
+  })
 })
