@@ -583,4 +583,17 @@ export const MIGRATIONS: readonly Migration[] = [
       metricRollupView(db, METRIC_ROLLUP_KEYS),
     ],
   },
+  {
+    version: 16,
+    name: 'intake tables read strings as strings',
+    // An intake table passes its rows on and keeps none, so a LowCardinality column there buys no
+    // storage; it made the engine put every row's value in a dictionary as it parsed it. The views
+    // cast to the stored tables' LowCardinality columns once per block. Embedded ClickHouse, the
+    // writer's rows in 50k-row blocks through these tables and views, merges stopped, medians of 5
+    // alternating rounds: 5.3 -> 4.5 µs of process CPU per log line, 3.1 -> 2.4 per sample.
+    statements: (db) => [
+      `ALTER TABLE ${db}.${TABLES.logIntake} MODIFY COLUMN bus_source String, MODIFY COLUMN level String`,
+      `ALTER TABLE ${db}.${TABLES.metricIntake} MODIFY COLUMN bus_source String`,
+    ],
+  },
 ]
