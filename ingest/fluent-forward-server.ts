@@ -27,6 +27,12 @@ export interface FluentForwardServerOptions {
   idleTimeoutMs?: number
 }
 
+/** A message handed to the intake: its answer to wait for, and the chunk id to acknowledge after. */
+interface Handed {
+  taken: Promise<unknown> | undefined
+  chunk: string | undefined
+}
+
 export interface FluentForwardServer extends Component {
   /** The bound port, once started. */
   readonly port: number
@@ -103,29 +109,47 @@ export function createFluentForwardServer(options: FluentForwardServerOptions): 
     return true
   }
 
+  /**
+   * Reads the next message and hands its entries to the intake; undefined at the end of the stream.
+   * What is left to wait for (the intake's answer, the chunk to acknowledge) holds no entry: a
+   * suspended async function keeps all its locals, and entries kept while the bus confirms them
+   * would outlive young-generation collections and be copied and promoted.
+   */
+  async function receive(messages: AsyncIterator<unknown>): Promise<Handed | undefined> {
+    const next = await messages.next()
+    return next.done ? undefined : handOver(next.value)
+  }
+
+  function handOver(value: unknown): Handed {
+    const message = readForwardMessage(value)
+    received.inc({ mode: message.mode })
+    const taken =
+      message.entries.length > 0
+        ? options.intake.fluentRecords(
+            message.entries.map((e) => e.record),
+            SOURCE,
+            { 'fluent.tag': message.tag },
+            message.entries.map((e) => e.time),
+          )
+        : undefined
+    return { taken, chunk: message.chunk }
+  }
+
   async function serve(socket: Socket): Promise<void> {
     const decoder = new Decoder({ extensionCodec: FORWARD_CODEC, ...FORWARD_DECODE_LIMITS })
     const messages = decoder.decodeStream(socket)[Symbol.asyncIterator]()
     try {
       if (options.sharedKey && !(await handshake(socket, messages, options.sharedKey))) return
       for (;;) {
-        const next = await messages.next()
-        if (next.done) {
+        const handed = await receive(messages)
+        if (handed === undefined) {
           // The decoder ends quietly on a stream cut mid-message; that is a broken stream too.
           if (endedMidMessage(decoder)) drop(socket, 'truncated', 'the connection ended inside a message')
           break
         }
-        const message = readForwardMessage(next.value)
-        received.inc({ mode: message.mode })
-        if (message.entries.length > 0)
-          await options.intake.fluentRecords(
-            message.entries.map((e) => e.record),
-            SOURCE,
-            { 'fluent.tag': message.tag },
-            message.entries.map((e) => e.time),
-          )
+        await handed.taken
         // Acknowledged once on the bus; records the intake rejected are counted there, not resent.
-        if (message.chunk !== undefined && !socket.destroyed) socket.write(encode({ ack: message.chunk }))
+        if (handed.chunk !== undefined && !socket.destroyed) socket.write(encode({ ack: handed.chunk }))
       }
     } catch (error) {
       if (error instanceof ForwardProtocolError) drop(socket, 'protocol', error.message)

@@ -10,7 +10,10 @@ import {
   FORWARD_CODEC,
   createFluentForwardServer,
   type FluentForwardServer,
+  type IntakeResult,
+  type RawIntake,
 } from '../../ingest/index.js'
+import { stillReachable } from '../helpers/collect-garbage.js'
 import { intakeHarness } from '../helpers/intake-harness.js'
 import { quietLogger } from '../helpers/quiet-logger.js'
 import { seededRandom } from '../helpers/seeded-random.js'
@@ -122,6 +125,45 @@ describe('Forward protocol server', () => {
       })
     })
   }
+
+  for (const packed of [false, true])
+    it(`keeps no entry of a ${packed ? 'PackedForward' : 'Forward'} message while the intake publishes it, then acks`, async () => {
+      const refs: Array<WeakRef<object>> = []
+      let publish: (result: IntakeResult) => void = () => undefined
+      const intake = {
+        fluentRecords(records: readonly unknown[]) {
+          for (const record of records) refs.push(new WeakRef(record as object))
+          return new Promise<IntakeResult>((resolve) => (publish = resolve))
+        },
+      } as unknown as RawIntake
+      const server = createFluentForwardServer({
+        intake,
+        logger: quietLogger(),
+        metrics: harness.metrics,
+        host: '127.0.0.1',
+        port: 0,
+      })
+      await server.start()
+      const socket = connect(server.port, '127.0.0.1')
+      try {
+        const ack = new Promise<Buffer>((resolve) => socket.once('data', resolve))
+        const time = Math.floor(Date.now() / 1000)
+        const entries = Array.from({ length: 50 }, (_, i) => [
+          time,
+          { log: `line ${i}`, kubernetes: kubernetes('cart-1') },
+        ])
+        const events = packed ? Buffer.concat(entries.map((entry) => encode(entry))) : entries
+        socket.write(encode(['kube.cart', events, { chunk: 'held-1' }]))
+        await until(() => (refs.length === 50 ? true : undefined), 'the intake called')
+        // Had the server kept the message (or its entries) while the publish waited, they would be reachable.
+        expect(await stillReachable(refs)).toBe(0)
+        publish({ accepted: 50, rejected: [] })
+        expect((await ack).equals(Buffer.from(encode({ ack: 'held-1' })))).toBe(true)
+      } finally {
+        socket.destroy()
+        await server.stop()
+      }
+    })
 
   it('takes Forward mode with EventTime (nanosecond) timestamps, and acks the chunk', async () => {
     const socket = connect(open.port, '127.0.0.1')
