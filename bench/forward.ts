@@ -4,12 +4,18 @@
  *
  *   npm run bench:forward -- [--records 1000000] [--chunk 2000] [--connections 4] [--gzip]
  *     [--per-container] [--runs 1] [--url http://host:port --forward-port N]
+ *     [--kafka host:port [--without-analyzers]]
  *
  * With --runs N it measures N times, each on a fresh server, and ends with the median and range.
  *
  * By default every chunk mixes the lines of 30 containers (the worst case for per-pod caches).
  * With --per-container each chunk holds one container's lines under its own tag, as fluent-bit's
  * tail input tags each log file and its forward output sends a chunk per tag.
+ *
+ * With --kafka host:port the server runs on Kafka (Forward -> Kafka -> writer -> ClickHouse), as
+ * fluentd's forward output into a Kafka deployment; `scripts/kafka-start.sh` starts a broker. With
+ * --without-analyzers as well, the server runs only the roles of that path (collector, writer, and
+ * the API that counts rows), as when the analyzer group runs on other machines.
  *
  * With --url and --forward-port it drives a server that is already running (for profiling it).
  *
@@ -45,12 +51,18 @@ const { values } = parseArgs({
     url: { type: 'string' },
     runs: { type: 'string', default: '1' },
     'forward-port': { type: 'string' },
+    kafka: { type: 'string' },
+    'without-analyzers': { type: 'boolean', default: false },
   },
 })
 const totalRecords = Number(values.records)
 const chunkSize = Number(values.chunk)
 const connections = Number(values.connections)
 const runs = runsOption(values.runs, values.url)
+const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
+// Checked with the other options, before any run leaves a data directory behind.
+if (values['without-analyzers'] && !kafkaEnv)
+  throw new Error('--without-analyzers needs --kafka: with the in-process bus every role runs in the server')
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
 const levels = ['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG']
 
@@ -72,7 +84,7 @@ function buildChunk(id: number): Buffer {
             namespace_name: 'shop',
             pod_name: `${service}-6d4cf56db6-${(containerOf(n) % 5).toString().padStart(5, 'q')}`,
             container_name: service,
-            host: `node-${n % 6}`,
+            host: `node-${containerOf(n) % 6}`,
             labels: { app: service, 'pod-template-hash': '6d4cf56db6' },
           },
         },
@@ -110,7 +122,16 @@ const chunks = Array.from({ length: 20 }, (_, i) => buildChunk(i))
 /** One measurement on a fresh server (or the one at --url). */
 async function measure(): Promise<RunFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-forward-'))
-  const server = values.url ? undefined : await startArgus({ dataDir, env: { ARGUS_SIM: 'off' } })
+  const server = values.url
+    ? undefined
+    : await startArgus({
+        dataDir,
+        env: {
+          ARGUS_SIM: 'off',
+          ...kafkaEnv,
+          ...(values['without-analyzers'] && { ARGUS_ROLES: 'collector,writer,api' }),
+        },
+      })
   if (server) stopWithBenchmark(server)
   try {
     const url = values.url ?? server?.url
@@ -132,6 +153,9 @@ async function measure(): Promise<RunFigures> {
       `records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}${values['per-container'] ? ', one container each' : ''}`,
     )
     console.log(`connections         ${connections}`)
+    console.log(
+      `bus                 ${values.kafka ? `Kafka at ${values.kafka}${values['without-analyzers'] ? ' (collector, writer, api)' : ''}` : 'in-process'}`,
+    )
     console.log(`acknowledged        ${Math.round(expected / ((acked - started) / 1000))} events/s`)
     console.log(
       `sustained           ${Math.round(expected / seconds)} events/s into storage (${seconds.toFixed(1)} s)`,
