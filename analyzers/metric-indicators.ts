@@ -162,6 +162,8 @@ interface PodState {
    * points would be dropped by the tracker as already scored, so they are not made again.
    */
   flushedTs: number
+  /** The sample time this pod last joined its workload's round at (see `joinRound`). */
+  joinedTs: number
   /** The interval between this pod's last two points, for staleness. */
   intervalMs: number
   /** Series ids routed to this pod (see `Route`), forgotten with it. */
@@ -393,6 +395,7 @@ export class MetricIndicators {
         sums: new Map(),
         lastTs: sample.ts,
         flushedTs: -Infinity,
+        joinedTs: -Infinity,
         intervalMs: 0,
         ...(sample.namespace !== undefined && { namespace: sample.namespace }),
         ...(sample.workload !== undefined && { workload: sample.workload }),
@@ -438,7 +441,11 @@ export class MetricIndicators {
       pod.lastTs = sample.ts
     }
     pod.service ??= sample.service
-    if (pod.workloadKey !== undefined) this.joinRound(pod.workloadKey, pod, sample.ts)
+    // A pod's series share a scrape time: joining its round once per time is enough (hot path).
+    if (pod.workloadKey !== undefined && pod.joinedTs !== sample.ts) {
+      pod.joinedTs = sample.ts
+      this.joinRound(pod.workloadKey, pod, sample.ts)
+    }
   }
 
   private joinRound(workloadKey: string, pod: PodState, ts: number): void {
