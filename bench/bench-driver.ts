@@ -172,6 +172,21 @@ export function runsOption(value: string | undefined, url: string | undefined): 
 }
 
 /**
+ * The `--kafka host:port` option as the server's environment (the broker, four partitions per
+ * topic), or undefined without it; `needsKafka` names options given that only make sense with it
+ * (roles meet through Kafka; with the in-process bus every role runs in the server).
+ */
+export function kafkaOption(
+  kafka: string | undefined,
+  needsKafka: Record<string, boolean | undefined>,
+): Record<string, string> | undefined {
+  // Checked with the other options, before any run leaves a data directory behind.
+  for (const [option, given] of Object.entries(needsKafka))
+    if (given && !kafka) throw new Error(`--${option} needs --kafka: roles meet through Kafka`)
+  return kafka ? { KAFKA_BROKERS: kafka, KAFKA_PARTITIONS: '4' } : undefined
+}
+
+/**
  * Measures `runs` times, each run on a fresh server, then prints the median and range: runs of the
  * same code on a shared 2-core machine differ by 15-25 %, so one run says little.
  */

@@ -39,6 +39,7 @@ import {
   runsOption,
   type RunFigures,
   LOG_TABLES,
+  kafkaOption,
 } from './bench-driver.js'
 
 const { values } = parseArgs({
@@ -59,10 +60,7 @@ const totalRecords = Number(values.records)
 const chunkSize = Number(values.chunk)
 const connections = Number(values.connections)
 const runs = runsOption(values.runs, values.url)
-const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
-// Checked with the other options, before any run leaves a data directory behind.
-if (values['without-analyzers'] && !kafkaEnv)
-  throw new Error('--without-analyzers needs --kafka: with the in-process bus every role runs in the server')
+const kafkaEnv = kafkaOption(values.kafka, { 'without-analyzers': values['without-analyzers'] })
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
 const levels = ['INFO', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'DEBUG']
 

@@ -35,6 +35,7 @@ import {
   runsOption,
   type RunFigures,
   LOG_TABLES,
+  kafkaOption,
 } from './bench-driver.js'
 
 const { values } = parseArgs({
@@ -55,12 +56,10 @@ const totalRecords = Number(values.records)
 const batchSize = Number(values.batch)
 const concurrency = Number(values.concurrency)
 const runs = runsOption(values.runs, values.url)
-const kafkaEnv = values.kafka ? { KAFKA_BROKERS: values.kafka, KAFKA_PARTITIONS: '4' } : undefined
-// Checked with the other options, before any run leaves a data directory behind.
-if (values['split-roles'] && !kafkaEnv)
-  throw new Error('--split-roles needs --kafka: roles meet through Kafka')
-if (values['without-analyzers'] && !kafkaEnv)
-  throw new Error('--without-analyzers needs --kafka: with the in-process bus every role runs in the server')
+const kafkaEnv = kafkaOption(values.kafka, {
+  'split-roles': values['split-roles'],
+  'without-analyzers': values['without-analyzers'],
+})
 /** The roles of the server that writes (with --split-roles, the collector runs apart). */
 const writerRoles = [
   ...(values['split-roles'] ? [] : ['collector']),
