@@ -88,8 +88,7 @@ export function parseFluentBody(text: string): ParsedBody {
   const lines = trimmed.split('\n')
   const records: ParsedBody['records'] = []
   const problems: RecordProblem[] = []
-  const parseLine =
-    lines.length > 1 ? ndjsonLineParser() : (line: string): unknown => JSON.parse(line) as unknown
+  const parseLine = ndjsonLineParser()
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim()
     if (line.length === 0) continue
