@@ -43,6 +43,9 @@ export function createInsertCoalescer(options: {
 
   async function drain(table: string, state: { running: boolean; waiting: Waiting[] }): Promise<void> {
     state.running = true
+    // One turn of the event loop first: batches delivered together (a Kafka fetch hands over each
+    // partition's batch in turn) share the first block instead of waiting for it.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     try {
       while (state.waiting.length > 0) {
         const taken: Waiting[] = []

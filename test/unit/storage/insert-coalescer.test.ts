@@ -13,10 +13,15 @@ function heldInserts() {
     })
   return { blocks, finish, insert }
 }
-const tick = () => new Promise((resolve) => setImmediate(resolve))
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+/** Two turns of the event loop: the coalescer waits one before it takes a block. */
+const tick = async () => {
+  await turn()
+  await turn()
+}
 
 describe('insert coalescer (group commit)', () => {
-  it('inserts the first batch at once and the batches that arrived meanwhile as one block', async () => {
+  it('inserts batches submitted together as one block, and those that arrive meanwhile as the next', async () => {
     const { blocks, finish, insert } = heldInserts()
     const coalescer = createInsertCoalescer({ insert, maxRows: 1_000 })
     const done: string[] = []
@@ -26,38 +31,41 @@ describe('insert coalescer (group commit)', () => {
         .then(() => {
           done.push(token)
         })
-    const first = submit('p0', 2)
-    const later = [submit('p1', 1), submit('p2', 3), submit('p3', 1)]
+    // A Kafka fetch hands over each partition's batch in turn, within one turn of the event loop.
+    const together = [submit('p0', 2), Promise.resolve().then(() => submit('p1', 1))]
     await tick()
     expect(blocks).toHaveLength(1)
-    expect(blocks[0]).toMatchObject({ token: 'p0', batches: 1 })
+    expect(blocks[0]).toMatchObject({ batches: 2 })
+    const later = [submit('p2', 3), submit('p3', 1), submit('p4', 1)]
+    await tick()
+    expect(blocks).toHaveLength(1) // they wait for the running insert
     finish[0]!()
-    await first
+    await Promise.all(together)
     await tick()
     expect(blocks).toHaveLength(2)
     expect(blocks[1]!.batches).toBe(3)
     // The block's text is the batches' rows in order, as JSONCompactEachRow reads them.
     const text = joinEncodedRows(blocks[1]!.rows).toString()
     expect(JSON.parse(`[${text.replaceAll('\n', ',')}]`)).toEqual([
-      ['p10'],
       ['p20'],
       ['p21'],
       ['p22'],
       ['p30'],
+      ['p40'],
     ])
-    expect(done).toEqual(['p0']) // the others wait for their block's acknowledgement
+    expect(done).toEqual(['p0', 'p1']) // the others wait for their block's acknowledgement
     finish[1]!()
     await Promise.all(later)
-    expect(done).toEqual(['p0', 'p1', 'p2', 'p3'])
+    expect(done).toEqual(['p0', 'p1', 'p2', 'p3', 'p4'])
 
     // The same batches in the same order make the same token: a retried block stays a no-op.
     const again = heldInserts()
     const replay = createInsertCoalescer({ insert: again.insert, maxRows: 1_000 })
-    const r0 = replay.submit('db.logs', ['a'], encodeRows([[0]]), 'p0')
-    const rest = ['p1', 'p2', 'p3'].map((t) => replay.submit('db.logs', ['a'], encodeRows([[0]]), t))
+    const first = replay.submit('db.logs', ['a'], encodeRows([[0]]), 'p0')
     await tick()
+    const rest = ['p2', 'p3', 'p4'].map((t) => replay.submit('db.logs', ['a'], encodeRows([[0]]), t))
     again.finish[0]!()
-    await r0
+    await first
     await tick()
     expect(again.blocks[1]!.token).toBe(blocks[1]!.token)
     again.finish[1]!()

@@ -45,7 +45,12 @@ function logMessages(count: number, refs: Array<WeakRef<object>>): StoredMessage
   })
 }
 
-const tick = () => new Promise((resolve) => setImmediate(resolve))
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+/** Two turns of the event loop: the coalescer waits one before it takes a block. */
+const tick = async () => {
+  await turn()
+  await turn()
+}
 
 describe('topic writer', () => {
   it('holds a batch as encoded rows, not its messages, while the insert waits', async () => {
