@@ -317,6 +317,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           topics: PERSISTED_TOPICS,
           maxBatchSize: config.writer.maxBatchRows,
           maxWaitMs: config.writer.maxWaitMs,
+          minBatchBytes: config.writer.minBatchBytes,
           // Storage outages are waited out, never turned into loss; refused rows go to the dead-letter topic.
           retry: { maxAttempts: Infinity, initialDelayMs: 500, maxDelayMs: 30_000 },
           handler: (batch) =>

@@ -52,6 +52,12 @@ export interface SubscribeOptions<T = unknown> {
    * This is how a sink flushes "by size or by time".
    */
   maxWaitMs?: number
+  /**
+   * Kafka only: a fetch waits (up to `maxWaitMs`) until this many bytes are ready, Kafka's own
+   * `fetch.min.bytes`. Kafka messages are packs of records, so a sink fills its batches by bytes
+   * there; the in-process bus fills them by `maxBatchSize`. Default 1 (deliver what is there).
+   */
+  minBatchBytes?: number
   /** A new group starts at the oldest retained message (default) or only at new ones. */
   fromBeginning?: boolean
   /**

@@ -363,7 +363,8 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
         await waitForData(log, undefined, signal)
         continue
       }
-      if (available < maxBatch && maxWaitMs > 0 && state === 'running') {
+      // A partition never holds more than its capacity: waiting for a bigger batch would only wait out the timer.
+      if (available < Math.min(maxBatch, options.partitionCapacity) && maxWaitMs > 0 && state === 'running') {
         const oldest = log.entries[cursor - log.baseOffset] as DeliveredMessage
         const waitMs = oldest.publishedAt + maxWaitMs - Date.now()
         if (waitMs > 0) {

@@ -334,6 +334,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const consumer = kafka.consumer({
       groupId: group,
       maxWaitTimeInMs: Math.max(10, subscribeOptions.maxWaitMs ?? 100),
+      // Waiting to fill only means something with a wait to bound it.
+      minBytes: subscribeOptions.maxWaitMs ? (subscribeOptions.minBatchBytes ?? 1) : 1,
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       sessionTimeout: 30_000,

@@ -187,6 +187,8 @@ export const ConfigSchema = Type.Object(
         group: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }),
         maxBatchRows: PositiveInt,
         maxWaitMs: Type.Integer({ minimum: 0 }),
+        /** On Kafka, bytes a fetch waits for (up to maxWaitMs) before the writer takes it. */
+        minBatchBytes: PositiveInt,
         maxInFlightInserts: PositiveInt,
       },
       { additionalProperties: false },
@@ -224,7 +226,13 @@ export const DEFAULT_CONFIG: ArgusConfig = {
   alerts: {},
   remediation: {},
   kube: { metricsIntervalMs: 15_000, metricsPaths: ['/metrics/resource', '/metrics/cadvisor'] },
-  writer: { group: 'argus-writer', maxBatchRows: 50_000, maxWaitMs: 500, maxInFlightInserts: 4 },
+  writer: {
+    group: 'argus-writer',
+    maxBatchRows: 200_000,
+    maxWaitMs: 500,
+    minBatchBytes: 4 * 1024 * 1024,
+    maxInFlightInserts: 4,
+  },
   kafka: {
     brokers: [],
     clientId: 'argus',
@@ -290,6 +298,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: string; type: EnvType
   { name: 'ARGUS_WRITER_GROUP', path: 'writer.group', type: 'string' },
   { name: 'ARGUS_WRITER_MAX_BATCH_ROWS', path: 'writer.maxBatchRows', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_WAIT_MS', path: 'writer.maxWaitMs', type: 'integer' },
+  { name: 'ARGUS_WRITER_MIN_BATCH_BYTES', path: 'writer.minBatchBytes', type: 'integer' },
   { name: 'ARGUS_WRITER_MAX_IN_FLIGHT', path: 'writer.maxInFlightInserts', type: 'integer' },
   { name: 'KAFKA_BROKERS', path: 'kafka.brokers', type: 'list' },
   { name: 'KAFKA_CLIENT_ID', path: 'kafka.clientId', type: 'string' },

@@ -226,6 +226,36 @@ describe('kafka bus', () => {
     await members[0]?.stop()
   })
 
+  it('fills a batch by bytes when asked, waiting no longer than maxWaitMs', async () => {
+    const topic = topicName()
+    const batches: Array<{ values: number[]; at: number }> = []
+    const subscription = await bus.subscribe<number>({
+      group: `fill-${topic}`,
+      topics: [topic],
+      maxWaitMs: 2_000,
+      minBatchBytes: 10 * 1024 * 1024, // more than the test sends: only the wait ends a fetch
+      handler: async (batch) => {
+        batches.push({ values: batch.messages.map((m) => m.value), at: Date.now() })
+      },
+    })
+    // Once the member has joined and fetched, sends 150 ms apart would each be a batch of their own
+    // without minBatchBytes; with it a fetch gathers them until its wait ends.
+    await bus.publish(topic, [{ key: 'a', value: 0 }])
+    await until(() => batches.length === 1)
+    const firstSentAt = Date.now()
+    for (let n = 1; n <= 5; n++) {
+      await bus.publish(topic, [{ key: 'a', value: n }])
+      await sleep(150)
+    }
+    await until(() => batches.flatMap((b) => b.values).length === 6)
+    expect(batches.flatMap((b) => b.values)).toEqual([0, 1, 2, 3, 4, 5])
+    // A fetch already waiting when the first send lands may end before the last: two at most.
+    expect(batches.length - 1).toBeLessThanOrEqual(2)
+    // Not held past the wait: the last send is delivered within maxWaitMs (and a fetch's round trip).
+    expect(batches[batches.length - 1]!.at - firstSentAt).toBeLessThan(4 * 150 + 2_000 + 1_000)
+    await subscription.stop()
+  })
+
   it('holds deliveries while paused, without leaving the group, and delivers them on resume', async () => {
     const topic = topicName()
     const values: number[] = []

@@ -226,6 +226,24 @@ describe('in-process bus', () => {
     expect(sizes[1]).toBe(4)
   })
 
+  it('delivers a full partition at once when maxBatchSize is more than a partition holds', async () => {
+    const bus = newBus(1, 16)
+    const sizes: number[] = []
+    await bus.subscribe({
+      group: 'g',
+      topics: ['t'],
+      maxBatchSize: 1_000,
+      maxWaitMs: 60_000, // a batch that waited for the timer would fail the test
+      handler: async (b) => void sizes.push(b.messages.length),
+    })
+    await bus.publish(
+      't',
+      Array.from({ length: 16 }, (_, n) => ({ key: 'k', value: n })),
+    )
+    await until(() => sizes.length >= 1, 2_000)
+    expect(sizes).toEqual([16])
+  })
+
   it('counts drops when a topic has no consumer group and its retention is full', async () => {
     const metrics = createMetricsRegistry({ defaultMetrics: false })
     const bus = createInProcessBus({ logger: quietLogger(), metrics, partitions: 1, partitionCapacity: 16 })
