@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { eventLoopTurns } from './event-loop.js'
 
 // Exposes V8's gc() to a test without a command-line flag: a context made after the flag has it.
 setFlagsFromString('--expose-gc')
@@ -13,7 +14,7 @@ const gc = runInNewContext('gc') as () => void
 export async function stillReachable(refs: ReadonlyArray<WeakRef<object>>): Promise<number> {
   for (let i = 0; i < 3; i++) {
     // A WeakRef's target is kept until the current job ends: let it end, then collect.
-    await new Promise((resolve) => setImmediate(resolve))
+    await eventLoopTurns()
     gc()
   }
   return refs.filter((ref) => ref.deref() !== undefined).length

@@ -1,6 +1,7 @@
 import type { TopicMessages } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { createKafkaSendQueue } from '../../../bus/kafka-send-queue.js'
+import { eventLoopTurns } from '../../helpers/event-loop.js'
 
 /** A send that records each request and completes when the test says so. */
 function controlledSend() {
@@ -12,7 +13,7 @@ function controlledSend() {
   }
   const finish = async (index: number, error?: Error): Promise<void> => {
     finishers[index]?.(error)
-    await new Promise((resolve) => setImmediate(resolve))
+    await eventLoopTurns()
   }
   return { send, requests, finish }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createInsertCoalescer, type CoalescedBlock } from '../../../storage/insert-coalescer.js'
 import { encodeRows, joinEncodedRows } from '../../../storage/encoded-rows.js'
+import { eventLoopTurns } from '../../helpers/event-loop.js'
 
 /** An insert that holds each block until the test lets it finish (or fail). */
 function heldInserts() {
@@ -13,12 +14,8 @@ function heldInserts() {
     })
   return { blocks, finish, insert }
 }
-const turn = () => new Promise((resolve) => setImmediate(resolve))
 /** Two turns of the event loop: the coalescer waits one before it takes a block. */
-const tick = async () => {
-  await turn()
-  await turn()
-}
+const tick = () => eventLoopTurns(2)
 
 describe('insert coalescer (group commit)', () => {
   it('inserts batches submitted together as one block, and those that arrive meanwhile as the next', async () => {

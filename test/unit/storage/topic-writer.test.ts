@@ -6,6 +6,7 @@ import type { StoredMessage } from '../../../storage/row-mappers.js'
 import { createTopicWriter } from '../../../storage/topic-writer.js'
 import { stillReachable } from '../../helpers/collect-garbage.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
+import { eventLoopTurns } from '../../helpers/event-loop.js'
 
 /** A writer whose inserts wait until the test lets them finish. */
 function heldWriter() {
@@ -45,12 +46,8 @@ function logMessages(count: number, refs: Array<WeakRef<object>>): StoredMessage
   })
 }
 
-const turn = () => new Promise((resolve) => setImmediate(resolve))
 /** Two turns of the event loop: the coalescer waits one before it takes a block. */
-const tick = async () => {
-  await turn()
-  await turn()
-}
+const tick = () => eventLoopTurns(2)
 
 describe('topic writer', () => {
   it('holds a batch as encoded rows, not its messages, while the insert waits', async () => {
