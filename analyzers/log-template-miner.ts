@@ -60,13 +60,29 @@ interface TreeNode {
   clusters: Cluster[]
 }
 
-const hasDigit = (token: string): boolean => /\d/.test(token)
+// Char-code loops rather than regular expressions: these run for tokens of every message.
+function hasDigit(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i)
+    if (c >= 48 && c <= 57) return true
+  }
+  return false
+}
 /**
  * An upper-case name (NEW, RUNNING, TASK_ABORT, GET): a state or kind a program logs, part of what
  * happened rather than a value. Messages that differ in one never share a template; lower-case
  * words (user names, hosts) may still be variables.
  */
-const isStateName = (token: string): boolean => /^[A-Z][A-Z_]+$/.test(token)
+function isStateName(token: string): boolean {
+  if (token.length < 2) return false
+  const first = token.charCodeAt(0)
+  if (first < 65 || first > 90) return false
+  for (let i = 1; i < token.length; i++) {
+    const c = token.charCodeAt(i)
+    if ((c < 65 || c > 90) && c !== 95) return false
+  }
+  return true
+}
 /** A token that may name the event rather than carry a value: no digits, not already masked. */
 const isPlainWord = (token: string): boolean =>
   token !== WILDCARD && (!hasDigit(token) || DEVICE_NAME.test(token)) && !IDENTIFIER.test(token)

@@ -49,6 +49,8 @@ const UNITS = new Set(
   ),
 )
 
+const LONGEST_UNIT = Math.max(...[...UNITS].map((unit) => unit.length))
+
 /**
  * The tokens of a message, built word by word: a unit after a value joins the value (`93.0 B` and
  * `5.4 KB` are one kind of size), and a run of values is one list whatever its length (`delete
@@ -60,7 +62,8 @@ class TokenList {
   private previousKept: string | undefined
 
   add(token: string): void {
-    const isUnitOfValue = this.previous === WILDCARD && UNITS.has(token)
+    // The length first: a Set lookup hashes the token, a new string every time.
+    const isUnitOfValue = this.previous === WILDCARD && token.length <= LONGEST_UNIT && UNITS.has(token)
     this.previous = token
     if (isUnitOfValue) return
     const continuesList = token === WILDCARD && this.previousKept === WILDCARD
@@ -188,10 +191,8 @@ export function tokenize(message: string): string[] {
     if (start >= 0) {
       if (inRun && runOpen) number = true
       let token: string
-      if (digits && letters) {
-        const part = message.slice(start, i)
-        token = DEVICE_NAME.test(part) ? part : WILDCARD
-      } else if (digits && number) token = WILDCARD
+      if (digits && letters) token = isDeviceName(message, start, i) ? message.slice(start, i) : WILDCARD
+      else if (digits && number) token = WILDCARD
       else {
         token = message.slice(start, i)
         if (
@@ -209,6 +210,17 @@ export function tokenize(message: string): string[] {
   if ((mayHoldDate && DATE_HINT.test(message)) || (mayHoldTime && TIME_HINT.test(message)))
     return tokenizeByMasks(message)
   return list.tokens
+}
+
+/** `DEVICE_NAME.test(text.slice(start, end))` without making the string. */
+function isDeviceName(text: string, start: number, end: number): boolean {
+  const length = end - start
+  if (length < 3 || length > 5 || !isDigit(text.charCodeAt(end - 1))) return false
+  for (let i = start; i < end - 1; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 97 || c > 122) return false
+  }
+  return true
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
