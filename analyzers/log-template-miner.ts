@@ -16,7 +16,7 @@
  */
 
 import { setBounded } from '../core/index.js'
-import { DEVICE_NAME, tokenize, WILDCARD } from './log-tokenizer.js'
+import { hasDigit, isDeviceName, tokenize, WILDCARD } from './log-tokenizer.js'
 
 export interface MinedTemplate {
   /**
@@ -60,18 +60,11 @@ interface TreeNode {
   clusters: Cluster[]
 }
 
-// Char-code loops rather than regular expressions: these run for tokens of every message.
-function hasDigit(token: string): boolean {
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i)
-    if (c >= 48 && c <= 57) return true
-  }
-  return false
-}
 /**
  * An upper-case name (NEW, RUNNING, TASK_ABORT, GET): a state or kind a program logs, part of what
  * happened rather than a value. Messages that differ in one never share a template; lower-case
- * words (user names, hosts) may still be variables.
+ * words (user names, hosts) may still be variables. (`/^[A-Z][A-Z_]+$/`, as a char-code loop: it
+ * runs for tokens of every message.)
  */
 function isStateName(token: string): boolean {
   if (token.length < 2) return false
@@ -85,7 +78,7 @@ function isStateName(token: string): boolean {
 }
 /** A token that may name the event rather than carry a value: no digits, not already masked. */
 const isPlainWord = (token: string): boolean =>
-  token !== WILDCARD && (!hasDigit(token) || DEVICE_NAME.test(token)) && !IDENTIFIER.test(token)
+  token !== WILDCARD && (!hasDigit(token) || isDeviceName(token)) && !IDENTIFIER.test(token)
 /** snake_case names (`root_domain`, `cluster_root_backup`) name things, not events. */
 const IDENTIFIER = /[A-Za-z]_[A-Za-z]/
 

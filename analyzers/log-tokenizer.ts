@@ -40,7 +40,7 @@ export function maskVariables(message: string): string {
  * A device name (eth0, ee0, sda1): letters and one digit. Left as a word, so like other words it is
  * a constant until several different ones were seen in its place.
  */
-export const DEVICE_NAME = /^[a-z]{2,4}[0-9]$/
+const DEVICE_NAME = /^[a-z]{2,4}[0-9]$/
 
 /** Units of size, time and rate that follow a number. */
 const UNITS = new Set(
@@ -213,7 +213,7 @@ export function tokenize(message: string): string[] {
 }
 
 /** `DEVICE_NAME.test(text.slice(start, end))` without making the string. */
-function isDeviceName(text: string, start: number, end: number): boolean {
+export function isDeviceName(text: string, start = 0, end = text.length): boolean {
   const length = end - start
   if (length < 3 || length > 5 || !isDigit(text.charCodeAt(end - 1))) return false
   for (let i = start; i < end - 1; i++) {
@@ -224,6 +224,12 @@ function isDeviceName(text: string, start: number, end: number): boolean {
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
+
+/** Whether a token has a digit in it (`/\d/.test`, as a char-code loop: it runs for every token). */
+export function hasDigit(token: string): boolean {
+  for (let i = 0; i < token.length; i++) if (isDigit(token.charCodeAt(i))) return true
+  return false
+}
 const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
 /** What `\w` matches without the u flag: the neighbours a number mask may not have. */
 const isWordChar = (c: number): boolean => isDigit(c) || isLetter(c) || c === 95
