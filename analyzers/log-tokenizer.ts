@@ -224,15 +224,15 @@ export function isDeviceName(text: string, start = 0, end = text.length): boolea
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
+const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+/** What `\w` matches without the u flag: the neighbours a number mask may not have. */
+const isWordChar = (c: number): boolean => isDigit(c) || isLetter(c) || c === 95
 
 /** Whether a token has a digit in it (`/\d/.test`, as a char-code loop: it runs for every token). */
 export function hasDigit(token: string): boolean {
   for (let i = 0; i < token.length; i++) if (isDigit(token.charCodeAt(i))) return true
   return false
 }
-const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-/** What `\w` matches without the u flag: the neighbours a number mask may not have. */
-const isWordChar = (c: number): boolean => isDigit(c) || isLetter(c) || c === 95
 
 /** What `\s` matches (ECMAScript WhiteSpace and LineTerminator), as a char code test. */
 function isWhitespace(c: number): boolean {
