@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { ArgusError, errorMessage } from '../core/index.js'
@@ -23,7 +24,7 @@ let embedded:
   | { path: string; client: ClickHouseClient; insertRows: (block: RowBlock) => Promise<void>; users: number }
   | undefined
 
-/** One block of rows (JSONCompactEachRow, columns in this order, in one or more batches) inserted with these settings. */
+/** One block of rows (columns in this order, in one or more batches of one format) inserted with these settings. */
 export interface RowBlock {
   table: string
   columns: readonly string[]
@@ -42,15 +43,66 @@ export interface StorageClientHandle {
 const insertThroughClient =
   (client: ClickHouseClient) =>
   async (block: RowBlock): Promise<void> => {
-    // The rows are already text: sent as the body of the INSERT, as the client's insert would send them.
+    const { format, bytes } = joinEncodedRows(block.rows)
+    // The rows are already encoded: sent as the body of the INSERT, as the client's insert would send them.
     // Table and column names are the storage's own (tables.ts, row-mappers.ts), never input.
     const result = await client.exec({
-      query: `INSERT INTO ${block.table} (${block.columns.join(', ')}) FORMAT JSONCompactEachRow`,
-      values: Readable.from([joinEncodedRows(block.rows)]),
+      query: `INSERT INTO ${block.table} (${block.columns.join(', ')}) FORMAT ${format}`,
+      values: Readable.from([bytes]),
       clickhouse_settings: block.settings,
     })
     result.stream.destroy()
   }
+
+/** A string as a ClickHouse SQL literal. */
+const sqlString = (value: string): string => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
+
+function settingsClause(settings: RowBlock['settings']): string {
+  const entries = Object.entries(settings)
+  if (entries.length === 0) return ''
+  const assignments = entries.map(([name, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new ArgusError('ARGUS_ERR_INTERNAL', `not a setting name: ${JSON.stringify(name)}`)
+    return `${name} = ${typeof value === 'number' ? String(value) : sqlString(value)}`
+  })
+  return ` SETTINGS ${assignments.join(', ')}`
+}
+
+/**
+ * Inserts into embedded ClickHouse. JSON rows go to chdb's own insert as one buffer, parsed on its
+ * threads (the client's insert would first join them into one SQL string on Node's main thread).
+ * chdb passes a payload inline with the query, where binary rows do not survive, so RowBinary rows
+ * are written to a file the engine reads with FROM INFILE, removed once the insert is done.
+ */
+function embeddedInsert(
+  client: ClickHouseClient,
+  connection: ReturnType<typeof createChdbConnection>,
+  blockDir: string,
+): (block: RowBlock) => Promise<void> {
+  let blocksWritten = 0
+  return async (block) => {
+    const { format, bytes } = joinEncodedRows(block.rows)
+    if (format === 'JSONCompactEachRow') {
+      await connection.chdb.rawInsert({
+        table: block.table,
+        columns: block.columns,
+        format,
+        values: bytes,
+        settings: block.settings,
+      })
+      return
+    }
+    const path = join(blockDir, `${process.pid}-${++blocksWritten}.rowbinary`)
+    await writeFile(path, bytes)
+    try {
+      await client.command({
+        query: `INSERT INTO ${block.table} (${block.columns.join(', ')}) FROM INFILE ${sqlString(path)}${settingsClause(block.settings)} FORMAT RowBinary`,
+      })
+    } finally {
+      await rm(path, { force: true })
+    }
+  }
+}
 
 export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
   if (target.url) {
@@ -74,22 +126,17 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
   if (!embedded) {
     try {
       mkdirSync(path, { recursive: true })
+      // Blocks left by a process that died mid-insert; their rows are redelivered by the bus.
+      const blockDir = resolve(target.dataDir, 'insert-blocks')
+      rmSync(blockDir, { recursive: true, force: true })
+      mkdirSync(blockDir, { recursive: true })
       // chdb types its connection against its own copy of @clickhouse/client-common; the shapes are the same.
       const connection = createChdbConnection({ path })
+      const client = createClient({ connection: connection as unknown as ChdbClientConnection })
       embedded = {
         path,
-        client: createClient({ connection: connection as unknown as ChdbClientConnection }),
-        // chdb's own insert: the rows go to the engine as one buffer, parsed on its threads; the
-        // client's insert would first join them into one SQL string on Node's main thread.
-        insertRows: async (block) => {
-          await connection.chdb.rawInsert({
-            table: block.table,
-            columns: block.columns,
-            format: 'JSONCompactEachRow',
-            values: joinEncodedRows(block.rows),
-            settings: block.settings,
-          })
-        },
+        client,
+        insertRows: embeddedInsert(client, connection, blockDir),
         users: 0,
       }
     } catch (error) {

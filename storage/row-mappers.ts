@@ -19,6 +19,7 @@ import {
   type ResourceChange,
   type RootCause,
 } from '../core/index.js'
+import { rowBinaryLayout, type RowBinaryLayout, type RowBinaryType } from './row-binary.js'
 import { TABLES, type TableName } from './tables.js'
 
 /**
@@ -33,8 +34,14 @@ type Row = unknown[]
  * "not from a durable bus"). Every row starts with these columns.
  */
 export type BusPosition = readonly [source: string, partition: number, storedOffset: number]
-const BUS_COLUMNS = ['bus_source', 'bus_partition', 'bus_offset']
+const BUS_COLUMNS = ['bus_source', 'bus_partition', 'bus_offset'] as const
 const AFTER_BUS = BUS_COLUMNS.length
+/** The bus position's columns as an intake table types them (migrations 12 and 16). */
+const BUS_COLUMN_TYPES = [
+  ['bus_source', 'String'],
+  ['bus_partition', 'UInt16'],
+  ['bus_offset', 'UInt64'],
+] as const satisfies ReadonlyArray<readonly [(typeof BUS_COLUMNS)[number], RowBinaryType]>
 
 /** The envelope columns a stream or series row holds (time and attributes are its rows' own). */
 export const DIMENSION_ENVELOPE = [
@@ -123,8 +130,8 @@ const logRow = mapper<LogRecord>(['level', 'stream', 'source', 'template_id', 'm
  */
 export interface NarrowInsert {
   intakeTable: TableName
-  /** The bus position first, then the dimension id. */
-  intakeColumns: string[]
+  /** The intake's columns, the bus position first, then the dimension id; inserted as RowBinary. */
+  intake: RowBinaryLayout
   dimensionTable: TableName
   /** The dimension id first. */
   dimensionColumns: string[]
@@ -230,7 +237,15 @@ function lastStreamIdFor(line: LogRecord): string | undefined {
 const logStreams: NarrowInsert = {
   intakeTable: TABLES.logIntake,
   recordTable: TABLES.logLines,
-  intakeColumns: [...BUS_COLUMNS, 'stream_id', 'ts', 'level', 'template_id', 'message', 'attributes'],
+  intake: rowBinaryLayout([
+    ...BUS_COLUMN_TYPES,
+    ['stream_id', 'String'],
+    ['ts', 'DateTime64(3)'],
+    ['level', 'String'],
+    ['template_id', 'String'],
+    ['message', 'String'],
+    ['attributes', 'Map(String, String)'],
+  ]),
   dimensionTable: TABLES.logStreams,
   dimensionColumns: ['stream_id', ...DIMENSION_ENVELOPE, 'stream', 'source', 'attributes', 'last_seen'],
   narrowRow(message, position) {
@@ -273,7 +288,12 @@ const logStreams: NarrowInsert = {
 const metricSeries: NarrowInsert = {
   intakeTable: TABLES.metricIntake,
   recordTable: TABLES.metricPoints,
-  intakeColumns: [...BUS_COLUMNS, 'series_id', 'ts', 'value'],
+  intake: rowBinaryLayout([
+    ...BUS_COLUMN_TYPES,
+    ['series_id', 'String'],
+    ['ts', 'DateTime64(3)'],
+    ['value', 'Float64'],
+  ]),
   dimensionTable: TABLES.metricSeries,
   dimensionColumns: ['series_id', ...DIMENSION_ENVELOPE, 'attributes', 'name', 'type', 'labels', 'last_seen'],
   narrowRow(message, position) {

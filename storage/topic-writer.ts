@@ -13,6 +13,7 @@ import {
 import { storageError, type RowBlock } from './clickhouse-client.js'
 import { encodeRows, type EncodedRows } from './encoded-rows.js'
 import { createInsertCoalescer } from './insert-coalescer.js'
+import { encodeRowBinary } from './row-binary.js'
 import {
   DIMENSION_ID_AT,
   TOPIC_TABLES,
@@ -260,10 +261,10 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const rows = messages.map((message) => narrow.narrowRow(message, positionOf(message)))
       return {
         table: narrow.intakeTable,
-        columns: narrow.intakeColumns,
+        columns: narrow.intake.columns,
         countedAs: recordTableOf(target),
         dimensions: freshDimensions(narrow, messages, rows),
-        rows: encodeRows(rows),
+        rows: encodeRowBinary(rows, narrow.intake),
       }
     }
     return {

@@ -200,11 +200,16 @@ describe('storage on embedded ClickHouse', () => {
       '],["injected",1,{}],[',
       'ünïcödé 日本語 emoji 🚀 and \u0001 control',
       '',
+      'a NUL \u0000 byte in the middle',
+      'x'.repeat(127),
+      'y'.repeat(128),
+      'é'.repeat(5_000),
+      `${'a long line '.repeat(10_000)}end`,
     ]
     await write(
       TOPICS.logs,
       messages.map((message, i) =>
-        log(100 + i, { namespace: 'verbatim', message, attributes: { 'k,"]': 'v\n' } }),
+        log(100 + i, { namespace: 'verbatim', message, attributes: { 'k,"]': 'v\n', 'ключ 🔑': '\u0000' } }),
       ),
       'verbatim-1',
     )
@@ -216,7 +221,37 @@ describe('storage on embedded ClickHouse', () => {
       order: 'asc',
     })
     expect(stored.map((r) => r.message)).toEqual(messages)
-    expect(stored[0]?.attributes).toMatchObject({ 'k,"]': 'v\n' })
+    expect(stored[0]?.attributes).toMatchObject({ 'k,"]': 'v\n', 'ключ 🔑': '\u0000' })
+  })
+
+  it('inserts intake rows as RowBinary in the types the intake tables declare, leaving no block files', async () => {
+    for (const topic of [TOPICS.logs, TOPICS.metrics]) {
+      const narrow = TOPIC_TABLES[topic]?.narrow as NarrowInsert
+      const described = await queryRows<{ name: string; type: string }>(
+        `SELECT name, type FROM system.columns WHERE database = 'argus' AND table = '${narrow.intakeTable}' ORDER BY position`,
+      )
+      // RowBinary reads a LowCardinality column as its inner type.
+      const declared = described.map((c) => [c.name, c.type.replace(/^LowCardinality\((.*)\)$/, '$1')])
+      const layout = narrow.intake.columns.map((name, i) => [name, narrow.intake.types[i]])
+      expect(layout).toEqual(
+        declared.map(([name, type]) => [
+          name,
+          type?.replace('Map(LowCardinality(String), String)', 'Map(String, String)'),
+        ]),
+      )
+    }
+    // Values at the edges of Float64 come back exactly.
+    const values = [1e-300, Number.MAX_VALUE, -0.5, 0.1 + 0.2, 2 ** 53 + 2]
+    await write(
+      TOPICS.metrics,
+      values.map((value, i) => ({ ...cartSample(i, 'float-edges', 'edge_gauge', 'gauge'), value })),
+      'float-edges-1',
+    )
+    const stored = await queryRows<{ value: number }>(
+      "SELECT p.value AS value FROM argus.metric_points AS p WHERE p.series_id IN (SELECT series_id FROM argus.metric_series WHERE namespace = 'float-edges') ORDER BY p.ts",
+    )
+    expect(stored.map((r) => Number(r.value))).toEqual(values)
+    expect(readdirSync(join(dataDir, 'insert-blocks'))).toEqual([])
   })
 
   it('searches by time range, entity, level and literal text', async () => {
@@ -784,7 +819,7 @@ async function olderDatabase(options: {
   })
   for (const [table, columns, block] of [
     [narrow.dimensionTable, narrow.dimensionColumns, [...dimensions.values()]],
-    [narrow.intakeTable, narrow.intakeColumns, rows],
+    [narrow.intakeTable, narrow.intake.columns, rows],
   ] as const)
     await handle.insertRows({
       table: `${db}.${table}`,

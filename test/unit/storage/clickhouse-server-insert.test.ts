@@ -5,6 +5,8 @@ import { gunzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openClickHouse } from '../../../storage/clickhouse-client.js'
 import { encodeRows } from '../../../storage/encoded-rows.js'
+import { encodeRowBinary, rowBinaryLayout } from '../../../storage/row-binary.js'
+import { readRowBinary } from '../../helpers/row-binary-reader.js'
 
 /**
  * The ClickHouse server path of insertRows, against a stand-in HTTP endpoint that records what a
@@ -13,7 +15,7 @@ import { encodeRows } from '../../../storage/encoded-rows.js'
 interface Received {
   query: string
   settings: Record<string, string>
-  body: string
+  body: Buffer
 }
 
 let server: Server | undefined
@@ -33,7 +35,7 @@ async function recordingServer(): Promise<{ url: string; received: Received[] }>
       const params = new URL(request.url ?? '/', 'http://localhost').searchParams
       const settings: Record<string, string> = {}
       for (const [key, value] of params) if (key !== 'query' && key !== 'query_id') settings[key] = value
-      received.push({ query: params.get('query') ?? '', settings, body: body.toString() })
+      received.push({ query: params.get('query') ?? '', settings, body })
       response.writeHead(200, { 'content-type': 'text/plain' }).end()
     })
   })
@@ -67,11 +69,48 @@ describe('insert into a ClickHouse server', () => {
     expect(insert.query).toBe('INSERT INTO argus.log_intake (stream_id, message) FORMAT JSONCompactEachRow')
     expect(insert.settings).toMatchObject({ insert_deduplication_token: 'tok-1', insert_deduplicate: '1' })
     // Rows separated by commas within a batch and newlines between: JSON values either way.
-    const rows = JSON.parse(`[${insert.body.replaceAll('\n', ',')}]`) as unknown
+    const rows = JSON.parse(`[${insert.body.toString().replaceAll('\n', ',')}]`) as unknown
     expect(rows).toEqual([
       ['s1', 'first "quoted"'],
       ['s1', 'second'],
       ['s2', 'third\nline'],
+    ])
+  })
+
+  it('sends RowBinary batches back to back as one binary body', async () => {
+    const { url, received } = await recordingServer()
+    const handle = openClickHouse({ url, dataDir: '/nonexistent' })
+    const layout = rowBinaryLayout([
+      ['stream_id', 'String'],
+      ['ts', 'DateTime64(3)'],
+      ['value', 'Float64'],
+    ])
+    const first = encodeRowBinary(
+      [
+        ['s1', 1_700_000_000_000, 1.5],
+        ['s\u00001', 1_700_000_000_001, -0.25],
+      ],
+      layout,
+    )
+    const second = encodeRowBinary([['日本', 1_700_000_000_002, 1e300]], layout)
+    try {
+      await handle.insertRows({
+        table: 'argus.metric_intake',
+        columns: layout.columns,
+        rows: [first, second],
+        settings: { insert_deduplication_token: 'tok-2' },
+      })
+    } finally {
+      await handle.release()
+    }
+    const [insert] = received as [Received]
+    expect(insert.query).toBe('INSERT INTO argus.metric_intake (stream_id, ts, value) FORMAT RowBinary')
+    expect(insert.settings).toMatchObject({ insert_deduplication_token: 'tok-2' })
+    expect(insert.body.equals(Buffer.concat([first.bytes, second.bytes]))).toBe(true)
+    expect(readRowBinary(insert.body, layout.types)).toEqual([
+      ['s1', 1_700_000_000_000, 1.5],
+      ['s\u00001', 1_700_000_000_001, -0.25],
+      ['日本', 1_700_000_000_002, 1e300],
     ])
   })
 

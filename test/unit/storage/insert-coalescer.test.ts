@@ -42,7 +42,7 @@ describe('insert coalescer (group commit)', () => {
     expect(blocks).toHaveLength(2)
     expect(blocks[1]!.batches).toBe(3)
     // The block's text is the batches' rows in order, as JSONCompactEachRow reads them.
-    const text = joinEncodedRows(blocks[1]!.rows).toString()
+    const text = joinEncodedRows(blocks[1]!.rows).bytes.toString()
     expect(JSON.parse(`[${text.replaceAll('\n', ',')}]`)).toEqual([
       ['p20'],
       ['p21'],

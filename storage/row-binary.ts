@@ -1,0 +1,158 @@
+import { ArgusError } from '../core/index.js'
+import type { EncodedRows } from './encoded-rows.js'
+
+/**
+ * ClickHouse's RowBinary format for the high-volume intake tables. The engine reads it without
+ * parsing text: embedded ClickHouse spends about 1.0 µs of CPU per log line on it against 2.5 for
+ * the same rows as JSONCompactEachRow, and encoding it here costs no more than JSON.stringify.
+ * Unlike JSON, a value of the wrong type would not be refused by the engine but misread as the
+ * bytes of the columns after it, so the encoder checks every value's type and throws instead.
+ */
+export type RowBinaryType =
+  'String' | 'UInt16' | 'UInt64' | 'DateTime64(3)' | 'Float64' | 'Map(String, String)'
+
+/** An insert's columns in order, with the type each value is encoded as. */
+export interface RowBinaryLayout {
+  readonly columns: readonly string[]
+  readonly types: readonly RowBinaryType[]
+}
+
+export function rowBinaryLayout(columns: ReadonlyArray<readonly [string, RowBinaryType]>): RowBinaryLayout {
+  return { columns: columns.map(([name]) => name), types: columns.map(([, type]) => type) }
+}
+
+const TWO_TO_32 = 4_294_967_296
+/** Strings this short are tried as ASCII byte by byte: cheaper than a call into the native encoder. */
+const SHORT_STRING = 128
+
+let scratch = new Uint8Array(1 << 20)
+let view = new DataView(scratch.buffer)
+let nativeView = Buffer.from(scratch.buffer)
+let at = 0
+
+function ensure(bytes: number): void {
+  if (at + bytes <= scratch.length) return
+  const grown = new Uint8Array(Math.max(scratch.length * 2, at + bytes))
+  grown.set(scratch.subarray(0, at))
+  scratch = grown
+  view = new DataView(grown.buffer)
+  nativeView = Buffer.from(grown.buffer)
+}
+
+const varintWidth = (value: number): number =>
+  value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4
+
+function writeVarint(value: number): void {
+  while (value >= 0x80) {
+    scratch[at++] = (value & 0x7f) | 0x80
+    value >>>= 7
+  }
+  scratch[at++] = value
+}
+
+function writeString(value: string): void {
+  const length = value.length
+  ensure(length * 3 + 5)
+  if (length < SHORT_STRING) {
+    let to = at + 1
+    let i = 0
+    for (; i < length; i++) {
+      const code = value.charCodeAt(i)
+      if (code >= 0x80) break
+      scratch[to++] = code
+    }
+    if (i === length) {
+      scratch[at] = length
+      at = to
+      return
+    }
+  }
+  // Written where a length prefix for the longest encoding ends, then moved if the prefix is shorter.
+  const reserved = varintWidth(length * 3)
+  const bytes = nativeView.write(value, at + reserved, 'utf8')
+  const width = varintWidth(bytes)
+  if (width !== reserved) scratch.copyWithin(at + width, at + reserved, at + reserved + bytes)
+  writeVarint(bytes)
+  at += bytes
+}
+
+function writeUInt64(value: unknown, column: string, type: RowBinaryType): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw wrongValue(column, type, value)
+  ensure(8)
+  view.setUint32(at, value % TWO_TO_32, true)
+  view.setUint32(at + 4, Math.floor(value / TWO_TO_32), true)
+  at += 8
+}
+
+function writeStringMap(value: object, column: string): void {
+  const map = value as Record<string, unknown>
+  let count = 0
+  for (const key in map) {
+    if (typeof map[key] !== 'string') throw wrongValue(column, 'Map(String, String)', JSON.stringify(map))
+    count++
+  }
+  ensure(5)
+  writeVarint(count)
+  for (const key in map) {
+    writeString(key)
+    writeString(map[key] as string)
+  }
+}
+
+function wrongValue(column: string, type: RowBinaryType, value: unknown): ArgusError {
+  return new ArgusError(
+    'ARGUS_ERR_INTERNAL',
+    `column ${column} (${type}) cannot hold ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+  )
+}
+
+function writeValue(type: RowBinaryType, value: unknown, column: string): void {
+  switch (type) {
+    case 'String':
+      if (typeof value !== 'string') throw wrongValue(column, type, value)
+      writeString(value)
+      return
+    case 'UInt16':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffff)
+        throw wrongValue(column, type, value)
+      ensure(2)
+      view.setUint16(at, value, true)
+      at += 2
+      return
+    case 'UInt64':
+    case 'DateTime64(3)':
+      // A DateTime64(3) is its milliseconds since the epoch; times before it are not stored.
+      writeUInt64(value, column, type)
+      return
+    case 'Float64':
+      if (typeof value !== 'number') throw wrongValue(column, type, value)
+      ensure(8)
+      view.setFloat64(at, value, true)
+      at += 8
+      return
+    case 'Map(String, String)':
+      if (typeof value !== 'object' || value === null) throw wrongValue(column, type, value)
+      writeStringMap(value, column)
+      return
+  }
+}
+
+/**
+ * Rows (values in the layout's column order) as RowBinary. Throws ARGUS_ERR_INTERNAL when a value
+ * does not fit its column (the engine would have refused the same rows as JSON).
+ */
+export function encodeRowBinary(rows: readonly unknown[][], layout: RowBinaryLayout): EncodedRows {
+  const { types, columns } = layout
+  const width = types.length
+  at = 0
+  for (const row of rows) {
+    if (row.length !== width)
+      throw new ArgusError('ARGUS_ERR_INTERNAL', `a row has ${row.length} values for ${width} columns`)
+    for (let c = 0; c < width; c++) writeValue(types[c] as RowBinaryType, row[c], columns[c] as string)
+  }
+  // Copied out of the scratch buffer: the block waits for its insert while the next is encoded.
+  const bytes = Buffer.allocUnsafe(at)
+  bytes.set(scratch.subarray(0, at))
+  return { format: 'RowBinary', bytes, count: rows.length }
+}
