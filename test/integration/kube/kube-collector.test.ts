@@ -213,6 +213,7 @@ describe('kubernetes collector on a real API server', () => {
       status: { containerStatuses?: Array<Record<string, unknown>> }
     }
     const finishedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000', '')
+    let patched: { metadata: { resourceVersion?: string } } | undefined
     // A live pod of the web Deployment; one the rollout of an earlier test is still replacing may be
     // gone by the time of the patch (404): then the next one.
     const pod = await until(async () => {
@@ -221,25 +222,30 @@ describe('kubernetes collector on a real API server', () => {
       if (!live) return undefined
       const container = live.status.containerStatuses?.[0] as Record<string, unknown>
       try {
-        await admin.patch(`/api/v1/namespaces/${ns}/pods/${live.metadata.name}/status`, {
-          status: {
-            containerStatuses: [
-              {
-                ...container,
-                restartCount: 1,
-                lastState: {
-                  terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt, startedAt: finishedAt },
+        patched = await admin.patch<{ metadata: { resourceVersion?: string } }>(
+          `/api/v1/namespaces/${ns}/pods/${live.metadata.name}/status`,
+          {
+            status: {
+              containerStatuses: [
+                {
+                  ...container,
+                  restartCount: 1,
+                  lastState: {
+                    terminated: { reason: 'OOMKilled', exitCode: 137, finishedAt, startedAt: finishedAt },
+                  },
                 },
-              },
-            ],
+              ],
+            },
           },
-        })
+        )
         return live
       } catch (error) {
         if (/: 404 /.test((error as Error).message)) return undefined
         throw error
       }
     }, 'a live web pod to mark OOM-killed')
+    // This wait timed out once in CI and never since; should it again, the failure says what the
+    // collector reported for the pod and what the API server holds for it now.
     const oom = await until(
       () =>
         states.find(
@@ -247,7 +253,20 @@ describe('kubernetes collector on a real API server', () => {
             s.pod === pod.metadata.name && s.containers.some((c) => c.lastTerminationReason === 'OOMKilled'),
         ),
       'the OOM kill in the pod state',
-    )
+    ).catch(async (error: unknown) => {
+      const reported = states
+        .filter((s) => s.pod === pod.metadata.name)
+        .map((s) => ({ ts: s.ts, deleted: s.deleted, phase: s.phase, containers: s.containers }))
+      const now = await admin
+        .get<Pod & { metadata: { resourceVersion?: string } }>(
+          `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}`,
+        )
+        .then((p) => ({ resourceVersion: p.metadata.resourceVersion, status: p.status }))
+        .catch((e: unknown) => String(e))
+      throw new Error(
+        `${(error as Error).message}; pod ${pod.metadata.name} patched at resourceVersion ${patched?.metadata.resourceVersion}; as reported: ${JSON.stringify(reported)}; as the API server holds it now: ${JSON.stringify(now)}`,
+      )
+    })
     expect(oom.containers[0]).toMatchObject({ restarts: 1, lastExitCode: 137 })
   })
 
