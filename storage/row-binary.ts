@@ -22,8 +22,12 @@ export function rowBinaryLayout(columns: ReadonlyArray<readonly [string, RowBina
 }
 
 const TWO_TO_32 = 4_294_967_296
-/** Strings this short are tried as ASCII byte by byte: cheaper than a call into the native encoder. */
-const SHORT_STRING = 128
+/**
+ * Strings this short are tried as ASCII byte by byte, cheaper than a call into the native encoder;
+ * longer ones are cheaper natively (a log line of 90 characters: 0.45-0.55 against 0.6-1.1 µs per
+ * row when the loop took strings up to 128).
+ */
+const SHORT_STRING = 32
 
 let scratch = new Uint8Array(1 << 20)
 let view = new DataView(scratch.buffer)
@@ -142,11 +146,25 @@ function writeValue(type: RowBinaryType, value: unknown, column: string): void {
  * Rows (values in the layout's column order) as RowBinary. Throws ARGUS_ERR_INTERNAL when a value
  * does not fit its column (the engine would have refused the same rows as JSON).
  */
-export function encodeRowBinary(rows: readonly unknown[][], layout: RowBinaryLayout): EncodedRows {
+export function encodeRowBinary(rows: readonly (readonly unknown[])[], layout: RowBinaryLayout): EncodedRows {
+  return encodeRowBinaryOf(rows.length, (index) => rows[index] as readonly unknown[], layout)
+}
+
+/**
+ * As encodeRowBinary, each row made by `rowAt` as it is encoded: a batch's rows then die young,
+ * one at a time, instead of a whole batch of them being copied by every young-generation
+ * collection that runs while it is encoded.
+ */
+export function encodeRowBinaryOf(
+  count: number,
+  rowAt: (index: number) => readonly unknown[],
+  layout: RowBinaryLayout,
+): EncodedRows {
   const { types, columns } = layout
   const width = types.length
   at = 0
-  for (const row of rows) {
+  for (let index = 0; index < count; index++) {
+    const row = rowAt(index)
     if (row.length !== width)
       throw new ArgusError('ARGUS_ERR_INTERNAL', `a row has ${row.length} values for ${width} columns`)
     for (let c = 0; c < width; c++) writeValue(types[c] as RowBinaryType, row[c], columns[c] as string)
@@ -154,5 +172,5 @@ export function encodeRowBinary(rows: readonly unknown[][], layout: RowBinaryLay
   // Copied out of the scratch buffer: the block waits for its insert while the next is encoded.
   const bytes = Buffer.allocUnsafe(at)
   bytes.set(scratch.subarray(0, at))
-  return { format: 'RowBinary', bytes, count: rows.length }
+  return { format: 'RowBinary', bytes, count }
 }

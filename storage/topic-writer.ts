@@ -13,7 +13,7 @@ import {
 import { storageError, type RowBlock } from './clickhouse-client.js'
 import { encodeRows, type EncodedRows } from './encoded-rows.js'
 import { createInsertCoalescer } from './insert-coalescer.js'
-import { encodeRowBinary } from './row-binary.js'
+import { encodeRowBinaryOf } from './row-binary.js'
 import {
   DIMENSION_ID_AT,
   TOPIC_TABLES,
@@ -223,18 +223,18 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   )
 
   /**
-   * The dimension rows of `messages` not written lately (by the ids their `rows` name), so that
-   * rows may name them; undefined when there are none.
+   * The dimension rows of `messages` not written lately (by the ids their rows name, `ids`), so
+   * that rows may name them; undefined when there are none.
    */
   function freshDimensions(
     narrow: NarrowInsert,
     messages: readonly StoredMessage[],
-    rows: ReadonlyArray<unknown[]>,
+    ids: readonly string[],
   ): EncodedDimensions | undefined {
     const now = Date.now()
     const fresh = new Map<string, unknown[]>()
-    for (let i = 0; i < rows.length; i++) {
-      const id = (rows[i] as unknown[])[DIMENSION_ID_AT] as string
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string
       const written = dimensionsWritten.get(id)
       if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
       fresh.set(id, narrow.dimensionRow(messages[i] as StoredMessage, id, Math.floor(now / 1000)))
@@ -258,13 +258,23 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS
     const narrow = target.narrow
     if (narrow) {
-      const rows = messages.map((message) => narrow.narrowRow(message, positionOf(message)))
+      const ids: string[] = new Array<string>(messages.length)
+      const rows = encodeRowBinaryOf(
+        messages.length,
+        (index) => {
+          const message = messages[index] as StoredMessage
+          const row = narrow.narrowRow(message, positionOf(message))
+          ids[index] = row[DIMENSION_ID_AT] as string
+          return row
+        },
+        narrow.intake,
+      )
       return {
         table: narrow.intakeTable,
         columns: narrow.intake.columns,
         countedAs: recordTableOf(target),
-        dimensions: freshDimensions(narrow, messages, rows),
-        rows: encodeRowBinary(rows, narrow.intake),
+        dimensions: freshDimensions(narrow, messages, ids),
+        rows,
       }
     }
     return {
