@@ -44,7 +44,7 @@ function ensure(bytes: number): void {
 }
 
 const varintWidth = (value: number): number =>
-  value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4
+  value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5
 
 function writeVarint(value: number): void {
   while (value >= 0x80) {
@@ -93,7 +93,7 @@ function writeStringMap(value: object, column: string): void {
   const map = value as Record<string, unknown>
   let count = 0
   for (const key in map) {
-    if (typeof map[key] !== 'string') throw wrongValue(column, 'Map(String, String)', JSON.stringify(map))
+    if (typeof map[key] !== 'string') throw wrongValue(column, 'Map(String, String)', map)
     count++
   }
   ensure(5)
@@ -104,11 +104,22 @@ function writeStringMap(value: object, column: string): void {
   }
 }
 
+/** How an error shows a value: as JSON where it can be, and not more than a line of it. */
+function shown(value: unknown): string {
+  let text: string
+  try {
+    text =
+      typeof value === 'string' || (typeof value === 'object' && value !== null)
+        ? JSON.stringify(value)
+        : String(value)
+  } catch {
+    text = String(value)
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text
+}
+
 function wrongValue(column: string, type: RowBinaryType, value: unknown): ArgusError {
-  return new ArgusError(
-    'ARGUS_ERR_INTERNAL',
-    `column ${column} (${type}) cannot hold ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-  )
+  return new ArgusError('ARGUS_ERR_INTERNAL', `column ${column} (${type}) cannot hold ${shown(value)}`)
 }
 
 function writeValue(type: RowBinaryType, value: unknown, column: string): void {

@@ -84,7 +84,10 @@ describe('RowBinary encoding', () => {
       [3, '2024-01-01', /ts \(DateTime64\(3\)\)/],
       [4, '1.5', /value \(Float64\)/],
       [5, undefined, /message \(String\)/],
-      [6, { n: 1 }, /attributes \(Map\(String, String\)\)/],
+      [6, { n: 1 }, /attributes \(Map\(String, String\)\) cannot hold \{"n":1\}$/],
+      [5, 500, /message \(String\) cannot hold 500$/],
+      // At most a line of the value: a whole log line would not help the reader of the error.
+      [5, { long: 'y'.repeat(500) }, /message \(String\) cannot hold \{"long":"y{71}\.\.\.$/],
       [6, null, /attributes \(Map\(String, String\)\)/],
     ]
     for (const [column, value, message] of cases) {
