@@ -126,7 +126,8 @@ export function openClickHouse(target: ClickHouseTarget): StorageClientHandle {
   if (!embedded) {
     try {
       mkdirSync(path, { recursive: true })
-      // Blocks left by a process that died mid-insert; their rows are redelivered by the bus.
+      // Blocks a process left when it died mid-insert were never acknowledged: a durable bus delivers
+      // their rows again, so the files only take space.
       const blockDir = resolve(target.dataDir, 'insert-blocks')
       rmSync(blockDir, { recursive: true, force: true })
       mkdirSync(blockDir, { recursive: true })
