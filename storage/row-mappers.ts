@@ -34,14 +34,14 @@ type Row = unknown[]
  * "not from a durable bus"). Every row starts with these columns.
  */
 export type BusPosition = readonly [source: string, partition: number, storedOffset: number]
-const BUS_COLUMNS = ['bus_source', 'bus_partition', 'bus_offset'] as const
-const AFTER_BUS = BUS_COLUMNS.length
-/** The bus position's columns as an intake table types them (migrations 12 and 16). */
+/** The bus position's columns, as the intake tables type them (migrations 12 and 16). */
 const BUS_COLUMN_TYPES = [
   ['bus_source', 'String'],
   ['bus_partition', 'UInt16'],
   ['bus_offset', 'UInt64'],
-] as const satisfies ReadonlyArray<readonly [(typeof BUS_COLUMNS)[number], RowBinaryType]>
+] as const satisfies ReadonlyArray<readonly [string, RowBinaryType]>
+const BUS_COLUMNS = BUS_COLUMN_TYPES.map(([name]) => name)
+const AFTER_BUS = BUS_COLUMNS.length
 
 /** The envelope columns a stream or series row holds (time and attributes are its rows' own). */
 export const DIMENSION_ENVELOPE = [

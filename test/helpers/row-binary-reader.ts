@@ -1,11 +1,10 @@
+import type { RowBinaryType } from '../../storage/row-binary.js'
+
 /**
  * Reads RowBinary rows back, written from ClickHouse's format description rather than from the
  * encoder, so a test compares the encoder against the format and not against itself.
  */
-export type ReadableType =
-  'String' | 'UInt16' | 'UInt64' | 'DateTime64(3)' | 'Float64' | 'Map(String, String)'
-
-export function readRowBinary(bytes: Buffer, types: readonly ReadableType[]): unknown[][] {
+export function readRowBinary(bytes: Buffer, types: readonly RowBinaryType[]): unknown[][] {
   let at = 0
   const varint = (): number => {
     let value = 0

@@ -230,15 +230,10 @@ describe('storage on embedded ClickHouse', () => {
       const described = await queryRows<{ name: string; type: string }>(
         `SELECT name, type FROM system.columns WHERE database = 'argus' AND table = '${narrow.intakeTable}' ORDER BY position`,
       )
-      // RowBinary reads a LowCardinality column as its inner type.
-      const declared = described.map((c) => [c.name, c.type.replace(/^LowCardinality\((.*)\)$/, '$1')])
+      // RowBinary reads a LowCardinality column, a map's keys included, as its inner type.
+      const declared = described.map((c) => [c.name, c.type.replaceAll(/LowCardinality\(([^()]*)\)/g, '$1')])
       const layout = narrow.intake.columns.map((name, i) => [name, narrow.intake.types[i]])
-      expect(layout).toEqual(
-        declared.map(([name, type]) => [
-          name,
-          type?.replace('Map(LowCardinality(String), String)', 'Map(String, String)'),
-        ]),
-      )
+      expect(layout).toEqual(declared)
     }
     // Values at the edges of Float64 come back exactly.
     const values = [1e-300, Number.MAX_VALUE, -0.5, 0.1 + 0.2, 2 ** 53 + 2]
