@@ -3,10 +3,12 @@
  * separate `argus start` process, until every row is in ClickHouse. Prints sustained events/s.
  *
  *   npm run bench:forward -- [--records 1000000] [--chunk 2000] [--connections 4] [--gzip]
- *     [--per-container] [--runs 1] [--url http://host:port --forward-port N]
+ *     [--per-container] [--runs 1] [--warmup 200000] [--url http://host:port --forward-port N]
  *     [--kafka host:port [--without-analyzers]]
  *
  * With --runs N it measures N times, each on a fresh server, and ends with the median and range.
+ * With --warmup N (200,000 by default) it first sends N records and waits until they are stored,
+ * then starts the clock (see warmupOption in bench-driver).
  *
  * By default every chunk mixes the lines of 30 containers (the worst case for per-pod caches).
  * With --per-container each chunk holds one container's lines under its own tag, as fluent-bit's
@@ -40,6 +42,8 @@ import {
   type RunFigures,
   LOG_TABLES,
   kafkaOption,
+  warmupOption,
+  describeWarmup,
 } from './bench-driver.js'
 
 const { values } = parseArgs({
@@ -54,11 +58,13 @@ const { values } = parseArgs({
     'forward-port': { type: 'string' },
     kafka: { type: 'string' },
     'without-analyzers': { type: 'boolean', default: false },
+    warmup: { type: 'string', default: '200000' },
   },
 })
 const totalRecords = Number(values.records)
 const chunkSize = Number(values.chunk)
 const connections = Number(values.connections)
+const warmupChunks = Math.ceil(warmupOption(values.warmup) / Number(values.chunk))
 const runs = runsOption(values.runs, values.url)
 const kafkaEnv = kafkaOption(values.kafka, { 'without-analyzers': values['without-analyzers'] })
 const services = ['cart', 'checkout', 'frontend', 'catalog', 'payment', 'shipping']
@@ -135,15 +141,25 @@ async function measure(): Promise<RunFigures> {
     const url = values.url ?? server?.url
     const port = values['forward-port'] ? Number(values['forward-port']) : server?.forwardPort
     if (!url || !port) throw new Error('the server has no Forward port')
+    /** Sends `count` chunks over the connections, as many as each can take in turn. */
+    const send = async (count: number): Promise<void> => {
+      let sent = 0
+      const take = (): number | undefined => (sent < count ? sent++ : undefined)
+      await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
+    }
+    // Rows of the warm-up, stored before the clock starts (see --warmup).
+    const warmedRows = warmupChunks * chunkSize
+    if (warmupChunks > 0) {
+      await send(warmupChunks)
+      await waitForRows(url, LOG_TABLES, warmedRows)
+    }
     const total = Math.ceil(totalRecords / chunkSize)
-    let sent = 0
-    const take = (): number | undefined => (sent < total ? sent++ : undefined)
     const cpuBefore = processCpuSeconds(server?.child.pid)
     const started = performance.now()
-    await Promise.all(Array.from({ length: connections }, () => sender(port, chunks, take)))
+    await send(total)
     const acked = performance.now()
     const expected = total * chunkSize
-    await waitForRows(url, LOG_TABLES, expected)
+    await waitForRows(url, LOG_TABLES, warmedRows + expected)
     const stored = performance.now()
     const cpuMicros = cpuMicrosPer(cpuBefore, processCpuSeconds(server?.child.pid), expected)
     const seconds = (stored - started) / 1000
@@ -151,6 +167,7 @@ async function measure(): Promise<RunFigures> {
       `records             ${expected} in chunks of ${chunkSize}${values.gzip ? ' (gzip)' : ''}${values['per-container'] ? ', one container each' : ''}`,
     )
     console.log(`connections         ${connections}`)
+    console.log(`warm-up             ${describeWarmup(warmedRows)}`)
     console.log(
       `bus                 ${values.kafka ? `Kafka at ${values.kafka}${values['without-analyzers'] ? ' (collector, writer, api)' : ''}` : 'in-process'}`,
     )

@@ -3,7 +3,7 @@
  * Runs `argus start` as its own process (as in production) and drives it from this one.
  * Prints sustained events/s (first request until the last row is stored) and the server's peak RSS.
  *
- *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--per-container] [--runs 1] [--url http://host:port]
+ *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--per-container] [--runs 1] [--warmup 200000] [--url http://host:port]
  *
  * With --url it drives a server that is already running (for profiling it) and reports no RSS;
  * --ingest-url then names a separate collector to post to (roles split across processes).
@@ -16,6 +16,8 @@
  * By default each line of a body is another container's (the worst case for per-pod caches). With
  * --per-container each body holds one container's lines, as fluent-bit's http output sends a chunk
  * per tag (one log file).
+ * With --warmup N (200,000 by default) it first sends N records and waits until they are stored,
+ * then starts the clock: the figure is the steady state, not the start (see warmupOption).
  * With --runs N it measures N times, each on a fresh server, and ends with the median and range:
  * runs of the same code on a shared 2-core machine differ by 15-25 %.
  */
@@ -36,6 +38,8 @@ import {
   type RunFigures,
   LOG_TABLES,
   kafkaOption,
+  warmupOption,
+  describeWarmup,
 } from './bench-driver.js'
 
 const { values } = parseArgs({
@@ -50,11 +54,13 @@ const { values } = parseArgs({
     'ingest-url': { type: 'string' },
     kafka: { type: 'string' },
     runs: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '200000' },
   },
 })
 const totalRecords = Number(values.records)
 const batchSize = Number(values.batch)
 const concurrency = Number(values.concurrency)
+const warmupRecords = warmupOption(values.warmup)
 const runs = runsOption(values.runs, values.url)
 const kafkaEnv = kafkaOption(values.kafka, {
   'split-roles': values['split-roles'],
@@ -106,6 +112,7 @@ function peakRssMiB(pid: number): number {
 
 // Built once: every run sends the same bodies, each to a fresh server.
 const requests = Math.ceil(totalRecords / batchSize)
+const warmupRequests = Math.ceil(warmupRecords / batchSize)
 const bodies = buildBodies(Math.min(50, requests))
 
 /** One measurement on a fresh server (or the one at --url). */
@@ -139,20 +146,28 @@ async function measure(): Promise<RunFigures> {
     const other = processCpuSeconds(collector.child.pid)
     return other === undefined ? undefined : own + other
   }
-  try {
-    const cpuBefore = serverCpu()
-    const started = performance.now()
-    const { retries } = await sendAll({
+  const send = (count: number): ReturnType<typeof sendAll> =>
+    sendAll({
       url: `${values['ingest-url'] ?? collector?.url ?? url}/ingest/logs`,
       bodies,
-      requests,
+      requests: count,
       concurrency,
       headers: { 'content-type': 'application/x-ndjson' },
       okStatus: 202,
     })
+  try {
+    // Rows of the warm-up, stored before the clock starts (see --warmup).
+    const warmedRows = warmupRequests * batchSize
+    if (warmupRequests > 0) {
+      await send(warmupRequests)
+      await waitForRows(url, LOG_TABLES, warmedRows)
+    }
+    const cpuBefore = serverCpu()
+    const started = performance.now()
+    const { retries } = await send(requests)
     const accepted = performance.now()
     const expected = requests * batchSize
-    await waitForRows(url, LOG_TABLES, expected)
+    await waitForRows(url, LOG_TABLES, warmedRows + expected)
     const stored = performance.now()
     const cpuMicros = cpuMicrosPer(cpuBefore, serverCpu(), expected)
 
@@ -163,6 +178,7 @@ async function measure(): Promise<RunFigures> {
     )
     if (partialRoles) console.log(`server roles       ${writerRoles}${collector ? ' (and collector)' : ''}`)
     console.log(`batch / concurrency ${batchSize} / ${concurrency}`)
+    console.log(`warm-up            ${describeWarmup(warmedRows)}`)
     console.log(
       `bodies             ${values['per-container'] ? "one container's lines each" : "each line another container's"}`,
     )
