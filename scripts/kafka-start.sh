@@ -57,7 +57,11 @@ log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 LOG
 
-java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC "-Dkafka.logs.dir=$state" "-Dlog4j.configuration=file:$state/log4j.properties")
+# The heap and GC options Kafka's own kafka-server-start.sh gives a broker (what docker-compose's
+# image runs), so tests and benchmarks measure the broker users run.
+java_opts=(-Xms1g -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+  -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true
+  "-Dkafka.logs.dir=$state" "-Dlog4j.configuration=file:$state/log4j.properties")
 if [ ! -f "$state/data/meta.properties" ]; then
   cluster_id="$(java -cp "$libs/*" "${java_opts[@]}" kafka.tools.StorageTool random-uuid)"
   java -cp "$libs/*" "${java_opts[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" --ignore-formatted >&2
