@@ -1,7 +1,8 @@
 /**
  * Ingest benchmark: fluentd-format log records over HTTP -> bus -> batch writer -> ClickHouse.
  * Runs `argus start` as its own process (as in production) and drives it from this one.
- * Prints sustained events/s (first request until the last row is stored) and the server's peak RSS.
+ * Prints sustained events/s (first request after the warm-up until the last row is stored) and the
+ * server's peak RSS.
  *
  *   npm run bench:ingest -- [--records 1000000] [--batch 2000] [--concurrency 4] [--per-container] [--runs 1] [--warmup 200000] [--url http://host:port]
  *
