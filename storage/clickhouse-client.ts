@@ -40,14 +40,19 @@ export interface StorageClientHandle {
   release(): Promise<void>
 }
 
+/**
+ * `INSERT INTO table (columns)` for a block. Table and column names are the storage's own
+ * (tables.ts, row-mappers.ts), never input.
+ */
+const insertInto = (block: RowBlock): string => `INSERT INTO ${block.table} (${block.columns.join(', ')})`
+
 const insertThroughClient =
   (client: ClickHouseClient) =>
   async (block: RowBlock): Promise<void> => {
     const { format, bytes } = joinEncodedRows(block.rows)
     // The rows are already encoded: sent as the body of the INSERT, as the client's insert would send them.
-    // Table and column names are the storage's own (tables.ts, row-mappers.ts), never input.
     const result = await client.exec({
-      query: `INSERT INTO ${block.table} (${block.columns.join(', ')}) FORMAT ${format}`,
+      query: `${insertInto(block)} FORMAT ${format}`,
       values: Readable.from([bytes]),
       clickhouse_settings: block.settings,
     })
@@ -96,7 +101,7 @@ function embeddedInsert(
     await writeFile(path, bytes)
     try {
       await client.command({
-        query: `INSERT INTO ${block.table} (${block.columns.join(', ')}) FROM INFILE ${sqlString(path)}${settingsClause(block.settings)} FORMAT RowBinary`,
+        query: `${insertInto(block)} FROM INFILE ${sqlString(path)}${settingsClause(block.settings)} FORMAT RowBinary`,
       })
     } finally {
       await rm(path, { force: true })
