@@ -238,8 +238,12 @@ export class LogTemplateMiner {
   }
 
   private leafFor(tokens: string[]): TreeNode {
-    let node: TreeNode = this.root.get(tokens.length) ?? newNode()
-    this.root.set(tokens.length, node)
+    let top = this.root.get(tokens.length)
+    if (!top) {
+      top = newNode()
+      this.root.set(tokens.length, top)
+    }
+    let node = top
     // The last token never routes: `removing echo` and `removing chargen` must meet to be compared.
     for (let depth = 0; depth < Math.min(this.prefixDepth, tokens.length - 1); depth++) {
       const token = tokens[depth] as string

@@ -9,9 +9,23 @@ export interface MiningRequest {
   id: number
   messages: readonly string[]
 }
+/**
+ * Template ids come back as numbers (a transferred array, not a string per line to copy twice),
+ * with the ids first numbered in this reply; both threads keep the list of ids in number order.
+ */
 export interface MiningReply {
   id: number
-  ids: string[]
+  numbers: Uint32Array
+  /** Ids numbered in this reply, in number order, after those of earlier replies. */
+  added: string[]
+  /** The thread forgot its numbers before this reply: numbering starts again from 0. */
+  renumber: boolean
+}
+
+/** What the thread is started with. */
+export interface MiningThreadData {
+  /** Ids numbered before the thread starts again from 0: bounds the list both threads keep. */
+  maxNumberedIds: number
 }
 
 /** Template ids for log messages, in order; one miner behind it, whatever the callers. */
@@ -34,7 +48,10 @@ export function createTemplateMiningThread(options: {
   metrics: Registry
   /** The worker's module; tests give one that fails. */
   workerEntry?: URL
+  /** See MiningThreadData; 65,536 by default. */
+  maxNumberedIds?: number
 }): TemplateMining {
+  const threadData: MiningThreadData = { maxNumberedIds: options.maxNumberedIds ?? 65_536 }
   const logger = options.logger.child({ component: 'template-mining' })
   const fallbacks = counter(
     options.metrics,
@@ -47,6 +64,8 @@ export function createTemplateMiningThread(options: {
     'Times the template mining thread failed to start or died (mining then goes on inline)',
   )
   const pending = new Map<number, { messages: readonly string[]; resolve: (ids: string[]) => void }>()
+  /** Template ids by the number the thread gives them (see MiningReply). */
+  const numbered: string[] = []
   let worker: Worker | undefined
   let inline: LogTemplateMiner | undefined
   let nextId = 0
@@ -81,16 +100,27 @@ export function createTemplateMiningThread(options: {
         // before it loads its entry (a worker thread does not inherit the main thread's loader).
         const tsxApi = import.meta.resolve('tsx/esm/api')
         const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}) })`
-        const started = new Worker(boot, { eval: true, name: 'argus-template-mining' })
+        const started = new Worker(boot, {
+          eval: true,
+          name: 'argus-template-mining',
+          workerData: threadData,
+        })
+        // A new thread numbers from 0.
+        numbered.length = 0
         await new Promise<void>((resolve, reject) => {
           started.once('online', resolve)
           started.once('error', reject)
         })
         started.on('message', (reply: MiningReply) => {
+          // The numbering follows every reply, answered or not, to stay the thread's.
+          if (reply.renumber) numbered.length = 0
+          for (const added of reply.added) numbered.push(added)
           const request = pending.get(reply.id)
           if (!request) return
           pending.delete(reply.id)
-          request.resolve(reply.ids)
+          const ids = new Array<string>(reply.numbers.length)
+          for (let i = 0; i < ids.length; i++) ids[i] = numbered[reply.numbers[i] as number] as string
+          request.resolve(ids)
         })
         started.on('error', (error) => lose(errorMessage(error)))
         started.on('exit', (code) => lose(`exited with code ${code}`))

@@ -57,4 +57,12 @@ describe('log tokenizer', () => {
     // A month name without a day after it, and an address with a port, are not dates or times.
     expect(tokenize('May proceed to 10.0.3.7:8080')).toEqual(['May', 'proceed', 'to', '<*>'])
   })
+
+  it('notices every month, and only months, before a day', () => {
+    const months = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ')
+    for (const month of months) expect(tokenize(`seen ${month} 4 ok`)).toEqual(['seen', '<*>', 'ok'])
+    // Near misses: one letter off, or the wrong case.
+    for (const word of ['Jab', 'Juk', 'Fez', 'Mat', 'Aur', 'Seq', 'Ocu', 'Nox', 'Dex', 'JAN', 'jan'])
+      expect(tokenize(`seen ${word} 4 ok`)).toEqual(['seen', word, '<*>', 'ok'])
+  })
 })

@@ -80,4 +80,22 @@ describe('template mining thread', () => {
     expect(await mining.templateIds(['after stop 1'])).toHaveLength(1)
     expect(await metrics.getSingleMetricAsString('argus_template_mining_inline_total')).toMatch(/ 21$/m)
   })
+
+  it('keeps the ids right as the thread numbers them again, and when a new thread starts', async () => {
+    const metrics = createMetricsRegistry()
+    // Five templates, numbered again after every two: the lists of both threads start over often.
+    mining = createTemplateMiningThread({ logger: quietLogger(), metrics, maxNumberedIds: 2 })
+    await mining.start()
+    const reference = new LogTemplateMiner()
+    const batches = Array.from({ length: 12 }, (_, b) => lines(b * 7, 7))
+    const answers = await Promise.all(batches.map((batch) => (mining as TemplateMining).templateIds(batch)))
+    expect(answers).toEqual(batches.map((batch) => batch.map((line) => reference.templateIdOf(line))))
+    // A new thread has a new miner and numbers from 0: ids as a new miner gives them.
+    await mining.stop()
+    await mining.start()
+    const fresh = new LogTemplateMiner()
+    const after = lines(500, 20)
+    expect(await mining.templateIds(after)).toEqual(after.map((line) => fresh.templateIdOf(line)))
+    expect(await metrics.getSingleMetricAsString('argus_template_mining_inline_total')).toMatch(/ 0$/m)
+  })
 })
