@@ -82,6 +82,18 @@ describe('RemoteWriteDecoder', () => {
     expect(skipped).toBe(2)
   })
 
+  it('reads lengths and times that take several varint bytes', () => {
+    // A 20,000-character label makes the series' and the label's lengths three bytes long.
+    const long = { ...cart, trace: 'x'.repeat(20_000) }
+    const { samples } = decode(new RemoteWriteDecoder('c1'), {
+      timeseries: [series(long, [1.5, TS]), series(cart, [2, 2 ** 52])],
+    })
+    expect(samples.map((s) => [s.value.labels.trace?.length, s.value.value, s.value.ts])).toEqual([
+      [20_000, 1.5, TS],
+      [undefined, 2, 2 ** 52],
+    ])
+  })
+
   it('refuses what is not a valid request, known series or not', () => {
     const decoder = new RemoteWriteDecoder('c1')
     decode(decoder, { timeseries: [series(cart, [1, TS])] })
@@ -122,6 +134,27 @@ describe('KnownBytes', () => {
     // The remembered bytes are a copy: a reused request buffer cannot change them.
     a.write('XXXXXXXX', 2)
     expect(known.find(hashOfA, wire('labels-a'), ...range('labels-a'))).toBe('A')
+    // Remembered under A's hash too, B is chained beside A: neither pushes the other out.
+    known.remember(hashOfA, wire('labels-b'), ...range('labels-b'), 'B')
+    expect(known.find(hashOfA, wire('labels-b'), ...range('labels-b'))).toBe('B')
+    expect(known.find(hashOfA, wire('labels-a'), ...range('labels-a'))).toBe('A')
+    expect(known.size).toBe(2)
+  })
+
+  it('hashes the same bytes alike wherever they sit in a buffer', () => {
+    const known = new KnownBytes<string>(10)
+    const text = 'a series of labels longer than one eight-byte step'
+    const hashes = new Set<number>()
+    for (let offset = 0; offset < 9; offset++) {
+      const bytes = Buffer.concat([Buffer.alloc(offset, 0x2e), Buffer.from(text)])
+      hashes.add(known.hashOf(bytes, offset, bytes.length))
+      // A view into a larger buffer at an odd offset reads the same bytes.
+      const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).subarray(offset)
+      hashes.add(known.hashOf(view, 0, view.length))
+    }
+    expect(hashes.size).toBe(1)
+    const other = Buffer.from(text.replace('eight', 'Eight'))
+    expect(hashes.has(known.hashOf(other, 0, other.length))).toBe(false)
   })
 
   it('keeps at most two generations, and keeps the series that are still sent', () => {
