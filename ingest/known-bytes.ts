@@ -81,8 +81,19 @@ export class KnownBytes<T> {
     return old.value
   }
 
+  /**
+   * Remembers what `wire[start..end)` decoded to. Bytes already in the young generation keep their
+   * one entry, given the new value: a chunk whose lines share a new pod's metadata remembers it for
+   * every line, and one entry per line would fill the generation with copies.
+   */
   remember(hash: number, wire: Buffer, start: number, end: number, value: T): void {
     if (end - start > this.maxBytes) return
+    const known = inChain(this.young.get(hash), wire, start, end)
+    if (known !== undefined) {
+      known.value = value
+      this.last = known
+      return
+    }
     // A copy: the request's buffer is not kept alive by what it named.
     this.keep(hash, Buffer.from(wire.subarray(start, end)), value)
   }

@@ -141,6 +141,17 @@ describe('KnownBytes', () => {
     expect(known.size).toBe(2)
   })
 
+  it('keeps one entry for bytes remembered again, so that repeats do not cycle the generations', () => {
+    const known = new KnownBytes<number>(10)
+    const a = wire('labels-a')
+    const hashOfA = known.hashOf(a, ...range('labels-a'))
+    known.remember(hashOfA, a, ...range('labels-a'), 0)
+    // A chunk of one new pod's lines misses it on every line, then remembers it for each.
+    for (let i = 1; i <= 1_000; i++) known.remember(hashOfA, wire('labels-a'), ...range('labels-a'), i)
+    expect(known.size).toBe(1)
+    expect(known.find(hashOfA, a, ...range('labels-a'))).toBe(1_000)
+  })
+
   it('hashes the same bytes alike wherever they sit in a buffer', () => {
     const known = new KnownBytes<string>(10)
     const text = 'a series of labels longer than one eight-byte step'
