@@ -2,9 +2,13 @@
  * remote_write benchmark: snappy-compressed protobuf WriteRequests, as Prometheus sends them, into a
  * separate `argus start` process, until every sample is in ClickHouse. Prints sustained samples/s.
  *
- *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4] [--runs 1] [--url URL]
+ *   npm run bench:remote-write -- [--samples 1000000] [--series 2000] [--concurrency 4] [--runs 1]
+ *     [--warmup 200000] [--url URL]
  *
  * With --runs N it measures N times, each on a fresh server, and ends with the median and range.
+ * With --warmup N (200,000 by default) it first sends N samples, the first scrape rounds, and
+ * waits until they are stored, then starts the clock (see warmupOption in bench-driver): every
+ * series is then known to the server, as it is to one that has run for a minute.
  *
  * With --url it drives a server that is already running (for profiling it).
  *
@@ -30,6 +34,8 @@ import {
   runsOption,
   type RunFigures,
   METRIC_TABLES,
+  warmupOption,
+  describeWarmup,
 } from './bench-driver.js'
 
 const { values } = parseArgs({
@@ -40,6 +46,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     url: { type: 'string' },
     runs: { type: 'string', default: '1' },
+    warmup: { type: 'string', default: '200000' },
   },
 })
 const total = Number(values.samples)
@@ -56,10 +63,12 @@ const metricNames = [
 
 const activeSeries = Number(values['active-series'])
 const requests = Math.ceil(total / perRequest)
+const warmupRequests = Math.ceil(warmupOption(values.warmup) / perRequest)
 const requestsPerRound = Math.max(1, Math.ceil(activeSeries / perRequest))
 const SCRAPE_INTERVAL_MS = 15_000
 // Recent, so that no sample is older than the retention: the last round is about now.
-const firstRoundTs = Date.now() - Math.ceil(requests / requestsPerRound) * SCRAPE_INTERVAL_MS
+const firstRoundTs =
+  Date.now() - Math.ceil((warmupRequests + requests) / requestsPerRound) * SCRAPE_INTERVAL_MS
 
 function request(index: number): Buffer {
   const round = Math.floor(index / requestsPerRound)
@@ -85,7 +94,10 @@ function request(index: number): Buffer {
 }
 
 // Encoded once, before any clock starts: every run sends the same requests, each to a fresh server.
-const bodies = Array.from({ length: requests }, (_, i) => request(i))
+// The warm-up's come first, in time order with the measured ones.
+const warmupBodies = Array.from({ length: warmupRequests }, (_, i) => request(i))
+const bodies = Array.from({ length: requests }, (_, i) => request(warmupRequests + i))
+const headers = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }
 
 /** One measurement on a fresh server (or the one at --url). */
 async function measure(): Promise<RunFigures> {
@@ -94,6 +106,20 @@ async function measure(): Promise<RunFigures> {
   if (server) stopWithBenchmark(server)
   const url = values.url ?? server?.url ?? ''
   try {
+    // Samples of the warm-up, stored before the clock starts (see --warmup).
+    const warmedSamples = warmupRequests * perRequest
+    if (warmupRequests > 0) {
+      const write = `${url}/api/v1/write`
+      await sendAll({
+        url: write,
+        bodies: warmupBodies,
+        requests: warmupRequests,
+        concurrency,
+        headers,
+        okStatus: 204,
+      })
+      await waitForRows(url, METRIC_TABLES, warmedSamples)
+    }
     const cpuBefore = processCpuSeconds(server?.child.pid)
     const started = performance.now()
     const { retries } = await sendAll({
@@ -101,18 +127,19 @@ async function measure(): Promise<RunFigures> {
       bodies,
       requests,
       concurrency,
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' },
+      headers,
       okStatus: 204,
     })
     const accepted = performance.now()
     const expected = requests * perRequest
-    await waitForRows(url, METRIC_TABLES, expected)
+    await waitForRows(url, METRIC_TABLES, warmedSamples + expected)
     const stored = performance.now()
     const cpuMicros = cpuMicrosPer(cpuBefore, processCpuSeconds(server?.child.pid), expected)
     const seconds = (stored - started) / 1000
     console.log(
       `samples            ${expected} in requests of ${perRequest}, ${activeSeries} series scraped every 15 s`,
     )
+    console.log(`warm-up            ${describeWarmup(warmedSamples)}`)
     console.log(`accepted           ${Math.round(expected / ((accepted - started) / 1000))} samples/s`)
     console.log(
       `sustained          ${Math.round(expected / seconds)} samples/s into storage (${seconds.toFixed(1)} s)`,
