@@ -6,6 +6,8 @@ interface Entry<T> {
   next: Entry<T> | undefined
 }
 
+const NO_VIEW = new DataView(new ArrayBuffer(0))
+
 /**
  * What a sender keeps sending, found by its raw bytes so that a known part costs a hash and a byte
  * comparison instead of being decoded again: a Prometheus sends each series' same labels every
@@ -23,9 +25,12 @@ export class KnownBytes<T> {
   private oldCount = 0
   /** The entry found or remembered last. */
   private last: Entry<T> | undefined
-  /** A view of the buffer hashed last: a remote_write body is hashed once per series. */
+  /**
+   * A view of the buffer hashed last: a remote_write body is hashed once per series. Callers
+   * `release` it when done with the buffer, which the view would otherwise keep alive.
+   */
   private viewed: Buffer | undefined
-  private view: DataView = new DataView(new ArrayBuffer(0))
+  private view: DataView = NO_VIEW
 
   constructor(
     private readonly perGeneration: number,
@@ -58,6 +63,12 @@ export class KnownBytes<T> {
     h = Math.imul(h, 0xc2b2ae35)
     h ^= h >>> 16
     return h & 0x3fffffff
+  }
+
+  /** Lets go of the buffer hashed last (a request body or chunk). */
+  release(): void {
+    this.viewed = undefined
+    this.view = NO_VIEW
   }
 
   /**

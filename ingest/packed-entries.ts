@@ -97,6 +97,7 @@ export class PackedEntriesDecoder {
       written += packed.copy(out, written, copiedTo, packed.length)
       source = out.subarray(0, written)
     }
+    this.known.release()
     const items = (this.unpacker.unpackMultiple(source) as unknown[] | undefined) ?? []
     if (items.length !== index) throw new Error(`${index} entries walked but ${items.length} decoded`)
     return { items, blocks, misses }

@@ -102,6 +102,7 @@ export class RemoteWriteDecoder {
       throw bad(`body is not a remote_write WriteRequest: ${(error as Error).message}`)
     } finally {
       wire.release()
+      this.known.release()
     }
     return { samples, skipped }
   }
