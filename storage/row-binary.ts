@@ -84,8 +84,11 @@ function writeUInt64(value: unknown, column: string, type: RowBinaryType): void 
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
     throw wrongValue(column, type, value)
   ensure(8)
-  view.setUint32(at, value % TWO_TO_32, true)
-  view.setUint32(at + 4, Math.floor(value / TWO_TO_32), true)
+  // The low half by subtraction: `%` on a number this large is a call to fmod, about a quarter of
+  // what encoding a metric point cost.
+  const high = Math.floor(value / TWO_TO_32)
+  view.setUint32(at, value - high * TWO_TO_32, true)
+  view.setUint32(at + 4, high, true)
   at += 8
 }
 
