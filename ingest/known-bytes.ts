@@ -6,8 +6,6 @@ interface Entry<T> {
   next: Entry<T> | undefined
 }
 
-const NO_VIEW = new DataView(new ArrayBuffer(0))
-
 /**
  * What a sender keeps sending, found by its raw bytes so that a known part costs a hash and a byte
  * comparison instead of being decoded again: a Prometheus sends each series' same labels every
@@ -25,12 +23,6 @@ export class KnownBytes<T> {
   private oldCount = 0
   /** The entry found or remembered last. */
   private last: Entry<T> | undefined
-  /**
-   * A view of the buffer hashed last: a remote_write body is hashed once per series. Callers
-   * `release` it when done with the buffer, which the view would otherwise keep alive.
-   */
-  private viewed: Buffer | undefined
-  private view: DataView = NO_VIEW
 
   constructor(
     private readonly perGeneration: number,
@@ -39,23 +31,20 @@ export class KnownBytes<T> {
   ) {}
 
   /**
-   * The hash `find` and `remember` take for the bytes at `wire[start..end)`: 30 bits, so that a Map
-   * keeps it unboxed. It reads eight bytes a step (the labels of a series are ~150 bytes and hashed
-   * for every sample); the byte comparison in `find` makes a lookup exact whatever the hash.
+   * The hash `find` and `remember` take for the bytes at `[start, end)` of `view`, a view of the
+   * buffer they will be given (the caller makes it once per buffer: a remote_write body is hashed
+   * once per series). 30 bits, so that a Map keeps it unboxed. It reads eight bytes a step (the
+   * labels of a series are ~150 bytes and hashed for every sample); the byte comparison in `find`
+   * makes a lookup exact whatever the hash.
    */
-  hashOf(wire: Buffer, start: number, end: number): number {
-    if (wire !== this.viewed) {
-      this.viewed = wire
-      this.view = new DataView(wire.buffer, wire.byteOffset, wire.byteLength)
-    }
-    const view = this.view
+  hashOf(view: DataView, start: number, end: number): number {
     let h = Math.imul(end - start, 0x9e3779b1)
     let i = start
     for (; i + 8 <= end; i += 8) {
       h = Math.imul(h ^ view.getInt32(i, true), 0x5bd1e995)
       h = Math.imul(((h << 13) | (h >>> 19)) ^ view.getInt32(i + 4, true), 0x85ebca6b)
     }
-    for (; i < end; i++) h = Math.imul(h ^ (wire[i] as number), 0x01000193)
+    for (; i < end; i++) h = Math.imul(h ^ view.getUint8(i), 0x01000193)
     // The finaliser of MurmurHash3: every input bit reaches the low 30 bits kept.
     h ^= h >>> 16
     h = Math.imul(h, 0x85ebca6b)
@@ -63,12 +52,6 @@ export class KnownBytes<T> {
     h = Math.imul(h, 0xc2b2ae35)
     h ^= h >>> 16
     return h & 0x3fffffff
-  }
-
-  /** Lets go of the buffer hashed last (a request body or chunk). */
-  release(): void {
-    this.viewed = undefined
-    this.view = NO_VIEW
   }
 
   /**

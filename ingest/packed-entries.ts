@@ -65,6 +65,8 @@ export class PackedEntriesDecoder {
     let written = 0
     let copiedTo = 0
     let pos = 0
+    // What KnownBytes hashes, made at the first block not repeated from the entry before.
+    let view: DataView | undefined
     let index = 0
     while (pos < packed.length) {
       const layout = entryLayout(packed, pos)
@@ -74,7 +76,8 @@ export class PackedEntriesDecoder {
         let block = this.known.repeated(packed, blockStart, blockEnd)
         let hash = 0
         if (block === undefined) {
-          hash = this.known.hashOf(packed, blockStart, blockEnd)
+          view ??= new DataView(packed.buffer, packed.byteOffset, packed.byteLength)
+          hash = this.known.hashOf(view, blockStart, blockEnd)
           block = this.known.find(hash, packed, blockStart, blockEnd)
         }
         if (block === undefined) {
@@ -97,7 +100,6 @@ export class PackedEntriesDecoder {
       written += packed.copy(out, written, copiedTo, packed.length)
       source = out.subarray(0, written)
     }
-    this.known.release()
     const items = (this.unpacker.unpackMultiple(source) as unknown[] | undefined) ?? []
     if (items.length !== index) throw new Error(`${index} entries walked but ${items.length} decoded`)
     return { items, blocks, misses }

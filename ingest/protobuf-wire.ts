@@ -10,9 +10,10 @@ const EMPTY = Buffer.alloc(0)
  */
 export class ProtobufWire {
   buf: Buffer = EMPTY
+  /** A view of `buf`, for reads of fixed-width values (and for KnownBytes to hash). */
+  view: DataView = new DataView(new ArrayBuffer(0))
   pos = 0
   len = 0
-  private view: DataView = new DataView(new ArrayBuffer(0))
 
   /** Lets go of the buffer read last (a request body), so the cursor does not keep it alive. */
   release(): void {

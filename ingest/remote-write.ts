@@ -90,7 +90,8 @@ export class RemoteWriteDecoder {
     let skipped = 0
     const wire = this.wire
     try {
-      const types = familyTypes(raw)
+      wire.reset(raw)
+      const types = familyTypes(wire)
       wire.reset(raw)
       while (wire.pos < wire.len) {
         const tag = wire.varint32()
@@ -102,7 +103,6 @@ export class RemoteWriteDecoder {
       throw bad(`body is not a remote_write WriteRequest: ${(error as Error).message}`)
     } finally {
       wire.release()
-      this.known.release()
     }
     return { samples, skipped }
   }
@@ -154,19 +154,17 @@ export class RemoteWriteDecoder {
       if (count > 0) throw bad('a series has samples but no __name__ label')
       return histograms
     }
+    // None for a series that is dropped; its times are checked all the same.
+    const template = series.envelope === undefined ? undefined : this.templateOf(series, types)
     for (let i = 0; i < count; i++) {
       const timestampMs = this.times[i] as number
       if (!Number.isSafeInteger(timestampMs) || timestampMs <= 0)
         throw bad(`sample of ${series.name} has no valid timestamp`)
-    }
-    if (series.envelope === undefined) return histograms
-    const template = this.templateOf(series, types)
-    for (let i = 0; i < count; i++) {
       const value = this.values[i] as number
-      if (!Number.isFinite(value)) continue
+      if (template === undefined || !Number.isFinite(value)) continue
       // A copy of the template: every sample of every series has one shape (one field order).
       const sample = { ...template }
-      sample.ts = this.times[i] as number
+      sample.ts = timestampMs
       sample.value = value
       out.push({ key: series.key, value: sample })
     }
@@ -188,7 +186,7 @@ export class RemoteWriteDecoder {
   }
 
   private knownSeries(raw: Buffer, start: number, end: number): DecodedSeries | undefined {
-    const hash = this.known.hashOf(raw, start, end)
+    const hash = this.known.hashOf(this.wire.view, start, end)
     const known = this.known.find(hash, raw, start, end)
     if (known !== undefined) return known
     // The labels alone are a valid TimeSeries encoding (field 1 repeated).
@@ -243,11 +241,13 @@ function inflate(body: Buffer, maxUncompressedBytes: number): Buffer {
   }
 }
 
-/** The family types the request's metadata declares (it may come after the series it types). */
-function familyTypes(raw: Buffer): Map<string, PrometheusSample['type']> {
+/**
+ * The family types the request's metadata declares (it may come after the series it types), read
+ * from `wire` at the request's start; leaves it at the end.
+ */
+function familyTypes(wire: ProtobufWire): Map<string, PrometheusSample['type']> {
   const types = new Map<string, PrometheusSample['type']>()
-  const wire = new ProtobufWire()
-  wire.reset(raw)
+  const raw = wire.buf
   while (wire.pos < wire.len) {
     const tag = wire.varint32()
     if (tag !== WRITE_REQUEST_METADATA) {
