@@ -5,6 +5,11 @@ export interface OutgoingMessage<T = unknown> {
   key: string
   value: T
   headers?: Record<string, string>
+  /**
+   * How many records the value stands for (a MetricBatch's points), 1 when not set. The embedded
+   * bus bounds its partitions and sizes its batches in records, so a batch weighs what it holds.
+   */
+  records?: number
 }
 
 export interface DeliveredMessage<T = unknown> extends OutgoingMessage<T> {
@@ -45,7 +50,10 @@ export interface SubscribeOptions<T = unknown> {
   group: string
   topics: readonly string[]
   handler: BatchHandler<T>
-  /** Deliver at most this many messages at once (default 1000). */
+  /**
+   * Deliver at most this many records at once (default 1000); a message of several records (see
+   * `OutgoingMessage.records`) counts as that many, and is delivered even alone over the limit.
+   */
   maxBatchSize?: number
   /**
    * Wait up to this long for a batch to fill before delivering a smaller one (default 0: deliver at once).

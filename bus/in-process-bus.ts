@@ -28,11 +28,13 @@ import { partitionFor } from './partitioner.js'
 import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
 
+const recordsOf = (message: OutgoingMessage<unknown>): number => message.records ?? 1
+
 export interface InProcessBusOptions {
   logger: Logger
   metrics: Registry
   partitions: number
-  /** Unacknowledged messages a partition holds before publishers wait. */
+  /** Unacknowledged records a partition holds before publishers wait (see OutgoingMessage.records). */
   partitionCapacity: number
   defaultPublishTimeoutMs?: number
 }
@@ -42,7 +44,11 @@ interface PartitionLog {
   index: number
   /** entries[i] has offset `baseOffset + i`. */
   entries: DeliveredMessage[]
+  /** recordsThrough[i]: records published up to and including entries[i], from the log's start. */
+  recordsThrough: number[]
   baseOffset: number
+  /** Records published before `baseOffset`. */
+  baseRecords: number
   nextOffset: number
   wakeConsumers: Set<() => void>
 }
@@ -115,7 +121,9 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
         topic,
         index,
         entries: [],
+        recordsThrough: [],
         baseOffset: 0,
+        baseRecords: 0,
         nextOffset: 0,
         wakeConsumers: new Set<() => void>(),
       }))
@@ -134,9 +142,21 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     return low
   }
 
+  /** Records published before `offset` (at or above the log's base offset). */
+  function recordsBefore(log: PartitionLog, offset: number): number {
+    return offset === log.baseOffset
+      ? log.baseRecords
+      : (log.recordsThrough[offset - log.baseOffset - 1] as number)
+  }
+
+  /** Records from `offset` to the end of the log. */
+  function recordsFrom(log: PartitionLog, offset: number): number {
+    return recordsBefore(log, log.nextOffset) - recordsBefore(log, offset)
+  }
+
   function unacknowledged(log: PartitionLog): number {
     const low = lowWatermark(log)
-    return low === undefined ? 0 : log.nextOffset - low
+    return low === undefined ? 0 : recordsFrom(log, low)
   }
 
   /** Frees memory no active group needs; with no group, keeps the newest `partitionCapacity` (counted drops). */
@@ -144,7 +164,13 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     const low = lowWatermark(log)
     let removable: number
     if (low === undefined) {
-      removable = Math.max(0, log.entries.length - options.partitionCapacity)
+      // The oldest messages go until the rest hold no more records than the capacity.
+      removable = 0
+      while (
+        removable < log.entries.length &&
+        recordsFrom(log, log.baseOffset + removable) > options.partitionCapacity
+      )
+        removable++
       if (removable > 0) dropped.inc({ topic: log.topic, reason: 'no_consumer_group' }, removable)
     } else {
       removable = low - log.baseOffset
@@ -152,7 +178,9 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       if (removable < Math.max(1024, log.entries.length >> 2)) removable = 0
     }
     if (removable > 0) {
+      log.baseRecords = log.recordsThrough[removable - 1] as number
       log.entries.splice(0, removable)
+      log.recordsThrough.splice(0, removable)
       log.baseOffset += removable
     }
   }
@@ -209,7 +237,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       const log: PartitionLog = known ?? (logs[partitionFor(key, logs.length)] as PartitionLog)
       if (known === undefined) byKey.set(key, log)
       targets[i] = log
-      perPartition.set(log, (perPartition.get(log) ?? 0) + 1)
+      perPartition.set(log, (perPartition.get(log) ?? 0) + recordsOf(messages[i] as OutgoingMessage<T>))
     }
     // All-or-nothing: wait until every target partition has room, so a timed-out publish left nothing behind
     // (a client that retries after our 503 must not create duplicates). An empty partition takes any batch.
@@ -249,6 +277,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
         publishedAt: now,
       }
       if (message.headers) entry.headers = message.headers
+      log.recordsThrough.push(recordsBefore(log, entry.offset) + recordsOf(message))
       log.entries.push(entry)
     }
     for (const log of perPartition.keys()) {
@@ -358,8 +387,8 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       const maxWaitMs = member.options.maxWaitMs ?? 0
       let cursor = group.cursors.get(log) ?? log.nextOffset
       if (cursor < log.baseOffset) cursor = log.baseOffset
-      const available = log.nextOffset - cursor
-      if (available === 0) {
+      const available = recordsFrom(log, cursor)
+      if (cursor === log.nextOffset) {
         await waitForData(log, undefined, signal)
         continue
       }
@@ -372,7 +401,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
           continue
         }
       }
-      const end = Math.min(cursor + maxBatch, log.nextOffset)
+      const end = batchEnd(log, cursor, maxBatch)
       const messages = log.entries.slice(cursor - log.baseOffset, end - log.baseOffset)
       group.inFlight.add(log)
       const commit = await deliver(group, log, messages)
@@ -383,6 +412,20 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
       trim(log)
       notifySpace()
     }
+  }
+
+  /** Where a batch from `cursor` ends: as many messages as fit `maxRecords`, at least one. */
+  function batchEnd(log: PartitionLog, cursor: number, maxRecords: number): number {
+    const limit = recordsBefore(log, cursor) + maxRecords
+    // recordsThrough only grows: the last entry within the limit is found by bisection.
+    let low = cursor - log.baseOffset + 1
+    let high = log.nextOffset - log.baseOffset
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if ((log.recordsThrough[middle] as number) <= limit) low = middle + 1
+      else high = middle
+    }
+    return low + log.baseOffset
   }
 
   function ensureLoops(group: GroupState): void {

@@ -36,7 +36,7 @@ import {
 import { createBusMetrics } from './bus-metrics.js'
 import { deadLetterHeaders } from './dead-letter.js'
 import { createKafkaSendQueue, type KafkaSendQueue } from './kafka-send-queue.js'
-import { packMessages, rawValueOf, unpackMessage } from './kafka-packing.js'
+import { packMessages, rawValueOf, recordsIn, unpackMessage } from './kafka-packing.js'
 import { snappyCodec } from './kafka-snappy.js'
 
 // Process-wide in kafkajs: consumers read snappy batches whichever producer wrote them.
@@ -96,11 +96,14 @@ function takeChunk<T>(
   const raw: KafkaMessage[] = []
   const decoded: DeliveredMessage<T>[] = []
   const undecodable: Chunk<T>['undecodable'] = []
-  for (let at = from; at < messages.length && (at === from || decoded.length < maxRecords); at++) {
+  let records = 0
+  for (let at = from; at < messages.length && (at === from || records < maxRecords); at++) {
     const message = messages[at] as KafkaMessage
     raw.push(message)
     try {
-      for (const record of unpackMessage<T>(topic, partition, message)) decoded.push(record)
+      const unpacked = unpackMessage<T>(topic, partition, message)
+      for (const record of unpacked) decoded.push(record)
+      records += recordsIn(message) ?? unpacked.length
     } catch {
       undecodable.push({
         key: message.key?.toString() ?? '',

@@ -5,6 +5,11 @@ import { decodeDeltaPack, encodeDeltaPack } from './delta-pack.js'
 
 /** Header on a Kafka message that carries several records: their count. */
 export const PACK_HEADER = 'argus-pack'
+/**
+ * Header on a pack whose values stand for more records than their count (see
+ * OutgoingMessage.records): the records they hold, so consumers size batches by them.
+ */
+export const RECORDS_HEADER = 'argus-records'
 /** Header naming a value's encoding when it is not JSON. */
 export const ENCODING_HEADER = 'argus-encoding'
 const MSGPACK = 'msgpack'
@@ -41,6 +46,8 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
   const out: Message[] = []
   let bytes = 0
   const byKey = new Map<string, T[]>()
+  /** Records each value stands for, per key, when one of them stands for more than one. */
+  const weightsByKey = new Map<string, number[]>()
   for (const record of records) {
     if (record.headers) {
       const value = JSON.stringify(record.value)
@@ -48,32 +55,41 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
       out.push({ key: record.key, value, headers: { ...record.headers } })
       continue
     }
-    const values = byKey.get(record.key)
-    if (values) values.push(record.value)
-    else byKey.set(record.key, [record.value])
+    let values = byKey.get(record.key)
+    if (values === undefined) byKey.set(record.key, (values = []))
+    values.push(record.value)
+    const weight = record.records ?? 1
+    let weights = weightsByKey.get(record.key)
+    // Kept from a key's first value of more than one record, the ones before it weighing one each.
+    if (weights === undefined && weight !== 1)
+      weightsByKey.set(record.key, (weights = new Array<number>(values.length - 1).fill(1)))
+    weights?.push(weight)
   }
-  const emit = (key: string, values: T[]): void => {
+  const emit = (key: string, values: T[], weights: number[] | undefined): void => {
     const delta = encodeDeltaPack(values)
     const value = delta ?? packer.pack(values)
     // A pack over the byte cap is halved until it fits; one record over it still goes, alone.
     if (value.length > MAX_PACK_BYTES && values.length > 1) {
       const half = Math.ceil(values.length / 2)
-      emit(key, values.slice(0, half))
-      emit(key, values.slice(half))
+      emit(key, values.slice(0, half), weights?.slice(0, half))
+      emit(key, values.slice(half), weights?.slice(half))
       return
     }
     bytes += value.length + key.length
-    out.push({
-      key,
-      value,
-      headers: { [PACK_HEADER]: String(values.length), [ENCODING_HEADER]: delta ? MSGPACK_DELTA : MSGPACK },
-    })
+    const headers: Record<string, string> = {
+      [PACK_HEADER]: String(values.length),
+      [ENCODING_HEADER]: delta ? MSGPACK_DELTA : MSGPACK,
+    }
+    if (weights !== undefined) headers[RECORDS_HEADER] = String(weights.reduce((sum, n) => sum + n, 0))
+    out.push({ key, value, headers })
   }
   for (const [key, values] of byKey) {
+    const weights = weightsByKey.get(key)
     for (let at = 0; at < values.length; at += MAX_PACK_RECORDS)
       emit(
         key,
         at === 0 && values.length <= MAX_PACK_RECORDS ? values : values.slice(at, at + MAX_PACK_RECORDS),
+        weights?.slice(at, at + MAX_PACK_RECORDS),
       )
   }
   return { messages: out, bytes }
@@ -96,6 +112,14 @@ function decodeValue(value: Buffer | null, encoding: string | undefined, packed:
   if (!packed) return [parsed]
   if (!Array.isArray(parsed)) throw new Error('a packed message must hold a JSON array')
   return parsed
+}
+
+/** The records a pack's values stand for, when its producer said (see RECORDS_HEADER). */
+export function recordsIn(message: KafkaMessage): number | undefined {
+  const header = message.headers?.[RECORDS_HEADER]
+  if (header === undefined) return undefined
+  const records = Number(String(header))
+  return Number.isSafeInteger(records) && records > 0 ? records : undefined
 }
 
 /** A message's value as a dead letter can carry it: text for JSON, base64 for a binary encoding. */
@@ -124,6 +148,7 @@ export function unpackMessage<T>(
     const text = Array.isArray(value) ? value.map(String).join(',') : String(value)
     if (key === PACK_HEADER) packed = true
     else if (key === ENCODING_HEADER) encoding = text
+    else if (key === RECORDS_HEADER) continue
     else headers[key] = text
   }
   const values = decodeValue(message.value, encoding, packed) as T[]

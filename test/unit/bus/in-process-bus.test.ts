@@ -244,6 +244,43 @@ describe('in-process bus', () => {
     expect(sizes).toEqual([16])
   })
 
+  it('counts a message of several records as that many, for capacity and for batch sizes', async () => {
+    const bus = newBus(1, 100)
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const batches: number[][] = []
+    await bus.subscribe<number>({
+      group: 'g',
+      topics: ['t'],
+      maxBatchSize: 50,
+      handler: async (b) => {
+        await gate
+        batches.push(b.messages.map((m) => m.value))
+      },
+    })
+    // 4 x 30 records: 120 over a capacity of 100, so the fourth waits though there are 4 messages.
+    for (let n = 0; n < 3; n++) await bus.publish('t', [{ key: 'k', value: n, records: 30 }])
+    const full = await bus
+      .publish('t', [{ key: 'k', value: 3, records: 30 }], { timeoutMs: 50 })
+      .catch((e: unknown) => e)
+    expect((full as ArgusError).code).toBe('ARGUS_ERR_OVERLOADED')
+    // Messages of one record still fit beside them.
+    await bus.publish('t', [{ key: 'k', value: 4 }])
+    // A message over maxBatchSize goes alone; otherwise batches hold up to 50 records.
+    const big = bus.publish('t', [{ key: 'k', value: 5, records: 80 }], { timeoutMs: 5000 })
+    release()
+    await big
+    expect(await bus.drain(5000)).toBe(true)
+    expect(batches.flat()).toEqual([0, 1, 2, 4, 5])
+    const weights = [30, 30, 30, undefined, 1, 80]
+    for (const batch of batches) {
+      const records = batch.reduce((sum, value) => sum + (weights[value] as number), 0)
+      if (batch.length > 1) expect(records).toBeLessThanOrEqual(50)
+    }
+    expect(batches).toContainEqual([2, 4])
+    expect(batches).toContainEqual([5])
+  })
+
   it('counts drops when a topic has no consumer group and its retention is full', async () => {
     const metrics = createMetricsRegistry({ defaultMetrics: false })
     const bus = createInProcessBus({ logger: quietLogger(), metrics, partitions: 1, partitionCapacity: 16 })

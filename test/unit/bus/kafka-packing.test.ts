@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest'
 import {
   ENCODING_HEADER,
   PACK_HEADER,
+  RECORDS_HEADER,
   packMessages,
   rawValueOf,
+  recordsIn,
   unpackMessage,
 } from '../../../bus/kafka-packing.js'
 
@@ -69,6 +71,32 @@ describe('kafka packing', () => {
     ])
     // The pack's own headers are transport, not the record's.
     expect(unpacked[0]?.headers).toBeUndefined()
+  })
+
+  it('tells consumers how many records a pack of batches stands for, and keeps it out of record headers', () => {
+    const batch = (n: number) => ({ series: [{ name: 'up' }], ts: [n, n + 1], value: [0.5, 1] })
+    const packed = packMessages<unknown>([
+      { key: 'a', value: { n: 1 } },
+      { key: 'a', value: batch(10), records: 2000 },
+      { key: 'b', value: { n: 2 } },
+      { key: 'c', value: batch(20), records: 3 },
+    ])
+    expect(
+      packed.messages.map((m) => [m.key, m.headers?.[PACK_HEADER], m.headers?.[RECORDS_HEADER]]),
+    ).toEqual([
+      ['a', '2', '2001'],
+      ['b', '1', undefined],
+      ['c', '1', '3'],
+    ])
+    const back = packed.messages.map((m, i) => received(m, i))
+    expect(back.map(recordsIn)).toEqual([2001, undefined, 3])
+    const unpacked = back.flatMap((m) => unpackMessage<unknown>('t', 0, m))
+    expect(unpacked[1]?.value).toEqual(batch(10))
+    expect(unpacked.every((m) => m.headers === undefined)).toBe(true)
+    // A header that is not a positive count is not trusted.
+    const forged = received(packed.messages[0] as Message, 0)
+    forged.headers = { [RECORDS_HEADER]: Buffer.from('-4') }
+    expect(recordsIn(forged)).toBeUndefined()
   })
 
   it('gives back records of many shapes exactly, each message decoding on its own', () => {
