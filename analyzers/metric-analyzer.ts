@@ -1,12 +1,14 @@
 import type { Bus } from '../bus/index.js'
 import {
   TOPICS,
+  checkMetricBatch,
   counter,
   partitionKey,
   gauge,
   type Anomaly,
   type Component,
   type Logger,
+  type MetricBatch,
   type MetricSample,
   type Registry,
   type WorkloadForecast,
@@ -70,13 +72,17 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
   /** Partitions whose last batch was full: their pods' latest scrape may be half observed. */
   const cut = new Set<number>()
   let counted = 0
-  return createStreamAnalyzer<MetricSample>({
+  return createStreamAnalyzer<MetricSample | MetricBatch>({
     ...options,
     name: 'metrics',
     group: options.group ?? 'argus-analyzer-metrics',
-    topics: [TOPICS.metrics],
-    observe: (sample, _topic, partition) => {
-      indicators.add(sample, partition)
+    topics: [TOPICS.metrics, TOPICS.metricBatches],
+    observe: (value, topic, partition) => {
+      if (topic === TOPICS.metricBatches) {
+        // Checked whole first: a malformed batch (dead-lettered) adds none of its points.
+        checkMetricBatch(value as MetricBatch)
+        indicators.addBatch(value as MetricBatch, partition)
+      } else indicators.add(value as MetricSample, partition)
       return NOTHING_YET
     },
     flush: ({ full, partition }) => {

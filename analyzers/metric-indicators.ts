@@ -1,5 +1,11 @@
 import type { Direction } from './metric-detector.js'
-import { StreamIdHasher, type MetricSample, type WorkloadRef } from '../core/index.js'
+import {
+  StreamIdHasher,
+  type MetricBatch,
+  type MetricSample,
+  type MetricSeries,
+  type WorkloadRef,
+} from '../core/index.js'
 
 /**
  * The health indicators Argus watches, derived from the raw series kubelets, cAdvisor and services
@@ -205,7 +211,7 @@ export const INDICATOR_SOURCE_NAMES: readonly string[] = [
 export const INDICATOR_SOURCE_PATTERNS: readonly string[] = [HTTP_REQUESTS.source, LATENCY.source]
 
 /** Which family a raw sample feeds, if any: everything else is stored, not analysed here. */
-function familyOf(sample: MetricSample): Family | undefined {
+function familyOf(sample: { name: string }): Family | undefined {
   const name = sample.name
   switch (name) {
     case 'container_cpu_usage_seconds_total':
@@ -270,21 +276,21 @@ function total(
 }
 
 /** A part's next sample: a gauge takes its value, a counter's increase becomes a rate; its family's sums follow. */
-function updatePart(part: Part, sums: FamilySums, family: Family, sample: MetricSample): void {
+function updatePart(part: Part, sums: FamilySums, family: Family, ts: number, raw: number): void {
   const value = part.value
   const increase = part.increase
   if (!RATE_FAMILIES.has(family)) {
-    part.value = sample.value
-    part.rawTs = sample.ts
+    part.value = raw
+    part.rawTs = ts
   } else {
-    const seconds = (sample.ts - part.rawTs) / 1000
+    const seconds = (ts - part.rawTs) / 1000
     if (seconds <= 0) return
     // A counter that went down was reset (a container restart): it counted up from zero since.
-    const counted = sample.value >= part.raw ? sample.value - part.raw : sample.value
+    const counted = raw >= part.raw ? raw - part.raw : raw
     part.increase = counted
     part.value = counted / seconds
-    part.raw = sample.value
-    part.rawTs = sample.ts
+    part.raw = raw
+    part.rawTs = ts
   }
   // The family's sums follow the part: out with its old value and increase, in with the new.
   replaceInSum(sums.value, value, part.value)
@@ -370,12 +376,7 @@ export class MetricIndicators {
     if (sample.pod === undefined) return
     const route = sample.seriesId === undefined ? undefined : this.routes.get(sample.seriesId)
     if (route !== undefined) {
-      const pod = route.pod
-      pod.partition = partition
-      this.observeTime(pod, sample)
-      updatePart(route.part, route.sums, route.family, sample)
-      if (route.errors) updatePart(route.errors.part, route.errors.sums, 'errors', sample)
-      this.dirtyPods.add(pod)
+      this.addRouted(route, sample.ts, sample.value, partition)
       return
     }
     const family = familyOf(sample)
@@ -418,7 +419,9 @@ export class MetricIndicators {
       }
     }
     pod.partition = partition
-    this.observeTime(pod, sample)
+    this.observeTime(pod, sample.ts)
+    // Routed samples need not do this: their series' service was set here when it was routed.
+    pod.service ??= sample.service
     const part = this.addPart(pod, family, partId(sample, false), sample)
     const errors =
       family === 'requests' && isServerError(sample.labels)
@@ -433,18 +436,55 @@ export class MetricIndicators {
     }
   }
 
-  /** A sample's time moves the clock, its pod's interval and its workload's round. */
-  private observeTime(pod: PodState, sample: MetricSample): void {
-    if (sample.ts > this.latestTs) this.latestTs = sample.ts
-    if (sample.ts > pod.lastTs) {
-      pod.intervalMs = sample.ts - pod.lastTs
-      pod.lastTs = sample.ts
+  /**
+   * Adds the points of a MetricBatch that came on bus partition `partition`. A series' route is
+   * found once per batch, so a point of a known series costs its two numbers.
+   */
+  addBatch(batch: MetricBatch, partition?: number): void {
+    const { series, seriesIndex, ts, value } = batch
+    // Per series of the batch: its route; null while it has none (its points go through `add`,
+    // which makes one); false when it has no indicator (no pod, or a metric no indicator reads).
+    const routes = new Array<Route | null | false | undefined>(series.length)
+    for (let i = 0; i < ts.length; i++) {
+      const s = seriesIndex[i] as number
+      let route = routes[s]
+      if (route === undefined) {
+        const one = series[s] as MetricSeries
+        const routable = one.pod !== undefined && familyOf(one) !== undefined
+        route = routes[s] = routable ? (this.routes.get(one.seriesId) ?? null) : false
+      }
+      if (route === false) continue
+      if (route !== null) {
+        this.addRouted(route, ts[i] as number, value[i] as number, partition)
+        continue
+      }
+      const one = series[s] as MetricSeries
+      this.add({ ...one, ts: ts[i] as number, value: value[i] as number }, partition)
+      routes[s] = this.routes.get(one.seriesId) ?? null
     }
-    pod.service ??= sample.service
+  }
+
+  /** A point of a series whose route is known. */
+  private addRouted(route: Route, ts: number, value: number, partition: number | undefined): void {
+    const pod = route.pod
+    pod.partition = partition
+    this.observeTime(pod, ts)
+    updatePart(route.part, route.sums, route.family, ts, value)
+    if (route.errors) updatePart(route.errors.part, route.errors.sums, 'errors', ts, value)
+    this.dirtyPods.add(pod)
+  }
+
+  /** A sample's time moves the clock, its pod's interval and its workload's round. */
+  private observeTime(pod: PodState, ts: number): void {
+    if (ts > this.latestTs) this.latestTs = ts
+    if (ts > pod.lastTs) {
+      pod.intervalMs = ts - pod.lastTs
+      pod.lastTs = ts
+    }
     // A pod's series share a scrape time: joining its round once per time is enough (hot path).
-    if (pod.workloadKey !== undefined && pod.joinedTs !== sample.ts) {
-      pod.joinedTs = sample.ts
-      this.joinRound(pod.workloadKey, pod, sample.ts)
+    if (pod.workloadKey !== undefined && pod.joinedTs !== ts) {
+      pod.joinedTs = ts
+      this.joinRound(pod.workloadKey, pod, ts)
     }
   }
 
@@ -484,7 +524,7 @@ export class MetricIndicators {
       }
       return part
     }
-    updatePart(part, sums, family, sample)
+    updatePart(part, sums, family, sample.ts, sample.value)
     return part
   }
 

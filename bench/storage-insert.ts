@@ -169,7 +169,7 @@ if (narrow) {
       const id = row[DIMENSION_ID_AT] as string
       if (!seen.has(id)) {
         seen.add(id)
-        dimensions.push(narrow.dimensionRow(message, id, Math.floor(base / 1000)))
+        dimensions.push(narrow.dimensionRow(message.value, id, Math.floor(base / 1000)))
       }
       narrowRows.push(row)
     }

@@ -45,7 +45,9 @@ export {
   KubeEvent,
   LogLevel,
   LogRecord,
+  MetricBatch,
   MetricSample,
+  MetricSeries,
   MetricType,
   NetworkFlow,
   ObjectState,
@@ -73,3 +75,4 @@ export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-nam
 export { parseDuration } from './duration.js'
 export { StreamIdHasher } from './stream-id.js'
 export { envelopeIdentity, metricSeriesId } from './series-identity.js'
+export { checkMetricBatch, samplesOfBatch } from './metric-batch.js'

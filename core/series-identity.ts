@@ -1,5 +1,5 @@
 import type { Envelope } from './schemas/envelope.js'
-import type { MetricSample } from './schemas/signals.js'
+import type { MetricSample, MetricSeries } from './schemas/signals.js'
 import { StreamIdHasher } from './stream-id.js'
 
 const hasher = new StreamIdHasher()
@@ -9,7 +9,7 @@ const hasher = new StreamIdHasher()
  * attributes, which the caller adds as it must). Stored ids depend on this order: changing it
  * starts every stream and series again under a new id.
  */
-export function envelopeIdentity(e: Envelope): StreamIdHasher {
+export function envelopeIdentity(e: Omit<Envelope, 'ts'>): StreamIdHasher {
   return hasher
     .begin()
     .add(e.cluster)
@@ -27,7 +27,7 @@ export function envelopeIdentity(e: Envelope): StreamIdHasher {
  * (in their order) and envelope attributes. A receiver that decodes a series once for all its
  * samples computes it then and sets `seriesId`, so it is not hashed again per sample.
  */
-export function metricSeriesId(sample: MetricSample): string {
+export function metricSeriesId(sample: MetricSample | Omit<MetricSeries, 'seriesId'>): string {
   const identity = envelopeIdentity(sample)
     .add(sample.name)
     .add(sample.type ?? 'unknown')

@@ -3,6 +3,7 @@ import {
   ExternalAlert,
   KubeEvent,
   LogRecord,
+  MetricBatch,
   MetricSample,
   NetworkFlow,
   ObjectState,
@@ -28,6 +29,8 @@ export const TOPICS = {
   externalAlerts: 'argus.signals.external-alerts',
   logs: 'argus.signals.logs',
   metrics: 'argus.signals.metrics',
+  /** Metric points in column batches (see MetricBatch): remote_write's samples. */
+  metricBatches: 'argus.signals.metric-batches',
   flows: 'argus.signals.flows',
   anomalies: 'argus.findings.anomalies',
   incidents: 'argus.findings.incidents',
@@ -54,6 +57,7 @@ export const TOPIC_SCHEMAS: Record<Exclude<TopicName, typeof TOPICS.deadLetter>,
   [TOPICS.externalAlerts]: ExternalAlert,
   [TOPICS.logs]: LogRecord,
   [TOPICS.metrics]: MetricSample,
+  [TOPICS.metricBatches]: MetricBatch,
   [TOPICS.flows]: NetworkFlow,
   [TOPICS.anomalies]: Anomaly,
   [TOPICS.incidents]: Incident,
@@ -85,6 +89,7 @@ export const SIGNAL_TOPICS = [
   TOPICS.externalAlerts,
   TOPICS.logs,
   TOPICS.metrics,
+  TOPICS.metricBatches,
   TOPICS.flows,
 ] as const
 

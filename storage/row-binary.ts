@@ -188,3 +188,72 @@ export function encodeRowBinaryOf(
   bytes.set(scratch.subarray(0, at))
   return { format: 'RowBinary', bytes, count }
 }
+
+/** Points of several series in columns: rows that differ only in their last two values. */
+export interface PointColumns {
+  /** Per series, the values of every column but the last two (time and value), in layout order. */
+  leading: ReadonlyArray<readonly unknown[]>
+  /** Per point: its series (an index into `leading`), time (epoch ms) and value. */
+  seriesIndex: ArrayLike<number>
+  ts: ArrayLike<number>
+  value: ArrayLike<number>
+}
+
+/** Each series' leading values, encoded once per call and copied into each of its rows. */
+let leadingBytes = new Uint8Array(1 << 16)
+
+/**
+ * Rows of points (see PointColumns) as RowBinary, for a layout ending in a DateTime64(3) and a
+ * Float64. A series' leading values are encoded once, not once per row: a metric point's row is
+ * then a copy of its series' bytes and two numbers. Throws as encodeRowBinary does.
+ */
+export function encodePointRows(blocks: readonly PointColumns[], layout: RowBinaryLayout): EncodedRows {
+  const { types, columns } = layout
+  const width = types.length - 2
+  if (types[width] !== 'DateTime64(3)' || types[width + 1] !== 'Float64')
+    throw new ArgusError('ARGUS_ERR_INTERNAL', 'point rows end in a DateTime64(3) and a Float64 column')
+  const tsColumn = columns[width] as string
+  const valueColumn = columns[width + 1] as string
+  let count = 0
+  at = 0
+  for (const block of blocks) {
+    // The leading values of the block's series, encoded where its rows go, then moved aside.
+    const blockStart = at
+    const ends = new Array<number>(block.leading.length)
+    for (let s = 0; s < block.leading.length; s++) {
+      const values = block.leading[s] as readonly unknown[]
+      if (values.length !== width)
+        throw new ArgusError(
+          'ARGUS_ERR_INTERNAL',
+          `a series has ${values.length} values for ${width} columns`,
+        )
+      for (let c = 0; c < width; c++) writeValue(types[c] as RowBinaryType, values[c], columns[c] as string)
+      ends[s] = at - blockStart
+    }
+    if (leadingBytes.length < at - blockStart)
+      leadingBytes = new Uint8Array(Math.max(leadingBytes.length * 2, at - blockStart))
+    leadingBytes.set(scratch.subarray(blockStart, at))
+    at = blockStart
+    const { seriesIndex, ts, value } = block
+    const points = ts.length
+    if (seriesIndex.length !== points || value.length !== points)
+      throw new ArgusError('ARGUS_ERR_INTERNAL', 'point columns differ in length')
+    for (let i = 0; i < points; i++) {
+      const s = seriesIndex[i] as number
+      const end = ends[s]
+      if (end === undefined) throw new ArgusError('ARGUS_ERR_INTERNAL', `point ${i} names no series`)
+      const start = s === 0 ? 0 : (ends[s - 1] as number)
+      ensure(end - start + 16)
+      for (let b = start; b < end; b++) scratch[at++] = leadingBytes[b] as number
+      writeUInt64(ts[i], tsColumn, 'DateTime64(3)')
+      const v = value[i]
+      if (typeof v !== 'number') throw wrongValue(valueColumn, 'Float64', v)
+      view.setFloat64(at, v, true)
+      at += 8
+    }
+    count += points
+  }
+  const bytes = Buffer.allocUnsafe(at)
+  bytes.set(scratch.subarray(0, at))
+  return { format: 'RowBinary', bytes, count }
+}

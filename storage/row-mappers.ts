@@ -14,6 +14,7 @@ import {
   type KubeEvent,
   type LogRecord,
   type MetricSample,
+  type MetricSeries,
   type NetworkFlow,
   type ObjectState,
   type ResourceChange,
@@ -137,8 +138,11 @@ export interface NarrowInsert {
   dimensionColumns: string[]
   /** One message as an intake row; its dimension id is at `DIMENSION_ID_AT`. */
   narrowRow(message: StoredMessage, position: BusPosition): Row
-  /** The dimension row of a message whose narrow row gave `id`; `seenAt` is epoch seconds. */
-  dimensionRow(message: StoredMessage, id: string, seenAt: number): Row
+  /**
+   * The dimension row of a record (a message's value, or a series of a MetricBatch) whose rows
+   * name `id`; `seenAt` is epoch seconds.
+   */
+  dimensionRow(record: unknown, id: string, seenAt: number): Row
   /**
    * Where the intake's rows are kept with their bus positions, when not in the mapper's table (its
    * bus offsets are tracked there).
@@ -157,7 +161,7 @@ const isStreamAttribute = (key: string): boolean =>
   key.startsWith('label.') || key === 'container.image' || key === 'pod.uid' || key === 'fluent.tag'
 
 /** A stream or series row: its id, the envelope in DIMENSION_ENVELOPE order, then `rest`. */
-function dimensionValues(id: string, e: Envelope, rest: unknown[]): Row {
+function dimensionValues(id: string, e: Omit<Envelope, 'ts'>, rest: unknown[]): Row {
   return [
     id,
     e.cluster,
@@ -275,8 +279,8 @@ const logStreams: NarrowInsert = {
     row[AFTER_BUS + 5] = own ?? NO_ATTRIBUTES
     return row
   },
-  dimensionRow(message, id, seenAt) {
-    const r = message.value as LogRecord
+  dimensionRow(record, id, seenAt) {
+    const r = record as LogRecord
     const shared: Record<string, string> = {}
     for (const [key, value] of Object.entries(r.attributes ?? {}))
       if (isStreamAttribute(key)) shared[key] = value
@@ -304,8 +308,8 @@ const metricSeries: NarrowInsert = {
     row[AFTER_BUS + 2] = r.value
     return row
   },
-  dimensionRow(message, id, seenAt) {
-    const r = message.value as MetricSample
+  dimensionRow(record, id, seenAt) {
+    const r = record as MetricSeries
     return dimensionValues(id, r, [r.attributes ?? {}, r.name, r.type ?? 'unknown', r.labels, seenAt])
   },
 }
@@ -670,12 +674,19 @@ export interface TopicTable extends TopicMapper {
   table: TableName
   /** Set when the writer fills `table` narrow, through an intake table and a view. */
   narrow?: NarrowInsert
+  /**
+   * Set when each message is a MetricBatch: its points are rows of `narrow`, encoded from its
+   * columns, and its series are the dimension rows. Its bus offsets are recorded under the topic's
+   * own source (`<source>/<topic>`), since the per-sample topic's rows share the record table.
+   */
+  pointBatches?: true
 }
 
 /** Where each persisted topic lands and how its messages become rows. */
 export const TOPIC_TABLES: Readonly<Record<string, TopicTable>> = {
   [TOPICS.logs]: { table: TABLES.logs, ...logRow, narrow: logStreams },
   [TOPICS.metrics]: { table: TABLES.metrics, ...metricRow, narrow: metricSeries },
+  [TOPICS.metricBatches]: { table: TABLES.metrics, ...metricRow, narrow: metricSeries, pointBatches: true },
   [TOPICS.kubeEvents]: { table: TABLES.kubeEvents, ...kubeEventRow },
   [TOPICS.resourceChanges]: { table: TABLES.resourceChanges, ...changeRow },
   [TOPICS.objectStates]: { table: TABLES.objectStates, ...objectStateRow },

@@ -1,19 +1,22 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import {
   ArgusError,
+  asError,
+  checkMetricBatch,
   counter,
   gauge,
   histogram,
   retry,
   setBounded,
   type Logger,
+  type MetricBatch,
   type Registry,
   type RetryOptions,
 } from '../core/index.js'
 import { storageError, type RowBlock } from './clickhouse-client.js'
 import { encodeRows, type EncodedRows } from './encoded-rows.js'
 import { createInsertCoalescer } from './insert-coalescer.js'
-import { encodeRowBinaryOf } from './row-binary.js'
+import { encodePointRows, encodeRowBinaryOf, type PointColumns } from './row-binary.js'
 import {
   DIMENSION_ID_AT,
   TOPIC_TABLES,
@@ -223,12 +226,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   )
 
   /**
-   * The dimension rows of `messages` not written lately (by the ids their rows name, `ids`), so
+   * The dimension rows of `records` not written lately (by the ids their rows name, `ids`), so
    * that rows may name them; undefined when there are none.
    */
   function freshDimensions(
     narrow: NarrowInsert,
-    messages: readonly StoredMessage[],
+    records: readonly unknown[],
     ids: readonly string[],
   ): EncodedDimensions | undefined {
     const now = Date.now()
@@ -237,7 +240,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const id = ids[i] as string
       const written = dimensionsWritten.get(id)
       if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
-      fresh.set(id, narrow.dimensionRow(messages[i] as StoredMessage, id, Math.floor(now / 1000)))
+      fresh.set(id, narrow.dimensionRow(records[i], id, Math.floor(now / 1000)))
     }
     if (fresh.size === 0) return undefined
     return {
@@ -257,6 +260,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     const positionOf = (message: StoredMessage): BusPosition =>
       durable ? [durable.source, durable.partition, (message.offset ?? -1) + 1] : NOT_FROM_A_DURABLE_BUS
     const narrow = target.narrow
+    if (narrow && target.pointBatches) return encodePointBatches(target, narrow, messages, positionOf)
     if (narrow) {
       const ids: string[] = new Array<string>(messages.length)
       const rows = encodeRowBinaryOf(
@@ -273,7 +277,11 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         table: narrow.intakeTable,
         columns: narrow.intake.columns,
         countedAs: recordTableOf(target),
-        dimensions: freshDimensions(narrow, messages, ids),
+        dimensions: freshDimensions(
+          narrow,
+          messages.map((message) => message.value),
+          ids,
+        ),
         rows,
       }
     }
@@ -282,6 +290,44 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       columns: target.columns,
       countedAs: target.table,
       rows: encodeRows(messages.map((message) => target.toRow(message, positionOf(message)))),
+    }
+  }
+
+  /**
+   * MetricBatch messages as the intake rows of their points, encoded from the batches' columns;
+   * their series are the dimension rows. Throws a non-retriable ARGUS_ERR_BAD_INPUT for a
+   * malformed batch, so the bus dead-letters it.
+   */
+  function encodePointBatches(
+    target: TopicTable,
+    narrow: NarrowInsert,
+    messages: readonly StoredMessage[],
+    positionOf: (message: StoredMessage) => BusPosition,
+  ): EncodedBatch {
+    const blocks: PointColumns[] = []
+    const series: unknown[] = []
+    const ids: string[] = []
+    for (const message of messages) {
+      const batch = message.value as MetricBatch
+      checkMetricBatch(batch)
+      const position = positionOf(message)
+      blocks.push({
+        leading: batch.series.map((one) => [...position, one.seriesId]),
+        seriesIndex: batch.seriesIndex,
+        ts: batch.ts,
+        value: batch.value,
+      })
+      for (const one of batch.series) {
+        series.push(one)
+        ids.push(one.seriesId)
+      }
+    }
+    return {
+      table: narrow.intakeTable,
+      columns: narrow.intake.columns,
+      countedAs: recordTableOf(target),
+      dimensions: freshDimensions(narrow, series, ids),
+      rows: encodePointRows(blocks, narrow.intake),
     }
   }
 
@@ -309,20 +355,43 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
 
   /** The messages above what storage holds for their partition; counts and logs the rest. */
   function notYetStored(
+    target: TopicTable,
     messages: readonly StoredMessage[],
     through: number,
-    table: string,
     durable: DurableOffsets,
   ): readonly StoredMessage[] {
     const pending = messages.filter((m) => (m.offset ?? -1) + 1 > through)
     if (pending.length < messages.length) {
-      skipped.inc({ table }, messages.length - pending.length)
+      const table = recordTableOf(target)
+      // A point batch is as many rows as it has points.
+      const rows = (list: readonly StoredMessage[]): number =>
+        target.pointBatches
+          ? list.reduce((sum, m) => sum + ((m.value as MetricBatch).ts?.length ?? 0), 0)
+          : list.length
+      const skippedRows = rows(messages) - rows(pending)
+      skipped.inc({ table }, skippedRows)
       logger.info(
-        { table, partition: durable.partition, skipped: messages.length - pending.length },
+        { table, partition: durable.partition, skipped: skippedRows },
         'redelivered rows already stored; skipped',
       )
     }
     return pending
+  }
+
+  /** Encodes and inserts a batch; a batch that does not encode is a rejection, not a throw. */
+  function encodeAndInsert(
+    target: TopicTable,
+    messages: readonly StoredMessage[],
+    dedupToken: string,
+    durable?: DurableOffsets,
+  ): Promise<void> {
+    let batch: EncodedBatch
+    try {
+      batch = encodeBatch(target, messages, durable)
+    } catch (error) {
+      return Promise.reject(asError(error))
+    }
+    return insertBatch(batch, dedupToken)
   }
 
   // Not async: the messages are referenced only until they are encoded, unless a redelivery check
@@ -340,7 +409,8 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     const target = TOPIC_TABLES[topic]
     if (!target) return Promise.reject(new ArgusError('ARGUS_ERR_INTERNAL', `no table for topic ${topic}`))
     if (messages.length === 0) return Promise.resolve()
-    if (!durable) return insertBatch(encodeBatch(target, messages), dedupToken)
+    if (!durable) return encodeAndInsert(target, messages, dedupToken)
+    if (target.pointBatches) durable = { ...durable, source: `${durable.source}/${topic}` }
     const recordTable = recordTableOf(target)
     const continuityKey = `${recordTable}|${durable.source}|${durable.partition}`
     const first = messages[0]?.offset ?? -1
@@ -350,14 +420,14 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     // overlap stored rows; anything else (first chunk, redelivery, rebalance) is checked.
     if (expected !== undefined && expected.generation === durable.generation && expected.offset === first) {
       expectedNext.set(continuityKey, next)
-      return insertBatch(encodeBatch(target, messages, durable), dedupToken)
+      return encodeAndInsert(target, messages, dedupToken, durable)
     }
     return retry(() => storedThrough(recordTable, durable), { maxAttempts: 5, initialDelayMs: 200 }).then(
       (through) => {
-        const pending = notYetStored(messages, through, recordTable, durable)
+        const pending = notYetStored(target, messages, through, durable)
         expectedNext.set(continuityKey, next)
         if (pending.length === 0) return undefined
-        return insertBatch(encodeBatch(target, pending, durable), dedupToken)
+        return encodeAndInsert(target, pending, dedupToken, durable)
       },
     )
   }

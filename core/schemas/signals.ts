@@ -106,24 +106,52 @@ export const MetricType = Type.Union([
   Type.Literal('unknown'),
 ])
 
+const seriesIdProperty = Type.String({
+  pattern: '^[0-9a-f]{16}$',
+  description:
+    "The series' storage id (see core/series-identity.ts), set by a receiver that decodes a series once for all its samples",
+})
+const { ts: _sampleTime, ...seriesEnvelopeProperties } = envelopeProperties
+const seriesProperties = {
+  name: Type.String({ minLength: 1 }),
+  type: Type.Optional(MetricType),
+  labels: Attributes,
+}
+
 export const MetricSample = Type.Object(
   {
     ...envelopeProperties,
-    name: Type.String({ minLength: 1 }),
+    ...seriesProperties,
     value: Type.Number(),
-    type: Type.Optional(MetricType),
-    labels: Attributes,
-    seriesId: Type.Optional(
-      Type.String({
-        pattern: '^[0-9a-f]{16}$',
-        description:
-          "The series' storage id (see core/series-identity.ts), set by a receiver that decodes a series once for all its samples",
-      }),
-    ),
+    seriesId: Type.Optional(seriesIdProperty),
   },
   { additionalProperties: false },
 )
 export type MetricSample = Static<typeof MetricSample>
+
+/** A metric series: a sample's envelope (without its time), name, type, labels and storage id. */
+export const MetricSeries = Type.Object(
+  { ...seriesEnvelopeProperties, ...seriesProperties, seriesId: seriesIdProperty },
+  { additionalProperties: false },
+)
+export type MetricSeries = Static<typeof MetricSeries>
+
+/**
+ * Points of the series of one partition key, as columns: point i is `series[seriesIndex[i]]` at
+ * `ts[i]` with `value[i]`. Receivers that decode many samples at once (remote_write) publish these
+ * instead of a message per sample, so a series' envelope and labels travel once per batch and a
+ * point costs three numbers on the bus, in the writer and in the analyzer.
+ */
+export const MetricBatch = Type.Object(
+  {
+    series: Type.Array(MetricSeries, { minItems: 1 }),
+    seriesIndex: Type.Array(Type.Integer({ minimum: 0 })),
+    ts: Type.Array(Type.Integer({ minimum: 1, description: 'Unix epoch milliseconds' })),
+    value: Type.Array(Type.Number()),
+  },
+  { additionalProperties: false },
+)
+export type MetricBatch = Static<typeof MetricBatch>
 
 const FlowEndpoint = Type.Object(
   {

@@ -6,7 +6,9 @@ import {
   DEAD_LETTER_HEADERS,
   TOPICS,
   createMetricsRegistry,
+  metricSeriesId,
   type LogRecord,
+  type MetricBatch,
   type MetricSample,
   type NetworkFlow,
   type ObjectState,
@@ -394,6 +396,99 @@ describe('storage on embedded ClickHouse', () => {
       "SELECT count(DISTINCT series_id) AS n FROM argus.metric_series WHERE namespace = 'series'",
     )
     expect(Number(series[0]?.n)).toBe(2)
+  })
+
+  it('stores column batches as the samples they hold, their redeliveries once, apart from the sample topic', async () => {
+    const namespace = 'batches'
+    const [memory, requests] = (
+      [
+        ['container_memory_working_set_bytes', 'gauge', {}],
+        ['http_requests_total', 'counter', { code: '500' }],
+      ] as const
+    ).map(([name, type, labels]) => {
+      const one = cartSample(0, namespace, name, type, labels)
+      const { ts: _ts, value: _value, ...series } = one
+      return { ...series, seriesId: metricSeriesId(one) }
+    }) as [MetricBatch['series'][number], MetricBatch['series'][number]]
+    // Offset n holds points 2n and 2n+1 of each series: four points a batch.
+    const batch = (n: number): MetricBatch => ({
+      series: [memory, requests],
+      seriesIndex: [0, 1, 0, 1],
+      ts: [2 * n, 2 * n, 2 * n + 1, 2 * n + 1].map((i) => base + i * 1000),
+      value: [2 * n, 10 * n, 2 * n + 1, 10 * n + 5],
+    })
+    const messages = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => ({
+        key: 'k',
+        value: batch(from + i),
+        publishedAt: base,
+        partition: 2,
+        offset: from + i,
+      }))
+    const durable = { source: 'kafka:batches', partition: 2, generation: 1 }
+    await storage.writer.write(TOPICS.metricBatches, messages(0, 4), 'batches:2:0-4', durable)
+    // A redelivery from 0 that runs further (the writer crashed before its commit).
+    await storage.writer.write(TOPICS.metricBatches, messages(0, 9), 'batches:2:0-9', durable)
+    // The per-sample topic's partition 2, same source and offsets: another offset space.
+    await storage.writer.write(
+      TOPICS.metrics,
+      [0, 1, 2].map((i) => ({
+        key: 'k',
+        value: cartSample(100 + i, namespace, 'container_memory_working_set_bytes', 'gauge'),
+        publishedAt: base,
+        partition: 2,
+        offset: i,
+      })),
+      'samples:2:0-2',
+      durable,
+    )
+    const stored = await storage.metricHistory.workloadSamples({
+      fromTs: 0,
+      toTs: base + 1e8,
+      cluster: 'prod',
+      namespace,
+      workloadKind: 'Deployment',
+      workloadName: 'cart',
+      names: ['container_memory_working_set_bytes', 'http_requests_total'],
+      limit: 1000,
+    })
+    const memoryPoints = stored.filter((s) => s.name === 'container_memory_working_set_bytes')
+    expect(memoryPoints.map((s) => s.value)).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => i),
+      100,
+      101,
+      102,
+    ])
+    const requestPoints = stored.filter((s) => s.name === 'http_requests_total')
+    expect(requestPoints).toHaveLength(20)
+    expect(requestPoints[3]).toMatchObject({
+      ts: base + 3000,
+      value: 15,
+      type: 'counter',
+      labels: { code: '500' },
+      pod: 'cart-1',
+    })
+    // The sample topic's series is the batch's memory series: one id, one series row each.
+    const series = await queryRows<{ n: string }>(
+      `SELECT count(DISTINCT series_id) AS n FROM argus.metric_series WHERE namespace = '${namespace}'`,
+    )
+    expect(Number(series[0]?.n)).toBe(2)
+    // A batch whose columns do not line up is refused whole, as input no retry can mend.
+    const malformed = { ...batch(50), ts: [base] }
+    await expect(
+      storage.writer.write(
+        TOPICS.metricBatches,
+        [
+          { key: 'k', value: batch(40), publishedAt: base },
+          { key: 'k', value: malformed, publishedAt: base },
+        ],
+        'malformed',
+      ),
+    ).rejects.toMatchObject({ code: 'ARGUS_ERR_BAD_INPUT', retriable: false })
+    const after = await queryRows<{ n: string }>(
+      `SELECT count() AS n FROM argus.metric_points WHERE series_id = '${memory.seriesId}'`,
+    )
+    expect(Number(after[0]?.n)).toBe(23)
   })
 
   it('joins each point to one row of its series, however often the series row was written', async () => {
@@ -810,7 +905,7 @@ async function olderDatabase(options: {
   const dimensions = new Map<string, unknown[]>()
   stored.forEach((m, i) => {
     const id = rows[i]?.[DIMENSION_ID_AT] as string
-    if (!dimensions.has(id)) dimensions.set(id, narrow.dimensionRow(m, id, 1))
+    if (!dimensions.has(id)) dimensions.set(id, narrow.dimensionRow(m.value, id, 1))
   })
   for (const [table, columns, block] of [
     [narrow.dimensionTable, narrow.dimensionColumns, [...dimensions.values()]],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MetricIndicators, type IndicatorPoint } from '../../../analyzers/index.js'
-import { metricSeriesId, type MetricSample } from '../../../core/index.js'
+import { metricSeriesId, type MetricBatch, type MetricSample } from '../../../core/index.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
 const T0 = Date.parse('2026-11-01T00:00:00Z')
@@ -219,6 +219,56 @@ describe('metric indicators', () => {
     }
     expect(points).toBeGreaterThan(5_000)
     expect(routed.podCount).toBe(looked.podCount)
+  })
+
+  it('gives the same points from batches of two scrapes of a workload as from their samples one by one', () => {
+    // remote_write publishes a workload's samples of a request as one MetricBatch; a request may
+    // hold several scrapes, so a batch names a series more than once, and a series new in the
+    // batch takes the route its first point made.
+    const single = new MetricIndicators()
+    const batched = new MetricIndicators()
+    const { next } = seededRandom(12)
+    const workloads = {
+      cart: ['cart-6d4cf56db6-x7k2p', 'cart-6d4cf56db6-q9z8w'],
+      api: ['api-7f8b9c6d5-abcde'],
+    }
+    const names = [
+      'container_cpu_usage_seconds_total',
+      'container_memory_working_set_bytes',
+      'http_requests_total',
+      'unrelated_gauge',
+    ]
+    const counters = new Map<string, number>()
+    let points = 0
+    for (let step = 0; step < 300; step += 2) {
+      for (const pods of Object.values(workloads)) {
+        const batch: MetricBatch = { series: [], seriesIndex: [], ts: [], value: [] }
+        const slots = new Map<string, number>()
+        for (const at of [step, step + 1])
+          for (const pod of pods)
+            for (const name of names)
+              for (const code of name === 'http_requests_total' ? ['200', '503'] : ['']) {
+                if (next() < 0.1) continue
+                const key = `${pod}/${name}/${code}`
+                const value = next() < 0.02 ? 10 * next() : (counters.get(key) ?? 0) + 100 * next()
+                counters.set(key, value)
+                const one = sample(pod, name, value, at, code ? { code } : {})
+                single.add(one)
+                const { ts, value: point, ...series } = { ...one, seriesId: metricSeriesId(one) }
+                let slot = slots.get(series.seriesId)
+                if (slot === undefined) slots.set(series.seriesId, (slot = batch.series.push(series) - 1))
+                batch.seriesIndex.push(slot)
+                batch.ts.push(ts)
+                batch.value.push(point)
+              }
+        batched.addBatch(batch)
+      }
+      const expected = single.flush()
+      expect(batched.flush()).toEqual(expected)
+      points += expected.length
+    }
+    expect(points).toBeGreaterThan(1_000)
+    expect(batched.podCount).toBe(single.podCount)
   })
 
   it('holds the pods of a partition whose latest scrape may be cut in two, and scores them later', () => {

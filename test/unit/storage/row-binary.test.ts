@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { encodeRowBinary, rowBinaryLayout, type RowBinaryLayout } from '../../../storage/row-binary.js'
+import {
+  encodePointRows,
+  encodeRowBinary,
+  rowBinaryLayout,
+  type RowBinaryLayout,
+} from '../../../storage/row-binary.js'
 import { readRowBinary } from '../../helpers/row-binary-reader.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
@@ -101,5 +106,65 @@ describe('RowBinary encoding', () => {
     expect(() => encodeRowBinary([['s', 1]], lines)).toThrow(/2 values for 7 columns/)
     // A failed block leaves nothing behind for the next one.
     expect(roundTrip([good])).toEqual([good])
+  })
+
+  it('encodes point columns as the rows they stand for, each series encoded once', () => {
+    const points = rowBinaryLayout([
+      ['bus_source', 'String'],
+      ['bus_partition', 'UInt16'],
+      ['bus_offset', 'UInt64'],
+      ['series_id', 'String'],
+      ['ts', 'DateTime64(3)'],
+      ['value', 'Float64'],
+    ])
+    const { next } = seededRandom(21)
+    const blocks = Array.from({ length: 5 }, (_, b) => {
+      const leading = Array.from({ length: 1 + Math.floor(next() * 40) }, (_, s) => [
+        b % 2 ? 'kafka:x/argus.signals.metric-batches' : '',
+        b,
+        2 ** 40 + b,
+        `${s.toString(16).padStart(16, '0')}${'é'.repeat(s % 3)}`,
+      ])
+      const n = Math.floor(next() * 3000)
+      const seriesIndex = Array.from({ length: n }, () => Math.floor(next() * leading.length))
+      const ts = Array.from({ length: n }, (_, i) => 1_764_400_000_000 + i * 15_000)
+      const value = Array.from({ length: n }, () => (next() - 0.5) * 1e12)
+      return { leading, seriesIndex, ts, value }
+    })
+    const rows = blocks.flatMap((block) =>
+      block.ts.map((ts, i) => [
+        ...(block.leading[block.seriesIndex[i] as number] as unknown[]),
+        ts,
+        block.value[i],
+      ]),
+    )
+    const encoded = encodePointRows(blocks, points)
+    expect(encoded.count).toBe(rows.length)
+    expect(encoded.bytes.equals(encodeRowBinary(rows, points).bytes)).toBe(true)
+    expect(readRowBinary(encoded.bytes, points.types)).toEqual(rows)
+  })
+
+  it('refuses point columns that do not line up or do not fit, and a layout not ending in time and value', () => {
+    const points = rowBinaryLayout([
+      ['series_id', 'String'],
+      ['ts', 'DateTime64(3)'],
+      ['value', 'Float64'],
+    ])
+    const block = { leading: [['a'], ['b']], seriesIndex: [0, 1], ts: [1, 2], value: [0.5, 1.5] }
+    expect(readRowBinary(encodePointRows([block], points).bytes, points.types)).toEqual([
+      ['a', 1, 0.5],
+      ['b', 2, 1.5],
+    ])
+    const refusals: Array<[object, RegExp]> = [
+      [{ seriesIndex: [0, 2] }, /point 1 names no series/],
+      [{ ts: [1] }, /differ in length/],
+      [{ ts: [1, -2] }, /ts \(DateTime64\(3\)\) cannot hold -2/],
+      [{ value: [0.5, '1'] }, /value \(Float64\) cannot hold "1"/],
+      [{ leading: [['a'], [7]] }, /series_id \(String\) cannot hold 7/],
+      [{ leading: [['a', 'x']] }, /2 values for 1 columns/],
+    ]
+    for (const [change, message] of refusals)
+      expect(() => encodePointRows([{ ...block, ...change }], points)).toThrow(message)
+    expect(() => encodePointRows([block], lines)).toThrow(/end in a DateTime64\(3\) and a Float64/)
   })
 })

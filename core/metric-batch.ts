@@ -1,0 +1,41 @@
+import { ArgusError } from './errors.js'
+import type { MetricBatch, MetricSample } from './schemas/signals.js'
+
+/**
+ * Throws a non-retriable ARGUS_ERR_BAD_INPUT unless the batch's columns line up: as long as each
+ * other, each point naming one of its series, with a whole positive time and a number as value.
+ * Consumers check a batch from a durable bus before reading it: a bad one is dead-lettered, not
+ * half stored.
+ */
+export function checkMetricBatch(batch: MetricBatch): void {
+  const { series, seriesIndex, ts, value } = batch
+  const bad = (why: string): ArgusError =>
+    new ArgusError('ARGUS_ERR_BAD_INPUT', `malformed metric batch: ${why}`)
+  if (!Array.isArray(series) || !Array.isArray(seriesIndex) || !Array.isArray(ts) || !Array.isArray(value))
+    throw bad('series, seriesIndex, ts and value must be arrays')
+  if (seriesIndex.length !== ts.length || value.length !== ts.length)
+    throw bad('seriesIndex, ts and value differ in length')
+  for (let i = 0; i < ts.length; i++) {
+    const index = seriesIndex[i]
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= series.length)
+      throw bad(`point ${i} names no series`)
+    const time = ts[i]
+    if (!Number.isSafeInteger(time) || (time as number) <= 0) throw bad(`point ${i} has no valid time`)
+    if (typeof value[i] !== 'number') throw bad(`point ${i} has no numeric value`)
+  }
+  for (const one of series)
+    if (typeof one?.seriesId !== 'string' || typeof one.name !== 'string' || typeof one.cluster !== 'string')
+      throw bad('a series has no id, name or cluster')
+}
+
+/** The batch's points as samples, in its order (for consumers that read samples one at a time). */
+export function samplesOfBatch(batch: MetricBatch): MetricSample[] {
+  const samples = new Array<MetricSample>(batch.ts.length)
+  for (let i = 0; i < batch.ts.length; i++)
+    samples[i] = {
+      ...(batch.series[batch.seriesIndex[i] as number] as MetricBatch['series'][number]),
+      ts: batch.ts[i] as number,
+      value: batch.value[i] as number,
+    }
+  return samples
+}
