@@ -1,4 +1,4 @@
-import type { MetricSample, WorkloadRef } from '../core/index.js'
+import { metricSeriesId, type MetricSample, type MetricSeries, type WorkloadRef } from '../core/index.js'
 import type { PrometheusSample } from './prometheus-text.js'
 import { inferWorkloadFromPodName } from './pod-workload.js'
 
@@ -73,6 +73,17 @@ export function metricSample(
   if (envelope.node !== undefined) sample.node = envelope.node
   if (envelope.service !== undefined) sample.service = envelope.service
   return sample
+}
+
+/** A series as a MetricBatch carries it: its envelope, name, type and labels, and its storage id. */
+export function metricSeries(
+  cluster: string,
+  series: { name: string; labels: Record<string, string> },
+  envelope: SeriesEnvelope,
+  type: MetricSample['type'],
+): MetricSeries {
+  const { ts: _time, value: _value, ...rest } = metricSample(cluster, series, envelope, 0, 0, type)
+  return { ...rest, seriesId: metricSeriesId(rest) }
 }
 
 /** The sample type a Prometheus family type is stored as. */

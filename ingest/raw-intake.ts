@@ -133,8 +133,10 @@ export function createRawIntake(options: {
     kind: string,
     messages: OutgoingMessage<T>[],
     rejected: IntakeResult['rejected'],
+    /** Signals the messages hold, when one may hold several (a batch). */
+    signals = messages.length,
   ): Promise<IntakeResult> {
-    const result = { accepted: messages.length, rejected }
+    const result = { accepted: signals, rejected }
     const count = (): IntakeResult => {
       received.inc({ kind, outcome: 'accepted' }, result.accepted)
       if (rejected.length > 0) {
@@ -242,8 +244,8 @@ export function createRawIntake(options: {
         })),
       ),
     remoteWrite: async (body, maxUncompressedBytes) => {
-      const { samples, skipped } = remoteWriteDecoder.decode(body, maxUncompressedBytes)
-      return { ...(await publishMessages(TOPICS.metrics, 'metric', samples, [])), skipped }
+      const { batches, samples, skipped } = remoteWriteDecoder.decode(body, maxUncompressedBytes)
+      return { ...(await publishMessages(TOPICS.metricBatches, 'metric', batches, [], samples)), skipped }
     },
     alertmanagerAlerts: (group) =>
       publish(

@@ -1,10 +1,16 @@
 import protobuf from 'protobufjs'
 import { uncompressSync } from 'snappy'
 import type { OutgoingMessage } from '../bus/index.js'
-import { ArgusError, metricSeriesId, partitionKey, type MetricSample } from '../core/index.js'
+import {
+  ArgusError,
+  partitionKey,
+  type MetricBatch,
+  type MetricSample,
+  type MetricSeries,
+} from '../core/index.js'
 import { KnownBytes } from './known-bytes.js'
 import { ProtobufWire } from './protobuf-wire.js'
-import { metricSample, sampleType, seriesEnvelope, type SeriesEnvelope } from './metric-samples.js'
+import { metricSeries, sampleType, seriesEnvelope, type SeriesEnvelope } from './metric-samples.js'
 import type { PrometheusSample } from './prometheus-text.js'
 
 /**
@@ -40,6 +46,11 @@ const SAMPLE_TIMESTAMP = (2 << 3) | 0
 
 /** Series remembered per generation (see KnownBytes): about 1 KB each. */
 const KNOWN_SERIES_PER_GENERATION = 50_000
+/**
+ * Points per published batch at most: a request's points of one partition key beyond this start
+ * another batch, so no one message is more than a fraction of a bus partition's capacity.
+ */
+export const MAX_BATCH_POINTS = 10_000
 
 const TYPES: Record<number, PrometheusSample['type']> = {
   1: 'counter',
@@ -55,20 +66,34 @@ interface DecodedSeries {
   envelope: SeriesEnvelope | undefined
   /** The bus key of its samples (cluster/namespace/workload). */
   key: string
-  /**
-   * A sample of the series as of type `templateType` (a request's metadata may retype it), its
-   * storage id (see metricSeriesId) set: each sample is a copy with its own time and value.
-   */
-  template?: MetricSample
-  templateType?: MetricSample['type']
+  /** The series as batches carry it, as of type `seriesType` (a request's metadata may retype it). */
+  series?: MetricSeries
+  seriesType?: MetricSample['type']
+  /** The batch being filled that holds the series (by its number), and where in its series. */
+  batchNumber?: number
+  slot?: number
 }
 
-type KeyedSample = OutgoingMessage<MetricSample>
+/** A batch being filled, numbered so that a series can note it is in it without holding on to it. */
+interface FillingBatch {
+  batch: MetricBatch
+  number: number
+}
+
+/** A request's samples as column batches, one or more per partition key. */
+export interface DecodedRequest {
+  batches: Array<OutgoingMessage<MetricBatch>>
+  /** Samples in the batches. */
+  samples: number
+  /** Native histograms skipped. */
+  skipped: number
+}
 
 const bad = (message: string): ArgusError => new ArgusError('ARGUS_ERR_BAD_INPUT', message)
 
 /**
- * Decodes remote_write request bodies (snappy block format, then protobuf) into metric samples.
+ * Decodes remote_write request bodies (snappy block format, then protobuf) into column batches of
+ * metric points (see MetricBatch), a batch per partition key.
  *
  * The wire is walked by hand rather than decoded into message objects: a known series is found by
  * the raw bytes of its labels (see KnownBytes), so only a series seen for the first time has its
@@ -81,34 +106,49 @@ export class RemoteWriteDecoder {
   private values: number[] = []
   private times: number[] = []
   private readonly wire = new ProtobufWire()
+  /** The batch being filled per partition key, for the request being decoded. */
+  private readonly filling = new Map<string, FillingBatch>()
+  private batchesStarted = 0
+  private batches: Array<OutgoingMessage<MetricBatch>> = []
+  private samples = 0
 
   constructor(private readonly cluster: string) {}
 
-  decode(body: Buffer, maxUncompressedBytes: number): { samples: KeyedSample[]; skipped: number } {
+  decode(body: Buffer, maxUncompressedBytes: number): DecodedRequest {
     const raw = inflate(body, maxUncompressedBytes)
-    const samples: KeyedSample[] = []
     let skipped = 0
     const wire = this.wire
+    this.batches = []
+    this.samples = 0
     try {
       wire.reset(raw)
       const types = familyTypes(wire)
       wire.reset(raw)
       while (wire.pos < wire.len) {
         const tag = wire.varint32()
-        if (tag === WRITE_REQUEST_TIMESERIES) skipped += this.readSeries(wire.lengthEnd(), types, samples)
+        if (tag === WRITE_REQUEST_TIMESERIES) skipped += this.readSeries(wire.lengthEnd(), types)
         else wire.skip(tag & 7)
       }
+      for (const [key, filling] of this.filling) this.publishLater(key, filling.batch)
+      return { batches: this.batches, samples: this.samples, skipped }
     } catch (error) {
       if (error instanceof ArgusError) throw error
       throw bad(`body is not a remote_write WriteRequest: ${(error as Error).message}`)
     } finally {
       wire.release()
+      this.filling.clear()
+      this.batches = []
     }
-    return { samples, skipped }
+  }
+
+  /** Ends a batch: it goes out with the request's others. */
+  private publishLater(key: string, batch: MetricBatch): void {
+    this.batches.push({ key, value: batch, records: batch.ts.length })
+    this.samples += batch.ts.length
   }
 
   /** Reads one TimeSeries up to `end`, appends its samples; returns how many histograms it skipped. */
-  private readSeries(end: number, types: Map<string, PrometheusSample['type']>, out: KeyedSample[]): number {
+  private readSeries(end: number, types: Map<string, PrometheusSample['type']>): number {
     const wire = this.wire
     const start = wire.pos
     let labelsStart = -1
@@ -154,35 +194,60 @@ export class RemoteWriteDecoder {
       if (count > 0) throw bad('a series has samples but no __name__ label')
       return histograms
     }
-    // None for a series that is dropped; its times are checked all the same.
-    const template = series.envelope === undefined ? undefined : this.templateOf(series, types)
+    // Its times are checked even when the series is dropped.
     for (let i = 0; i < count; i++) {
       const timestampMs = this.times[i] as number
       if (!Number.isSafeInteger(timestampMs) || timestampMs <= 0)
         throw bad(`sample of ${series.name} has no valid timestamp`)
+    }
+    if (series.envelope === undefined) return histograms
+    let batch: MetricBatch | undefined
+    let slot = 0
+    for (let i = 0; i < count; i++) {
       const value = this.values[i] as number
-      if (template === undefined || !Number.isFinite(value)) continue
-      // A copy of the template: every sample of every series has one shape (one field order).
-      const sample = { ...template }
-      sample.ts = timestampMs
-      sample.value = value
-      out.push({ key: series.key, value: sample })
+      if (!Number.isFinite(value)) continue
+      if (batch === undefined || batch.ts.length >= MAX_BATCH_POINTS) {
+        const filling = this.batchFor(series)
+        batch = filling.batch
+        slot = this.slotIn(filling, series, types)
+      }
+      batch.seriesIndex.push(slot)
+      batch.ts.push(this.times[i] as number)
+      batch.value.push(value)
     }
     return histograms
   }
 
-  /** The series' sample template for this request's type of it, made once per series and type. */
-  private templateOf(series: DecodedSeries, types: Map<string, PrometheusSample['type']>): MetricSample {
+  /** The batch the series' points go to now: its key's, or a new one when that one is full. */
+  private batchFor(series: DecodedSeries): FillingBatch {
+    let filling = this.filling.get(series.key)
+    if (filling !== undefined && filling.batch.ts.length < MAX_BATCH_POINTS) return filling
+    if (filling !== undefined) this.publishLater(series.key, filling.batch)
+    filling = { batch: { series: [], seriesIndex: [], ts: [], value: [] }, number: ++this.batchesStarted }
+    this.filling.set(series.key, filling)
+    return filling
+  }
+
+  /** Where the series is in the batch's series, added when it is not there yet. */
+  private slotIn(
+    filling: FillingBatch,
+    series: DecodedSeries,
+    types: Map<string, PrometheusSample['type']>,
+  ): number {
+    if (series.batchNumber === filling.number) return series.slot as number
+    series.batchNumber = filling.number
+    series.slot = filling.batch.series.push(this.seriesOf(series, types)) - 1
+    return series.slot
+  }
+
+  /** The series as batches carry it, for this request's type of it: made once per series and type. */
+  private seriesOf(series: DecodedSeries, types: Map<string, PrometheusSample['type']>): MetricSeries {
     const type = types.size === 0 ? 'unknown' : sampleType(familyOf(series.name, types))
-    if (series.template !== undefined && series.templateType === type) return series.template
-    // Time and value are placeholders, but fractional: V8 then stores these fields as doubles in
-    // every copy (an integer here would make the first real time move every copy to a new shape).
-    const template = metricSample(this.cluster, series, series.envelope as SeriesEnvelope, 0.5, 0.5, type)
-    // Hashed once per series (and type), not by the writer per sample.
-    template.seriesId = metricSeriesId(template)
-    series.template = template
-    series.templateType = type
-    return template
+    if (series.series !== undefined && series.seriesType === type) return series.series
+    // Shared by every batch that names it until it is retyped: frozen, so no consumer changes it.
+    series.series = Object.freeze(metricSeries(this.cluster, series, series.envelope as SeriesEnvelope, type))
+    series.seriesType = type
+    return series.series
   }
 
   private knownSeries(raw: Buffer, start: number, end: number): DecodedSeries | undefined {

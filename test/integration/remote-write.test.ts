@@ -1,6 +1,6 @@
 import { compressSync } from 'snappy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TOPICS, sleep, type MetricSample } from '../../core/index.js'
+import { TOPICS, samplesOfBatch, sleep, type MetricBatch } from '../../core/index.js'
 import { REMOTE_WRITE_PROTO, remoteWriteSource } from '../../ingest/index.js'
 import { intakeHarness } from '../helpers/intake-harness.js'
 import { seededRandom } from '../helpers/seeded-random.js'
@@ -9,7 +9,9 @@ import { seededRandom } from '../helpers/seeded-random.js'
 // and compressed with snappy, as Prometheus sends them, into the real intake and bus.
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
 const harness = intakeHarness()
-let samples: MetricSample[] = []
+let batches: MetricBatch[] = []
+/** The samples published so far, as the batches hold them. */
+const published = () => batches.flatMap(samplesOfBatch)
 let app: Awaited<ReturnType<typeof harness.server>>
 
 function writeRequest(message: object): Buffer {
@@ -31,7 +33,7 @@ const post = (payload: Buffer) =>
   })
 
 beforeAll(async () => {
-  samples = await harness.collect<MetricSample>(TOPICS.metrics)
+  batches = await harness.collect<MetricBatch>(TOPICS.metricBatches)
   app = await harness.server([
     remoteWriteSource({ intake: harness.intake, metrics: harness.metrics, bodyLimitBytes: 1 << 20 }),
   ])
@@ -74,7 +76,8 @@ describe('Prometheus remote_write', () => {
       }),
     )
     expect(response.statusCode).toBe(204)
-    while (samples.length < 3) await sleep(10)
+    while (published().length < 3) await sleep(10)
+    const samples = published()
     const requests = samples.filter((s) => s.name === 'http_requests_total')
     expect(requests.map((s) => [s.ts, s.value])).toEqual([
       [ts, 10],
@@ -130,7 +133,7 @@ describe('Prometheus remote_write', () => {
         }),
       () => Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f]), // claims 34 GB uncompressed
     ]
-    const before = samples.length
+    const before = published().length
     let bad = 0
     for (let i = 0; i < 10_000; i++) {
       const response = await post((shapes[i % shapes.length] as () => Buffer)())
@@ -142,7 +145,11 @@ describe('Prometheus remote_write', () => {
     expect(bad).toBeGreaterThan(9_000)
     expect(await harness.metricTotal(/^argus_remote_write_rejected_total /)).toBe(bad)
     expect((await post(good)).statusCode).toBe(204)
-    while (samples.length === before) await sleep(10)
-    expect(samples.slice(before).map((s) => s.name)).toContain('up')
+    while (published().length === before) await sleep(10)
+    expect(
+      published()
+        .slice(before)
+        .map((s) => s.name),
+    ).toContain('up')
   }, 120_000)
 })

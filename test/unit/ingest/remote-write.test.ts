@@ -1,8 +1,9 @@
 import protobuf from 'protobufjs'
 import { compressSync } from 'snappy'
 import { describe, expect, it } from 'vitest'
-import { metricSeriesId, partitionKey } from '../../../core/index.js'
+import { metricSeriesId, partitionKey, samplesOfBatch } from '../../../core/index.js'
 import { REMOTE_WRITE_PROTO, RemoteWriteDecoder, toMetricSamples } from '../../../ingest/index.js'
+import { MAX_BATCH_POINTS, type DecodedRequest } from '../../../ingest/remote-write.js'
 import { KnownBytes } from '../../../ingest/known-bytes.js'
 import { seededRandom } from '../../helpers/seeded-random.js'
 
@@ -16,7 +17,13 @@ const series = (labels: Labels, ...samples: Array<[value: number, ts: number]>) 
 })
 const body = (message: object): Buffer =>
   compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject(message)).finish()))
-const decode = (decoder: RemoteWriteDecoder, message: object) => decoder.decode(body(message), 1 << 24)
+/** A request's batches as keyed samples, batch by batch. */
+const samplesOf = (decoded: DecodedRequest) =>
+  decoded.batches.flatMap((batch) => samplesOfBatch(batch.value).map((value) => ({ key: batch.key, value })))
+const decode = (decoder: RemoteWriteDecoder, message: object) => {
+  const decoded = decoder.decode(body(message), 1 << 24)
+  return { ...decoded, samples: samplesOf(decoded) }
+}
 
 const cart = { __name__: 'http_requests_total', namespace: 'shop', pod: 'cart-6d4cf56db6-x7k2p', code: '200' }
 
@@ -56,7 +63,9 @@ describe('RemoteWriteDecoder', () => {
       .finish()
     const metadata = protobuf.Writer.create().uint32(8).int32(2).uint32(18).string('queue_depth').finish()
     const request = protobuf.Writer.create().uint32(10).bytes(timeSeries).uint32(26).bytes(metadata).finish()
-    const { samples } = new RemoteWriteDecoder('c1').decode(compressSync(Buffer.from(request)), 1 << 20)
+    const samples = samplesOf(
+      new RemoteWriteDecoder('c1').decode(compressSync(Buffer.from(request)), 1 << 20),
+    )
     expect(samples.map((s) => s.value)).toEqual([
       expect.objectContaining({
         name: 'queue_depth',
@@ -92,6 +101,29 @@ describe('RemoteWriteDecoder', () => {
       [20_000, 1.5, TS],
       [undefined, 2, 2 ** 52],
     ])
+  })
+
+  it("puts a key's points in batches of at most MAX_BATCH_POINTS, each naming its series once", () => {
+    const points = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i): [number, number] => [i, TS + (from + i) * 1000])
+    const perSeries = Math.ceil(MAX_BATCH_POINTS / 2) + 7
+    const decoded = decode(new RemoteWriteDecoder('c1'), {
+      timeseries: [
+        series(cart, ...points(0, perSeries)),
+        series({ ...cart, code: '500' }, ...points(0, perSeries)),
+        series({ __name__: 'up', namespace: 'pay', pod: 'db-0' }, ...points(0, 3)),
+      ],
+    })
+    expect(decoded.samples).toHaveLength(2 * perSeries + 3)
+    const counts = decoded.batches.map((b) => [b.key, b.value.ts.length, b.records, b.value.series.length])
+    expect(counts).toEqual([
+      ['c1/shop/Deployment/cart', MAX_BATCH_POINTS, MAX_BATCH_POINTS, 2],
+      ['c1/shop/Deployment/cart', 2 * perSeries - MAX_BATCH_POINTS, 2 * perSeries - MAX_BATCH_POINTS, 1],
+      ['c1/pay/StatefulSet/db', 3, 3, 1],
+    ])
+    // The second series' points went on in the next batch, in order.
+    const errors = decoded.samples.filter((s) => s.value.labels.code === '500').map((s) => s.value.ts)
+    expect(errors).toEqual(points(0, perSeries).map(([, ts]) => ts))
   })
 
   it('refuses what is not a valid request, known series or not', () => {
@@ -244,9 +276,13 @@ describe('RemoteWriteDecoder against protobufjs decoding', () => {
           { cluster: 'c1', now: 0 },
         ).map((sample) => ({ ...sample, seriesId: metricSeriesId(sample) }))
       })
+      // Batches group a request's samples by key, each key's in the request's order.
+      const byKey = <T>(items: T[], keyOf: (item: T) => string) =>
+        items.map((item) => [keyOf(item), item] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       const samples = decode(decoder, message).samples
-      expect(samples.map((s) => s.value)).toEqual(expected)
-      expect(samples.map((s) => s.key)).toEqual(expected.map((s) => partitionKey(s)))
+      expect(byKey(samples, (s) => s.key).map(([key, s]) => [key, s.value])).toEqual(
+        byKey(expected, (s) => partitionKey(s)),
+      )
     }
   })
 })
