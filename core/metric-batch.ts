@@ -1,6 +1,10 @@
 import { ArgusError } from './errors.js'
 import type { MetricBatch, MetricSample } from './schemas/signals.js'
 
+// Not a closure inside the check: a function made per call (and named by the loader) cost about a
+// microsecond a batch, more than checking its points.
+const bad = (why: string): ArgusError => new ArgusError('ARGUS_ERR_BAD_INPUT', `malformed metric batch: ${why}`)
+
 /**
  * Throws a non-retriable ARGUS_ERR_BAD_INPUT unless the batch's columns line up: as long as each
  * other, each point naming one of its series, with a whole positive time and a number as value.
@@ -9,8 +13,6 @@ import type { MetricBatch, MetricSample } from './schemas/signals.js'
  */
 export function checkMetricBatch(batch: MetricBatch): void {
   const { series, seriesIndex, ts, value } = batch
-  const bad = (why: string): ArgusError =>
-    new ArgusError('ARGUS_ERR_BAD_INPUT', `malformed metric batch: ${why}`)
   if (!Array.isArray(series) || !Array.isArray(seriesIndex) || !Array.isArray(ts) || !Array.isArray(value))
     throw bad('series, seriesIndex, ts and value must be arrays')
   if (seriesIndex.length !== ts.length || value.length !== ts.length)

@@ -82,8 +82,17 @@ export function metricSeries(
   envelope: SeriesEnvelope,
   type: MetricSample['type'],
 ): MetricSeries {
-  const { ts: _time, value: _value, ...rest } = metricSample(cluster, series, envelope, 0, 0, type)
-  return { ...rest, seriesId: metricSeriesId(rest) }
+  // Built field by field, as metricSample is: an object from a rest pattern or spread gets a map
+  // of its own, and every read of such objects' fields went the slow way (200 ns against 14).
+  const built: MetricSeries = { cluster, name: series.name, type, labels: series.labels, seriesId: '' }
+  if (envelope.namespace !== undefined) built.namespace = envelope.namespace
+  if (envelope.pod !== undefined) built.pod = envelope.pod
+  if (envelope.workload !== undefined) built.workload = envelope.workload
+  if (envelope.container !== undefined) built.container = envelope.container
+  if (envelope.node !== undefined) built.node = envelope.node
+  if (envelope.service !== undefined) built.service = envelope.service
+  built.seriesId = metricSeriesId(built)
+  return built
 }
 
 /** The sample type a Prometheus family type is stored as. */
