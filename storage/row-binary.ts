@@ -189,65 +189,69 @@ export function encodeRowBinaryOf(
   return { format: 'RowBinary', bytes, count }
 }
 
-/** Points of several series in columns: rows that differ only in their last two values. */
+/**
+ * Points of several series in columns, as rows of a layout ending in a String (the series), a
+ * DateTime64(3) (the time) and a Float64 (the value), after columns every row shares.
+ */
 export interface PointColumns {
-  /** Per series, the values of every column but the last two (time and value), in layout order. */
-  leading: ReadonlyArray<readonly unknown[]>
-  /** Per point: its series (an index into `leading`), time (epoch ms) and value. */
+  /** The values of the leading columns, the same in every row (a batch's bus position). */
+  shared: readonly unknown[]
+  /** Per series, the String column's value (its id). */
+  series: readonly string[]
+  /** Per point: its series (an index into `series`), time (epoch ms) and value. */
   seriesIndex: ArrayLike<number>
   ts: ArrayLike<number>
   value: ArrayLike<number>
 }
 
-/** Each series' leading values, encoded once per call and copied into each of its rows. */
-let leadingBytes = new Uint8Array(1 << 16)
+/** The shared values of a block of points, encoded once per block and copied into each row. */
+let sharedBytes = new Uint8Array(256)
 
 /**
- * Rows of points (see PointColumns) as RowBinary, for a layout ending in a DateTime64(3) and a
- * Float64. A series' leading values are encoded once, not once per row: a metric point's row is
- * then a copy of its series' bytes and two numbers. Throws as encodeRowBinary does.
+ * Rows of points (see PointColumns) as RowBinary. A row is a copy of its block's shared bytes, its
+ * series' id and two numbers: no array per row, and what every row of a block repeats is encoded
+ * once. Throws as encodeRowBinary does.
  */
 export function encodePointRows(blocks: readonly PointColumns[], layout: RowBinaryLayout): EncodedRows {
   const { types, columns } = layout
-  const width = types.length - 2
-  if (types[width] !== 'DateTime64(3)' || types[width + 1] !== 'Float64')
-    throw new ArgusError('ARGUS_ERR_INTERNAL', 'point rows end in a DateTime64(3) and a Float64 column')
-  const tsColumn = columns[width] as string
-  const valueColumn = columns[width + 1] as string
+  const width = types.length - 3
+  if (types[width] !== 'String' || types[width + 1] !== 'DateTime64(3)' || types[width + 2] !== 'Float64')
+    throw new ArgusError(
+      'ARGUS_ERR_INTERNAL',
+      'point rows end in a String, a DateTime64(3) and a Float64 column',
+    )
+  const seriesColumn = columns[width] as string
+  const tsColumn = columns[width + 1] as string
+  const valueColumn = columns[width + 2] as string
   let count = 0
   at = 0
   for (const block of blocks) {
-    // The leading values of the block's series, encoded where its rows go, then moved aside.
+    const { shared, series, seriesIndex, ts, value } = block
+    if (shared.length !== width)
+      throw new ArgusError(
+        'ARGUS_ERR_INTERNAL',
+        `a block has ${shared.length} shared values for ${width} columns`,
+      )
+    // Encoded where the rows go, then moved aside.
     const blockStart = at
-    const ends = new Array<number>(block.leading.length)
-    for (let s = 0; s < block.leading.length; s++) {
-      const values = block.leading[s] as readonly unknown[]
-      if (values.length !== width)
-        throw new ArgusError(
-          'ARGUS_ERR_INTERNAL',
-          `a series has ${values.length} values for ${width} columns`,
-        )
-      for (let c = 0; c < width; c++) writeValue(types[c] as RowBinaryType, values[c], columns[c] as string)
-      ends[s] = at - blockStart
-    }
-    if (leadingBytes.length < at - blockStart)
-      leadingBytes = new Uint8Array(Math.max(leadingBytes.length * 2, at - blockStart))
-    leadingBytes.set(scratch.subarray(blockStart, at))
+    for (let c = 0; c < width; c++) writeValue(types[c] as RowBinaryType, shared[c], columns[c] as string)
+    const sharedLength = at - blockStart
+    if (sharedBytes.length < sharedLength) sharedBytes = new Uint8Array(sharedLength * 2)
+    sharedBytes.set(scratch.subarray(blockStart, at))
     at = blockStart
-    const { seriesIndex, ts, value } = block
     const points = ts.length
     if (seriesIndex.length !== points || value.length !== points)
       throw new ArgusError('ARGUS_ERR_INTERNAL', 'point columns differ in length')
     for (let i = 0; i < points; i++) {
-      const s = seriesIndex[i] as number
-      const end = ends[s]
-      if (end === undefined) throw new ArgusError('ARGUS_ERR_INTERNAL', `point ${i} names no series`)
-      const start = s === 0 ? 0 : (ends[s - 1] as number)
-      ensure(end - start + 16)
-      for (let b = start; b < end; b++) scratch[at++] = leadingBytes[b] as number
+      const id = series[seriesIndex[i] as number]
+      if (typeof id !== 'string') throw wrongValue(seriesColumn, 'String', id)
+      ensure(sharedLength + 16)
+      for (let b = 0; b < sharedLength; b++) scratch[at++] = sharedBytes[b] as number
+      writeString(id)
       writeUInt64(ts[i], tsColumn, 'DateTime64(3)')
       const v = value[i]
       if (typeof v !== 'number') throw wrongValue(valueColumn, 'Float64', v)
+      ensure(8)
       view.setFloat64(at, v, true)
       at += 8
     }

@@ -310,17 +310,20 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     for (const message of messages) {
       const batch = message.value as MetricBatch
       checkMetricBatch(batch)
-      const position = positionOf(message)
+      const batchIds = new Array<string>(batch.series.length)
+      for (let s = 0; s < batch.series.length; s++) {
+        const one = batch.series[s] as MetricBatch['series'][number]
+        batchIds[s] = one.seriesId
+        series.push(one)
+        ids.push(one.seriesId)
+      }
       blocks.push({
-        leading: batch.series.map((one) => [...position, one.seriesId]),
+        shared: positionOf(message),
+        series: batchIds,
         seriesIndex: batch.seriesIndex,
         ts: batch.ts,
         value: batch.value,
       })
-      for (const one of batch.series) {
-        series.push(one)
-        ids.push(one.seriesId)
-      }
     }
     return {
       table: narrow.intakeTable,

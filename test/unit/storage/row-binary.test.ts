@@ -108,7 +108,7 @@ describe('RowBinary encoding', () => {
     expect(roundTrip([good])).toEqual([good])
   })
 
-  it('encodes point columns as the rows they stand for, each series encoded once', () => {
+  it('encodes point columns as the rows they stand for', () => {
     const points = rowBinaryLayout([
       ['bus_source', 'String'],
       ['bus_partition', 'UInt16'],
@@ -119,21 +119,21 @@ describe('RowBinary encoding', () => {
     ])
     const { next } = seededRandom(21)
     const blocks = Array.from({ length: 5 }, (_, b) => {
-      const leading = Array.from({ length: 1 + Math.floor(next() * 40) }, (_, s) => [
-        b % 2 ? 'kafka:x/argus.signals.metric-batches' : '',
-        b,
-        2 ** 40 + b,
-        `${s.toString(16).padStart(16, '0')}${'é'.repeat(s % 3)}`,
-      ])
+      const shared = [b % 2 ? 'kafka:x/argus.signals.metric-batches' : '', b, 2 ** 40 + b]
+      const series = Array.from(
+        { length: 1 + Math.floor(next() * 40) },
+        (_, s) => `${s.toString(16).padStart(16, '0')}${'é'.repeat(s % 3)}${s === 7 ? 'x'.repeat(300) : ''}`,
+      )
       const n = Math.floor(next() * 3000)
-      const seriesIndex = Array.from({ length: n }, () => Math.floor(next() * leading.length))
+      const seriesIndex = Array.from({ length: n }, () => Math.floor(next() * series.length))
       const ts = Array.from({ length: n }, (_, i) => 1_764_400_000_000 + i * 15_000)
       const value = Array.from({ length: n }, () => (next() - 0.5) * 1e12)
-      return { leading, seriesIndex, ts, value }
+      return { shared, series, seriesIndex, ts, value }
     })
     const rows = blocks.flatMap((block) =>
       block.ts.map((ts, i) => [
-        ...(block.leading[block.seriesIndex[i] as number] as unknown[]),
+        ...block.shared,
+        block.series[block.seriesIndex[i] as number],
         ts,
         block.value[i],
       ]),
@@ -150,21 +150,21 @@ describe('RowBinary encoding', () => {
       ['ts', 'DateTime64(3)'],
       ['value', 'Float64'],
     ])
-    const block = { leading: [['a'], ['b']], seriesIndex: [0, 1], ts: [1, 2], value: [0.5, 1.5] }
+    const block = { shared: [], series: ['a', 'b'], seriesIndex: [0, 1], ts: [1, 2], value: [0.5, 1.5] }
     expect(readRowBinary(encodePointRows([block], points).bytes, points.types)).toEqual([
       ['a', 1, 0.5],
       ['b', 2, 1.5],
     ])
     const refusals: Array<[object, RegExp]> = [
-      [{ seriesIndex: [0, 2] }, /point 1 names no series/],
+      [{ seriesIndex: [0, 2] }, /series_id \(String\) cannot hold undefined/],
       [{ ts: [1] }, /differ in length/],
       [{ ts: [1, -2] }, /ts \(DateTime64\(3\)\) cannot hold -2/],
       [{ value: [0.5, '1'] }, /value \(Float64\) cannot hold "1"/],
-      [{ leading: [['a'], [7]] }, /series_id \(String\) cannot hold 7/],
-      [{ leading: [['a', 'x']] }, /2 values for 1 columns/],
+      [{ series: ['a', 7] }, /series_id \(String\) cannot hold 7/],
+      [{ shared: ['x'] }, /1 shared values for 0 columns/],
     ]
     for (const [change, message] of refusals)
       expect(() => encodePointRows([{ ...block, ...change }], points)).toThrow(message)
-    expect(() => encodePointRows([block], lines)).toThrow(/end in a DateTime64\(3\) and a Float64/)
+    expect(() => encodePointRows([block], lines)).toThrow(/end in a String, a DateTime64\(3\) and a Float64/)
   })
 })
