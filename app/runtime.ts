@@ -46,6 +46,15 @@ import { createKubeExecutor } from '../remediation/kube-executor.js'
 import { createStorageOutageGuard } from './storage-outage-guard.js'
 import { createDemoCluster } from './demo-cluster.js'
 
+/**
+ * A metric point in a MetricBatch takes about 30 bytes (three numbers; its series is shared with
+ * the batch's other points), a log record or a sample object ten to thirty times that: the batch
+ * topic's partitions hold this many times the records in no more memory. The writer's blocks grow
+ * with it, and embedded ClickHouse's rollup costs less per point in larger blocks (1.9 µs in 70k-
+ * point blocks, 1.3 in 200k). remote_write, default against 4x: 173-192k -> 242-262k samples/s.
+ */
+const METRIC_POINTS_PER_RECORD = 4
+
 export interface Runtime extends Component {
   readonly config: ArgusConfig
   readonly bus: Bus
@@ -86,6 +95,9 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
           metrics,
           partitions: config.bus.partitions,
           partitionCapacity: config.bus.partitionCapacity,
+          topicCapacity: {
+            [TOPICS.metricBatches]: METRIC_POINTS_PER_RECORD * config.bus.partitionCapacity,
+          },
           defaultPublishTimeoutMs: config.http.publishTimeoutMs,
         })
   const storage = createStorage({

@@ -36,12 +36,16 @@ export interface InProcessBusOptions {
   partitions: number
   /** Unacknowledged records a partition holds before publishers wait (see OutgoingMessage.records). */
   partitionCapacity: number
+  /** The capacity of a partition of these topics, when not `partitionCapacity`. */
+  topicCapacity?: Readonly<Record<string, number>>
   defaultPublishTimeoutMs?: number
 }
 
 interface PartitionLog {
   topic: string
   index: number
+  /** Unacknowledged records it holds before publishers wait. */
+  capacity: number
   /** entries[i] has offset `baseOffset + i`. */
   entries: DeliveredMessage[]
   /** recordsThrough[i]: records published up to and including entries[i], from the log's start. */
@@ -117,9 +121,11 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
   function partitionsOf(topic: string): PartitionLog[] {
     let logs = topics.get(topic)
     if (!logs) {
+      const capacity = options.topicCapacity?.[topic] ?? options.partitionCapacity
       logs = Array.from({ length: options.partitions }, (_, index) => ({
         topic,
         index,
+        capacity,
         entries: [],
         recordsThrough: [],
         baseOffset: 0,
@@ -159,17 +165,14 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     return low === undefined ? 0 : recordsFrom(log, low)
   }
 
-  /** Frees memory no active group needs; with no group, keeps the newest `partitionCapacity` (counted drops). */
+  /** Frees memory no active group needs; with no group, keeps the newest `capacity` records (counted drops). */
   function trim(log: PartitionLog): void {
     const low = lowWatermark(log)
     let removable: number
     if (low === undefined) {
       // The oldest messages go until the rest hold no more records than the capacity.
       removable = 0
-      while (
-        removable < log.entries.length &&
-        recordsFrom(log, log.baseOffset + removable) > options.partitionCapacity
-      )
+      while (removable < log.entries.length && recordsFrom(log, log.baseOffset + removable) > log.capacity)
         removable++
       if (removable > 0) dropped.inc({ topic: log.topic, reason: 'no_consumer_group' }, removable)
     } else {
@@ -244,7 +247,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
     const fits = (): boolean =>
       [...perPartition].every(([log, n]) => {
         const used = unacknowledged(log)
-        return used === 0 || used + n <= options.partitionCapacity
+        return used === 0 || used + n <= log.capacity
       })
     if (!fits()) {
       const timeoutMs = publishOptions.timeoutMs ?? options.defaultPublishTimeoutMs ?? 30_000
@@ -393,7 +396,7 @@ export function createInProcessBus(options: InProcessBusOptions): Bus {
         continue
       }
       // A partition never holds more than its capacity: waiting for a bigger batch would only wait out the timer.
-      if (available < Math.min(maxBatch, options.partitionCapacity) && maxWaitMs > 0 && state === 'running') {
+      if (available < Math.min(maxBatch, log.capacity) && maxWaitMs > 0 && state === 'running') {
         const oldest = log.entries[cursor - log.baseOffset] as DeliveredMessage
         const waitMs = oldest.publishedAt + maxWaitMs - Date.now()
         if (waitMs > 0) {

@@ -281,6 +281,33 @@ describe('in-process bus', () => {
     expect(batches).toContainEqual([5])
   })
 
+  it('gives a topic its own capacity when told, and others the default', async () => {
+    const bus = createInProcessBus({
+      logger: quietLogger(),
+      metrics: createMetricsRegistry({ defaultMetrics: false }),
+      partitions: 1,
+      partitionCapacity: 10,
+      topicCapacity: { points: 40 },
+    })
+    buses.push(bus)
+    let release!: () => void
+    // Nothing is acknowledged until the end: what is published stays.
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    for (const topic of ['points', 'records'])
+      await bus.subscribe({ group: `g-${topic}`, topics: [topic], handler: () => gate })
+    const publish = (topic: string, records: number) =>
+      bus.publish(topic, [{ key: 'k', value: records, records }], { timeoutMs: 30 }).then(
+        () => 'ok',
+        (e: ArgusError) => e.code,
+      )
+    expect(await publish('points', 25)).toBe('ok')
+    expect(await publish('points', 15)).toBe('ok')
+    expect(await publish('points', 1)).toBe('ARGUS_ERR_OVERLOADED')
+    expect(await publish('records', 6)).toBe('ok')
+    expect(await publish('records', 5)).toBe('ARGUS_ERR_OVERLOADED')
+    release()
+  })
+
   it('counts drops when a topic has no consumer group and its retention is full', async () => {
     const metrics = createMetricsRegistry({ defaultMetrics: false })
     const bus = createInProcessBus({ logger: quietLogger(), metrics, partitions: 1, partitionCapacity: 16 })
