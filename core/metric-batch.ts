@@ -3,7 +3,8 @@ import type { MetricBatch, MetricSample } from './schemas/signals.js'
 
 // Not a closure inside the check: a function made per call (and named by the loader) cost about a
 // microsecond a batch, more than checking its points.
-const bad = (why: string): ArgusError => new ArgusError('ARGUS_ERR_BAD_INPUT', `malformed metric batch: ${why}`)
+const bad = (why: string): ArgusError =>
+  new ArgusError('ARGUS_ERR_BAD_INPUT', `malformed metric batch: ${why}`)
 
 /**
  * Throws a non-retriable ARGUS_ERR_BAD_INPUT unless the batch's columns line up: as long as each
