@@ -1,6 +1,7 @@
 import type { Direction } from './metric-detector.js'
 import {
   StreamIdHasher,
+  checkMetricSeries,
   type MetricBatch,
   type MetricSample,
   type MetricSeries,
@@ -450,8 +451,11 @@ export class MetricIndicators {
       let route = routes[s]
       if (route === undefined) {
         const one = series[s] as MetricSeries
-        const routable = one.pod !== undefined && familyOf(one) !== undefined
-        route = routes[s] = routable ? (this.routes.get(one.seriesId) ?? null) : false
+        if (typeof one?.seriesId !== 'string') checkMetricSeries(one)
+        // A known route first: most series have one, and finding the family takes regexes.
+        route = routes[s] =
+          this.routes.get(one.seriesId) ??
+          (one.pod !== undefined && familyOf(one) !== undefined ? null : false)
       }
       if (route === false) continue
       if (route !== null) {
@@ -459,6 +463,7 @@ export class MetricIndicators {
         continue
       }
       const one = series[s] as MetricSeries
+      checkMetricSeries(one)
       this.add({ ...one, ts: ts[i] as number, value: value[i] as number }, partition)
       routes[s] = this.routes.get(one.seriesId) ?? null
     }

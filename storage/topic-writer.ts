@@ -3,6 +3,7 @@ import {
   ArgusError,
   asError,
   checkMetricBatch,
+  checkMetricSeries,
   counter,
   gauge,
   histogram,
@@ -10,6 +11,7 @@ import {
   setBounded,
   type Logger,
   type MetricBatch,
+  type MetricSeries,
   type Registry,
   type RetryOptions,
 } from '../core/index.js'
@@ -233,6 +235,8 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     narrow: NarrowInsert,
     records: readonly unknown[],
     ids: readonly string[],
+    /** Throws for a record that cannot make a dimension row (called on fresh ones only). */
+    check?: (record: unknown) => void,
   ): EncodedDimensions | undefined {
     const now = Date.now()
     const fresh = new Map<string, unknown[]>()
@@ -240,6 +244,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const id = ids[i] as string
       const written = dimensionsWritten.get(id)
       if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
+      check?.(records[i])
       fresh.set(id, narrow.dimensionRow(records[i], id, Math.floor(now / 1000)))
     }
     if (fresh.size === 0) return undefined
@@ -313,6 +318,8 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const batchIds = new Array<string>(batch.series.length)
       for (let s = 0; s < batch.series.length; s++) {
         const one = batch.series[s] as MetricBatch['series'][number]
+        // Only the id is read here; a series is checked whole when its row is written.
+        if (typeof one?.seriesId !== 'string') checkMetricSeries(one)
         batchIds[s] = one.seriesId
         series.push(one)
         ids.push(one.seriesId)
@@ -329,7 +336,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       table: narrow.intakeTable,
       columns: narrow.intake.columns,
       countedAs: recordTableOf(target),
-      dimensions: freshDimensions(narrow, series, ids),
+      dimensions: freshDimensions(narrow, series, ids, (one) => checkMetricSeries(one as MetricSeries)),
       rows: encodePointRows(blocks, narrow.intake),
     }
   }

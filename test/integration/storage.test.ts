@@ -485,6 +485,18 @@ describe('storage on embedded ClickHouse', () => {
         'malformed',
       ),
     ).rejects.toMatchObject({ code: 'ARGUS_ERR_BAD_INPUT', retriable: false })
+    // So is one naming a series without an id, or a new series without a name.
+    for (const one of [
+      { ...memory, seriesId: undefined },
+      { ...memory, seriesId: '00000000000000ff', name: undefined },
+    ])
+      await expect(
+        storage.writer.write(
+          TOPICS.metricBatches,
+          [{ key: 'k', value: { ...batch(41), series: [one, requests] }, publishedAt: base }],
+          'malformed-series',
+        ),
+      ).rejects.toMatchObject({ code: 'ARGUS_ERR_BAD_INPUT' })
     const after = await queryRows<{ n: string }>(
       `SELECT count() AS n FROM argus.metric_points WHERE series_id = '${memory.seriesId}'`,
     )

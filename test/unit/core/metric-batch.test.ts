@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkMetricBatch, samplesOfBatch, type MetricBatch } from '../../../core/index.js'
+import { checkMetricBatch, checkMetricSeries, samplesOfBatch, type MetricBatch } from '../../../core/index.js'
 
 const series = (name: string) => ({
   cluster: 'c1',
@@ -37,7 +37,6 @@ describe('MetricBatch', () => {
       [{ ts: [1_000, 1.5, 2_000] }, /point 1 has no valid time/],
       [{ ts: [1_000, '1000', 2_000] }, /point 1 has no valid time/],
       [{ value: [1, null, 0] }, /point 1 has no numeric value/],
-      [{ series: [series('up'), { name: 'x', cluster: 'c1' }] }, /no id, name or cluster/],
       [{ ts: undefined }, /must be arrays/],
     ]
     for (const [change, message] of refusals) {
@@ -47,5 +46,23 @@ describe('MetricBatch', () => {
         expect.objectContaining({ code: 'ARGUS_ERR_BAD_INPUT', retriable: false }),
       )
     }
+  })
+
+  it('refuses a series without an id, name, cluster or labels', () => {
+    expect(() => checkMetricSeries(series('up'))).not.toThrow()
+    const { seriesId: _id, ...noId } = series('up')
+    for (const bad of [
+      undefined,
+      null,
+      noId,
+      { ...series('up'), name: 7 },
+      { ...series('up'), labels: null },
+    ])
+      expect(() => checkMetricSeries(bad as never)).toThrow(
+        expect.objectContaining({
+          code: 'ARGUS_ERR_BAD_INPUT',
+          message: expect.stringMatching(/no id, name/),
+        }),
+      )
   })
 })
