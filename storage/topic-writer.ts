@@ -228,12 +228,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
   )
 
   /**
-   * The dimension rows of `records` not written lately (by the ids their rows name, `ids`), so
-   * that rows may name them; undefined when there are none.
+   * The dimension rows of the records not written lately (by the ids their rows name, `ids`; the
+   * record of `ids[i]` is `recordAt(i)`), so that rows may name them; undefined when there are none.
    */
   function freshDimensions(
     narrow: NarrowInsert,
-    records: readonly unknown[],
+    recordAt: (index: number) => unknown,
     ids: readonly string[],
     /** Throws for a record that cannot make a dimension row (called on fresh ones only). */
     check?: (record: unknown) => void,
@@ -244,8 +244,9 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const id = ids[i] as string
       const written = dimensionsWritten.get(id)
       if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
-      check?.(records[i])
-      fresh.set(id, narrow.dimensionRow(records[i], id, Math.floor(now / 1000)))
+      const record = recordAt(i)
+      check?.(record)
+      fresh.set(id, narrow.dimensionRow(record, id, Math.floor(now / 1000)))
     }
     if (fresh.size === 0) return undefined
     return {
@@ -282,11 +283,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         table: narrow.intakeTable,
         columns: narrow.intake.columns,
         countedAs: recordTableOf(target),
-        dimensions: freshDimensions(
-          narrow,
-          messages.map((message) => message.value),
-          ids,
-        ),
+        dimensions: freshDimensions(narrow, (index) => (messages[index] as StoredMessage).value, ids),
         rows,
       }
     }
@@ -336,7 +333,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       table: narrow.intakeTable,
       columns: narrow.intake.columns,
       countedAs: recordTableOf(target),
-      dimensions: freshDimensions(narrow, series, ids, (one) => checkMetricSeries(one as MetricSeries)),
+      dimensions: freshDimensions(
+        narrow,
+        (index) => series[index],
+        ids,
+        (one) => checkMetricSeries(one as MetricSeries),
+      ),
       rows: encodePointRows(blocks, narrow.intake),
     }
   }
