@@ -59,11 +59,14 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
     if (values === undefined) byKey.set(record.key, (values = []))
     values.push(record.value)
     const weight = record.records ?? 1
-    let weights = weightsByKey.get(record.key)
-    // Kept from a key's first value of more than one record, the ones before it weighing one each.
-    if (weights === undefined && weight !== 1)
-      weightsByKey.set(record.key, (weights = new Array<number>(values.length - 1).fill(1)))
-    weights?.push(weight)
+    // Looked at only once some value weighs more than one (log records never do).
+    if (weight !== 1 || weightsByKey.size > 0) {
+      let weights = weightsByKey.get(record.key)
+      // Kept from a key's first value of more than one record, the ones before it weighing one each.
+      if (weights === undefined && weight !== 1)
+        weightsByKey.set(record.key, (weights = new Array<number>(values.length - 1).fill(1)))
+      weights?.push(weight)
+    }
   }
   const emit = (key: string, values: T[], weights: number[] | undefined): void => {
     const delta = encodeDeltaPack(values)
