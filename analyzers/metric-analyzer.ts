@@ -79,7 +79,8 @@ export function createMetricAnalyzer(options: MetricAnalyzerOptions): Component 
     topics: [TOPICS.metrics, TOPICS.metricBatches],
     observe: (value, topic, partition) => {
       if (topic === TOPICS.metricBatches) {
-        // Checked whole first: a malformed batch (dead-lettered) adds none of its points.
+        // Its columns are checked before any point is added (its series as they are first routed):
+        // a batch whose columns do not line up is dead-lettered whole.
         checkMetricBatch(value as MetricBatch)
         indicators.addBatch(value as MetricBatch, partition)
       } else indicators.add(value as MetricSample, partition)
