@@ -107,7 +107,7 @@ const joinBlockDimensions = (
           WHERE ${id} IN (SELECT ${id} FROM ${db}.${intake})
         ) AS s ON ${rows}.${id} = s.${id}`
 
-/** The metric rollup's view (migrations 13 and 15), reading `series` of each sample's series row. */
+/** The metric rollup's view (migrations 13 and 15, until 17), reading `series` of each sample's series row. */
 const metricRollupView = (db: string, series?: readonly string[]): string =>
   `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metrics_1m_intake_mv TO ${db}.${TABLES.metrics1m} AS
         SELECT toStartOfMinute(sample.ts) AS minute, ${METRIC_ROLLUP_KEYS.map((c) => `s.${c} AS ${c}`).join(', ')},
@@ -121,6 +121,15 @@ const METRIC_ROLLUP_KEYS = 'cluster namespace workload_kind workload_name pod co
 const metricRollupAggregates = (value: string, ts: string): string =>
   `count() AS samples, sum(${value}) AS sum, min(${value}) AS min, max(${value}) AS max,
           argMaxState(${value}, ${ts}) AS last, quantilesTDigestState(0.5, 0.9, 0.99)(${value}) AS quantiles`
+
+/** The metric rollup's aggregate columns (migrations 3 and 17), which `metricRollupAggregates` fills. */
+const METRIC_ROLLUP_STATES = `samples SimpleAggregateFunction(sum, UInt64),
+        sum SimpleAggregateFunction(sum, Float64),
+        min SimpleAggregateFunction(min, Float64),
+        max SimpleAggregateFunction(max, Float64),
+        last AggregateFunction(argMax, Float64, DateTime64(3)),
+        quantiles AggregateFunction(quantilesTDigest(0.5, 0.9, 0.99), Float64)`
+const METRIC_ROLLUP_STATE_NAMES = 'samples sum min max last quantiles'.split(' ')
 
 /** TTL clauses are set after migration from configuration (see `applyTableSettings`), not here. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -275,12 +284,7 @@ export const MIGRATIONS: readonly Migration[] = [
         pod String,
         container LowCardinality(String),
         name LowCardinality(String),
-        samples SimpleAggregateFunction(sum, UInt64),
-        sum SimpleAggregateFunction(sum, Float64),
-        min SimpleAggregateFunction(min, Float64),
-        max SimpleAggregateFunction(max, Float64),
-        last AggregateFunction(argMax, Float64, DateTime64(3)),
-        quantiles AggregateFunction(quantilesTDigest(0.5, 0.9, 0.99), Float64)
+        ${METRIC_ROLLUP_STATES}
       ) ENGINE = AggregatingMergeTree PARTITION BY toDate(minute)
         ORDER BY (cluster, name, namespace, workload_name, pod, container, workload_kind, minute) ${SETTINGS}`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metrics_1m_mv TO ${db}.${TABLES.metrics1m} AS
@@ -594,6 +598,42 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (db) => [
       `ALTER TABLE ${db}.${TABLES.logIntake} MODIFY COLUMN bus_source String, MODIFY COLUMN level String`,
       `ALTER TABLE ${db}.${TABLES.metricIntake} MODIFY COLUMN bus_source String`,
+    ],
+  },
+  {
+    version: 17,
+    name: 'metric rollup grouped by a key the points carry',
+    // The rollup's view joined every block of points to their series rows, to group by seven of
+    // their columns: half of what embedded ClickHouse spent storing a point. Points now carry their
+    // series' rollup key (those columns hashed by the writer, see `metricRollupKey`), the view
+    // groups by that number alone, and series rows carry it too, to name the rollup's rows. 1.4M
+    // points in 200k-row blocks, merges stopped: 1.3 -> 0.7 µs of CPU per point (0.6 without a
+    // rollup). metrics_1m keeps what it rolled up until that expires; metrics_1m_all reads both.
+    statements: (db) => [
+      `ALTER TABLE ${db}.${TABLES.metricSeries} ADD COLUMN IF NOT EXISTS rollup_key UInt64 DEFAULT 0 AFTER labels`,
+      `ALTER TABLE ${db}.${TABLES.metricIntake} ADD COLUMN IF NOT EXISTS rollup_key UInt64 DEFAULT 0 AFTER series_id`,
+      `CREATE TABLE IF NOT EXISTS ${db}.${TABLES.metricRollup1m} (
+        minute DateTime CODEC(Delta, ZSTD(1)),
+        rollup_key UInt64,
+        ${METRIC_ROLLUP_STATES}
+      ) ENGINE = AggregatingMergeTree PARTITION BY toDate(minute) ORDER BY (rollup_key, minute) ${SETTINGS}`,
+      `DROP VIEW IF EXISTS ${db}.metrics_1m_intake_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.metric_rollup_1m_mv TO ${db}.${TABLES.metricRollup1m} AS
+        SELECT toStartOfMinute(ts) AS minute, rollup_key, ${metricRollupAggregates('value', 'ts')}
+        FROM ${db}.${TABLES.metricIntake}
+        GROUP BY minute, rollup_key`,
+      // For reading: the rollup in metrics_1m's columns, each key named by a series row that has it.
+      `CREATE VIEW IF NOT EXISTS ${db}.metrics_1m_all AS
+        SELECT r.minute AS minute, ${METRIC_ROLLUP_KEYS.map((c) => `k.${c} AS ${c}`).join(', ')},
+          ${METRIC_ROLLUP_STATE_NAMES.map((c) => `r.${c} AS ${c}`).join(', ')}
+        FROM ${db}.${TABLES.metricRollup1m} AS r
+        ANY LEFT JOIN (
+          SELECT rollup_key, ${METRIC_ROLLUP_KEYS.map((c) => `any(${c}) AS ${c}`).join(', ')}
+          FROM ${db}.${TABLES.metricSeries} WHERE rollup_key != 0 GROUP BY rollup_key
+        ) AS k ON r.rollup_key = k.rollup_key
+        UNION ALL
+        SELECT minute, ${METRIC_ROLLUP_KEYS.join(', ')}, ${METRIC_ROLLUP_STATE_NAMES.join(', ')}
+        FROM ${db}.${TABLES.metrics1m}`,
     ],
   },
 ]

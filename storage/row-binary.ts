@@ -190,14 +190,17 @@ export function encodeRowBinaryOf(
 }
 
 /**
- * Points of several series in columns, as rows of a layout ending in a String (the series), a
- * DateTime64(3) (the time) and a Float64 (the value), after columns every row shares.
+ * Points of several series in columns, as rows of a layout ending in a String and a UInt64 (the
+ * series' id and key), a DateTime64(3) (the time) and a Float64 (the value), after columns every
+ * row shares.
  */
 export interface PointColumns {
   /** The values of the leading columns, the same in every row (a batch's bus position). */
   shared: readonly unknown[]
   /** Per series, the String column's value (its id). */
   series: readonly string[]
+  /** Per series, the UInt64 column's value (what the metric rollup groups it by). */
+  seriesKeys: ArrayLike<number>
   /** Per point: its series (an index into `series`), time (epoch ms) and value. */
   seriesIndex: ArrayLike<number>
   ts: ArrayLike<number>
@@ -209,24 +212,30 @@ let sharedBytes = new Uint8Array(256)
 
 /**
  * Rows of points (see PointColumns) as RowBinary. A row is a copy of its block's shared bytes, its
- * series' id and two numbers: no array per row, and what every row of a block repeats is encoded
- * once. Throws as encodeRowBinary does.
+ * series' id and key and two numbers: no array per row, and what every row of a block repeats is
+ * encoded once. Throws as encodeRowBinary does.
  */
 export function encodePointRows(blocks: readonly PointColumns[], layout: RowBinaryLayout): EncodedRows {
   const { types, columns } = layout
-  const width = types.length - 3
-  if (types[width] !== 'String' || types[width + 1] !== 'DateTime64(3)' || types[width + 2] !== 'Float64')
+  const width = types.length - 4
+  if (
+    types[width] !== 'String' ||
+    types[width + 1] !== 'UInt64' ||
+    types[width + 2] !== 'DateTime64(3)' ||
+    types[width + 3] !== 'Float64'
+  )
     throw new ArgusError(
       'ARGUS_ERR_INTERNAL',
-      'point rows end in a String, a DateTime64(3) and a Float64 column',
+      'point rows end in a String, a UInt64, a DateTime64(3) and a Float64 column',
     )
   const seriesColumn = columns[width] as string
-  const tsColumn = columns[width + 1] as string
-  const valueColumn = columns[width + 2] as string
+  const keyColumn = columns[width + 1] as string
+  const tsColumn = columns[width + 2] as string
+  const valueColumn = columns[width + 3] as string
   let count = 0
   at = 0
   for (const block of blocks) {
-    const { shared, series, seriesIndex, ts, value } = block
+    const { shared, series, seriesKeys, seriesIndex, ts, value } = block
     if (shared.length !== width)
       throw new ArgusError(
         'ARGUS_ERR_INTERNAL',
@@ -242,12 +251,16 @@ export function encodePointRows(blocks: readonly PointColumns[], layout: RowBina
     const points = ts.length
     if (seriesIndex.length !== points || value.length !== points)
       throw new ArgusError('ARGUS_ERR_INTERNAL', 'point columns differ in length')
+    if (seriesKeys.length !== series.length)
+      throw new ArgusError('ARGUS_ERR_INTERNAL', 'a block has not one key per series')
     for (let i = 0; i < points; i++) {
-      const id = series[seriesIndex[i] as number]
+      const index = seriesIndex[i] as number
+      const id = series[index]
       if (typeof id !== 'string') throw wrongValue(seriesColumn, 'String', id)
       ensure(sharedLength + 16)
       for (let b = 0; b < sharedLength; b++) scratch[at++] = sharedBytes[b] as number
       writeString(id)
+      writeUInt64(seriesKeys[index], keyColumn, 'UInt64')
       writeUInt64(ts[i], tsColumn, 'DateTime64(3)')
       const v = value[i]
       if (typeof v !== 'number') throw wrongValue(valueColumn, 'Float64', v)

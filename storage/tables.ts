@@ -18,8 +18,10 @@ export const TABLES = {
   metricSeries: 'metric_series',
   /** Samples as (series id, ts, value), as a time-series database keeps them; joined to metric_series. */
   metricPoints: 'metric_points',
-  /** Null engine: narrow samples pass through it to `metric_points` and the `metrics_1m` rollup. */
+  /** Null engine: narrow samples pass through it to `metric_points` and the `metric_rollup_1m` rollup. */
   metricIntake: 'metric_intake',
+  /** Per minute and rollup key (a series' pod, container and name; see `metric_series`): the metric rollup. */
+  metricRollup1m: 'metric_rollup_1m',
   flows: 'network_flows',
   anomalies: 'anomalies',
   incidents: 'incidents',
@@ -29,6 +31,7 @@ export const TABLES = {
   silences: 'silences',
   actions: 'actions',
   actionLog: 'action_log',
+  /** The metric rollup by pod, container and name until migration 17; read through `metrics_1m_all`. */
   metrics1m: 'metrics_1m',
   flows1m: 'flows_1m',
   deadLetters: 'dead_letters',
@@ -52,6 +55,7 @@ export const SIGNAL_TABLES: readonly TableName[] = [
   TABLES.metricPoints,
   TABLES.flows,
   TABLES.metrics1m,
+  TABLES.metricRollup1m,
   TABLES.flows1m,
 ]
 /** Findings, and dead letters, which someone must get to look at: kept for the finding retention. */
@@ -69,6 +73,7 @@ export const FINDING_TABLES: readonly TableName[] = [
 /** Column holding each table's time, used for partitioning and TTL. */
 export const TIME_COLUMN: Partial<Record<TableName, string>> = {
   [TABLES.metrics1m]: 'minute',
+  [TABLES.metricRollup1m]: 'minute',
   [TABLES.flows1m]: 'minute',
   [TABLES.logStreams]: 'last_seen',
   [TABLES.metricSeries]: 'last_seen',

@@ -21,6 +21,7 @@ import { createInsertCoalescer } from './insert-coalescer.js'
 import { encodePointRows, encodeRowBinaryOf, type PointColumns } from './row-binary.js'
 import {
   DIMENSION_ID_AT,
+  metricRollupKey,
   TOPIC_TABLES,
   type BusPosition,
   type NarrowInsert,
@@ -257,6 +258,23 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     }
   }
 
+  /**
+   * Rollup keys of the series lately seen in batches, by series id: a series' key is hashed from
+   * seven of its fields once, not again for every batch that names it. Bounded; a key forgotten
+   * is hashed again.
+   */
+  const rollupKeys = new Map<string, number>()
+
+  function rollupKeyOf(series: MetricSeries, id: string): number {
+    let key = rollupKeys.get(id)
+    if (key === undefined) {
+      checkMetricSeries(series)
+      key = metricRollupKey(series)
+      setBounded(rollupKeys, id, key, MAX_DIMENSIONS_REMEMBERED)
+    }
+    return key
+  }
+
   /** A batch as the rows (and dimension rows) to insert: built at once, so its messages can go. */
   function encodeBatch(
     target: TopicTable,
@@ -313,17 +331,20 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const batch = message.value as MetricBatch
       checkMetricBatch(batch)
       const batchIds = new Array<string>(batch.series.length)
+      const batchKeys = new Array<number>(batch.series.length)
       for (let s = 0; s < batch.series.length; s++) {
         const one = batch.series[s] as MetricBatch['series'][number]
-        // Only the id is read here; a series is checked whole when its row is written.
+        // Only the id is read here; a series is checked whole when its key or row is first made.
         if (typeof one?.seriesId !== 'string') checkMetricSeries(one)
         batchIds[s] = one.seriesId
+        batchKeys[s] = rollupKeyOf(one, one.seriesId)
         series.push(one)
         ids.push(one.seriesId)
       }
       blocks.push({
         shared: positionOf(message),
         series: batchIds,
+        seriesKeys: batchKeys,
         seriesIndex: batch.seriesIndex,
         ts: batch.ts,
         value: batch.value,

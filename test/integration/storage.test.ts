@@ -501,6 +501,21 @@ describe('storage on embedded ClickHouse', () => {
       `SELECT count() AS n FROM argus.metric_points WHERE series_id = '${memory.seriesId}'`,
     )
     expect(Number(after[0]?.n)).toBe(23)
+    // The rollup holds every stored point once, batch and sample alike under their series' key,
+    // which the series rows name.
+    const rolled = await queryRows<{ name: string; samples: string | number; top: number }>(
+      `SELECT name, sum(samples) AS samples, max(max) AS top FROM argus.metrics_1m_all
+        WHERE namespace = '${namespace}' GROUP BY name ORDER BY name`,
+    )
+    expect(rolled.map((r) => [r.name, Number(r.samples), r.top])).toEqual([
+      ['container_memory_working_set_bytes', 23, 102],
+      ['http_requests_total', 20, 95],
+    ])
+    const keys = await queryRows<{ n: string | number }>(
+      `SELECT uniqExact(rollup_key) AS n FROM argus.metric_rollup_1m
+        WHERE rollup_key IN (SELECT rollup_key FROM argus.metric_series WHERE namespace = '${namespace}')`,
+    )
+    expect(Number(keys[0]?.n)).toBe(2)
   })
 
   it('joins each point to one row of its series, however often the series row was written', async () => {
@@ -568,8 +583,11 @@ describe('storage on embedded ClickHouse', () => {
     expect(stored[12]).toMatchObject({ pod: 'cart-1', type: 'counter', labels: { cpu: 'total' } })
     const counts = await countSignals(handle.client, db, { fromTs: 0, toTs: base + 1e8 })
     expect(counts.metrics).toBe(15)
-    // The rollup keeps filling from the intake: 15 samples in the minutes they fall in.
-    const rolled = await queryRows<{ n: string }>(`SELECT sum(samples) AS n FROM ${db}.metrics_1m`)
+    // The rollup keeps filling from the intake: 15 samples in the minutes they fall in, the ten
+    // from before in metrics_1m, read together through metrics_1m_all.
+    const rolled = await queryRows<{ n: string }>(
+      `SELECT sum(samples) AS n FROM ${db}.metrics_1m_all WHERE pod = 'cart-1'`,
+    )
     expect(Number(rolled[0]?.n)).toBe(15)
     await handle.release()
   })
@@ -665,7 +683,7 @@ describe('storage on embedded ClickHouse', () => {
     await write(TOPICS.flows, [flow('allow', 5), flow('deny', 2)], 'flows-1')
 
     const rollups = await queryRows<{ minute: string; samples: string; max: number }>(
-      "SELECT minute, sum(samples) AS samples, max(max) AS max FROM argus.metrics_1m WHERE namespace = 'rollup' GROUP BY minute ORDER BY minute",
+      "SELECT minute, sum(samples) AS samples, max(max) AS max FROM argus.metrics_1m_all WHERE namespace = 'rollup' GROUP BY minute ORDER BY minute",
     )
     expect(rollups.map((r) => Number(r.samples))).toEqual([60, 60])
     expect(rollups.map((r) => r.max)).toEqual([59, 119])
@@ -923,14 +941,16 @@ async function olderDatabase(options: {
     const id = rows[i]?.[DIMENSION_ID_AT] as string
     if (!dimensions.has(id)) dimensions.set(id, narrow.dimensionRow(m.value, id, 1))
   })
+  // Writers before migration 17 wrote no rollup keys.
+  const written = (column: string) => column !== 'rollup_key' || options.version >= 17
   for (const [table, columns, block] of [
     [narrow.dimensionTable, narrow.dimensionColumns, [...dimensions.values()]],
     [narrow.intakeTable, narrow.intake.columns, rows],
   ] as const)
     await handle.insertRows({
       table: `${db}.${table}`,
-      columns,
-      rows: [encodeRows(block as unknown[][])],
+      columns: columns.filter(written),
+      rows: [encodeRows(block.map((row) => row.filter((_, c) => written(columns[c] as string))))],
       settings: {},
     })
   return {

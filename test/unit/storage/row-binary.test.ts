@@ -114,6 +114,7 @@ describe('RowBinary encoding', () => {
       ['bus_partition', 'UInt16'],
       ['bus_offset', 'UInt64'],
       ['series_id', 'String'],
+      ['rollup_key', 'UInt64'],
       ['ts', 'DateTime64(3)'],
       ['value', 'Float64'],
     ])
@@ -124,16 +125,18 @@ describe('RowBinary encoding', () => {
         { length: 1 + Math.floor(next() * 40) },
         (_, s) => `${s.toString(16).padStart(16, '0')}${'é'.repeat(s % 3)}${s === 7 ? 'x'.repeat(300) : ''}`,
       )
+      const seriesKeys = series.map(() => Math.floor(next() * Number.MAX_SAFE_INTEGER))
       const n = Math.floor(next() * 3000)
       const seriesIndex = Array.from({ length: n }, () => Math.floor(next() * series.length))
       const ts = Array.from({ length: n }, (_, i) => 1_764_400_000_000 + i * 15_000)
       const value = Array.from({ length: n }, () => (next() - 0.5) * 1e12)
-      return { shared, series, seriesIndex, ts, value }
+      return { shared, series, seriesKeys, seriesIndex, ts, value }
     })
     const rows = blocks.flatMap((block) =>
       block.ts.map((ts, i) => [
         ...block.shared,
         block.series[block.seriesIndex[i] as number],
+        block.seriesKeys[block.seriesIndex[i] as number],
         ts,
         block.value[i],
       ]),
@@ -144,16 +147,24 @@ describe('RowBinary encoding', () => {
     expect(readRowBinary(encoded.bytes, points.types)).toEqual(rows)
   })
 
-  it('refuses point columns that do not line up or do not fit, and a layout not ending in time and value', () => {
+  it('refuses point columns that do not line up or do not fit, and a layout not ending in series, time and value', () => {
     const points = rowBinaryLayout([
       ['series_id', 'String'],
+      ['rollup_key', 'UInt64'],
       ['ts', 'DateTime64(3)'],
       ['value', 'Float64'],
     ])
-    const block = { shared: [], series: ['a', 'b'], seriesIndex: [0, 1], ts: [1, 2], value: [0.5, 1.5] }
+    const block = {
+      shared: [],
+      series: ['a', 'b'],
+      seriesKeys: [7, 9],
+      seriesIndex: [0, 1],
+      ts: [1, 2],
+      value: [0.5, 1.5],
+    }
     expect(readRowBinary(encodePointRows([block], points).bytes, points.types)).toEqual([
-      ['a', 1, 0.5],
-      ['b', 2, 1.5],
+      ['a', 7, 1, 0.5],
+      ['b', 9, 2, 1.5],
     ])
     const refusals: Array<[object, RegExp]> = [
       [{ seriesIndex: [0, 2] }, /series_id \(String\) cannot hold undefined/],
@@ -161,10 +172,14 @@ describe('RowBinary encoding', () => {
       [{ ts: [1, -2] }, /ts \(DateTime64\(3\)\) cannot hold -2/],
       [{ value: [0.5, '1'] }, /value \(Float64\) cannot hold "1"/],
       [{ series: ['a', 7] }, /series_id \(String\) cannot hold 7/],
+      [{ seriesKeys: [7] }, /not one key per series/],
+      [{ seriesKeys: [7, -1] }, /rollup_key \(UInt64\) cannot hold -1/],
       [{ shared: ['x'] }, /1 shared values for 0 columns/],
     ]
     for (const [change, message] of refusals)
       expect(() => encodePointRows([{ ...block, ...change }], points)).toThrow(message)
-    expect(() => encodePointRows([block], lines)).toThrow(/end in a String, a DateTime64\(3\) and a Float64/)
+    expect(() => encodePointRows([block], lines)).toThrow(
+      /end in a String, a UInt64, a DateTime64\(3\) and a Float64/,
+    )
   })
 })
