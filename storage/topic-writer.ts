@@ -11,7 +11,6 @@ import {
   setBounded,
   type Logger,
   type MetricBatch,
-  type MetricSeries,
   type Registry,
   type RetryOptions,
 } from '../core/index.js'
@@ -100,6 +99,29 @@ interface EncodedDimensions {
   columns: readonly string[]
   ids: string[]
   rows: EncodedRows
+}
+
+/** What the writer remembers of a dimension row (a log stream, a metric series), by its id. */
+interface DimensionMemo {
+  /** When the row was last inserted (epoch ms); NOT_WRITTEN before it has been. */
+  writtenAt: number
+  /** A metric series' rollup key (see metricRollupKey), hashed once; 0 for a log stream. */
+  rollupKey: number
+}
+const NOT_WRITTEN = -Infinity
+
+/** Dimension rows to insert before the rows naming them, by id; undefined when there are none. */
+function encodedDimensions(
+  narrow: NarrowInsert,
+  fresh: Map<string, unknown[]>,
+): EncodedDimensions | undefined {
+  if (fresh.size === 0) return undefined
+  return {
+    table: narrow.dimensionTable,
+    columns: narrow.dimensionColumns,
+    ids: [...fresh.keys()],
+    rows: encodeRows([...fresh.values()]),
+  }
 }
 
 export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
@@ -220,13 +242,15 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
    * inserted again after DIMENSION_REFRESH_MS so its last_seen keeps it from expiring. Bounded;
    * forgetting one only means inserting it again.
    */
-  const dimensionsWritten = new Map<string, number>()
+  const dimensionsWritten = new Map<string, DimensionMemo>()
   const dimensionsInserted = counter(
     metrics,
     'argus_storage_dimension_rows_written_total',
     'Dimension rows (log streams, metric series) inserted before the rows that name them',
     ['table'],
   )
+  const isDue = (memo: DimensionMemo | undefined, now: number): boolean =>
+    memo === undefined || now - memo.writtenAt >= DIMENSION_REFRESH_MS
 
   /**
    * The dimension rows of the records not written lately (by the ids their rows name, `ids`; the
@@ -236,43 +260,15 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     narrow: NarrowInsert,
     recordAt: (index: number) => unknown,
     ids: readonly string[],
-    /** Throws for a record that cannot make a dimension row (called on fresh ones only). */
-    check?: (record: unknown) => void,
   ): EncodedDimensions | undefined {
     const now = Date.now()
     const fresh = new Map<string, unknown[]>()
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string
-      const written = dimensionsWritten.get(id)
-      if ((written !== undefined && now - written < DIMENSION_REFRESH_MS) || fresh.has(id)) continue
-      const record = recordAt(i)
-      check?.(record)
-      fresh.set(id, narrow.dimensionRow(record, id, Math.floor(now / 1000)))
+      if (!isDue(dimensionsWritten.get(id), now) || fresh.has(id)) continue
+      fresh.set(id, narrow.dimensionRow(recordAt(i), id, Math.floor(now / 1000)))
     }
-    if (fresh.size === 0) return undefined
-    return {
-      table: narrow.dimensionTable,
-      columns: narrow.dimensionColumns,
-      ids: [...fresh.keys()],
-      rows: encodeRows([...fresh.values()]),
-    }
-  }
-
-  /**
-   * Rollup keys of the series lately seen in batches, by series id: a series' key is hashed from
-   * seven of its fields once, not again for every batch that names it. Bounded; a key forgotten
-   * is hashed again.
-   */
-  const rollupKeys = new Map<string, number>()
-
-  function rollupKeyOf(series: MetricSeries, id: string): number {
-    let key = rollupKeys.get(id)
-    if (key === undefined) {
-      checkMetricSeries(series)
-      key = metricRollupKey(series)
-      setBounded(rollupKeys, id, key, MAX_DIMENSIONS_REMEMBERED)
-    }
-    return key
+    return encodedDimensions(narrow, fresh)
   }
 
   /** A batch as the rows (and dimension rows) to insert: built at once, so its messages can go. */
@@ -325,8 +321,8 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
     positionOf: (message: StoredMessage) => BusPosition,
   ): EncodedBatch {
     const blocks: PointColumns[] = []
-    const series: unknown[] = []
-    const ids: string[] = []
+    const now = Date.now()
+    const fresh = new Map<string, unknown[]>()
     for (const message of messages) {
       const batch = message.value as MetricBatch
       checkMetricBatch(batch)
@@ -334,12 +330,22 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       const batchKeys = new Array<number>(batch.series.length)
       for (let s = 0; s < batch.series.length; s++) {
         const one = batch.series[s] as MetricBatch['series'][number]
-        // Only the id is read here; a series is checked whole when its key or row is first made.
+        // Only the id is read here; a series is checked whole when its key or row is made.
         if (typeof one?.seriesId !== 'string') checkMetricSeries(one)
-        batchIds[s] = one.seriesId
-        batchKeys[s] = rollupKeyOf(one, one.seriesId)
-        series.push(one)
-        ids.push(one.seriesId)
+        const id = one.seriesId
+        // One lookup per series gives its rollup key and whether its row is due.
+        let memo = dimensionsWritten.get(id)
+        if (memo === undefined) {
+          checkMetricSeries(one)
+          memo = { writtenAt: NOT_WRITTEN, rollupKey: metricRollupKey(one) }
+          setBounded(dimensionsWritten, id, memo, MAX_DIMENSIONS_REMEMBERED)
+        }
+        batchIds[s] = id
+        batchKeys[s] = memo.rollupKey
+        if (isDue(memo, now) && !fresh.has(id)) {
+          checkMetricSeries(one)
+          fresh.set(id, narrow.dimensionRow(one, id, Math.floor(now / 1000)))
+        }
       }
       blocks.push({
         shared: positionOf(message),
@@ -354,12 +360,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
       table: narrow.intakeTable,
       columns: narrow.intake.columns,
       countedAs: recordTableOf(target),
-      dimensions: freshDimensions(
-        narrow,
-        (index) => series[index],
-        ids,
-        (one) => checkMetricSeries(one as MetricSeries),
-      ),
+      dimensions: encodedDimensions(narrow, fresh),
       rows: encodePointRows(blocks, narrow.intake),
     }
   }
@@ -374,7 +375,11 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         // No token: a repeated stream or series row is harmless (ReplacingMergeTree folds it).
         await insertRetried(dimensions.table, dimensions.columns, [dimensions.rows], {})
         dimensionsInserted.inc({ table: dimensions.table }, dimensions.ids.length)
-        for (const id of dimensions.ids) setBounded(dimensionsWritten, id, now, MAX_DIMENSIONS_REMEMBERED)
+        for (const id of dimensions.ids) {
+          const memo = dimensionsWritten.get(id) ?? { writtenAt: now, rollupKey: 0 }
+          memo.writtenAt = now
+          setBounded(dimensionsWritten, id, memo, MAX_DIMENSIONS_REMEMBERED)
+        }
       }
       await coalescer.submit(batch.table, batch.columns, batch.rows, dedupToken)
       rowsWritten.inc({ table: batch.countedAs }, batch.rows.count)

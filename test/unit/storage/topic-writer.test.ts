@@ -1,8 +1,15 @@
-import { describe, expect, it } from 'vitest'
-import { TOPICS, createMetricsRegistry, type LogRecord } from '../../../core/index.js'
+import { describe, expect, it, vi } from 'vitest'
+import {
+  TOPICS,
+  createMetricsRegistry,
+  metricSeriesId,
+  type LogRecord,
+  type MetricBatch,
+  type MetricSeries,
+} from '../../../core/index.js'
 import type { ClickHouseClient, RowBlock } from '../../../storage/clickhouse-client.js'
 import { joinEncodedRows } from '../../../storage/encoded-rows.js'
-import { TOPIC_TABLES, type StoredMessage } from '../../../storage/row-mappers.js'
+import { TOPIC_TABLES, metricRollupKey, type StoredMessage } from '../../../storage/row-mappers.js'
 import { createTopicWriter } from '../../../storage/topic-writer.js'
 import { stillReachable } from '../../helpers/collect-garbage.js'
 import { quietLogger } from '../../helpers/quiet-logger.js'
@@ -83,6 +90,66 @@ describe('topic writer', () => {
     expect(blocks[1]!.settings).toMatchObject({ insert_deduplication_token: 'batch-1' })
     finish[1]!()
     await written
+    await writer.stop()
+  })
+
+  it("writes a series' row once, again after an hour, and each point with its series' rollup key", async () => {
+    const blocks: RowBlock[] = []
+    const writer = createTopicWriter({
+      client: {} as ClickHouseClient,
+      insertRows: async (block) => {
+        blocks.push(block)
+      },
+      database: 'argus',
+      logger: quietLogger(),
+      metrics: createMetricsRegistry({ defaultMetrics: false }),
+      maxInFlight: 4,
+    })
+    const series = ['cart-1', 'cart-2'].map((pod) => {
+      const one: Omit<MetricSeries, 'seriesId'> = {
+        cluster: 'prod',
+        namespace: 'shop',
+        pod,
+        workload: { kind: 'Deployment', name: 'cart' },
+        name: 'http_requests_total',
+        type: 'counter',
+        labels: { code: '200' },
+      }
+      return { ...one, seriesId: metricSeriesId(one) }
+    })
+    const batch = (ts: number): StoredMessage => {
+      const value: MetricBatch = { series, seriesIndex: [0, 1, 1], ts: [ts, ts, ts + 1], value: [1, 2, 3] }
+      return { key: 'prod/shop/Deployment/cart', value, publishedAt: 0 }
+    }
+    const start = 1_700_000_000_000
+    const now = vi.spyOn(Date, 'now')
+    try {
+      for (const [at, ts] of [
+        [start, 1],
+        [start + 1000, 2],
+        [start + 3_599_999, 3],
+        [start + 3_600_000, 4],
+      ] as const) {
+        now.mockReturnValue(at)
+        await writer.write(TOPICS.metricBatches, [batch(ts)], `b${ts}`)
+      }
+    } finally {
+      now.mockRestore()
+    }
+    const rowsIn = (table: string) =>
+      blocks.filter((b) => b.table === table).map((b) => b.rows.reduce((n, rows) => n + rows.count, 0))
+    // Each series' row first, and again once an hour has gone by since it was written.
+    expect(rowsIn('argus.metric_series')).toEqual([2, 2])
+    expect(rowsIn('argus.metric_intake')).toEqual([3, 3, 3, 3])
+    const intake = TOPIC_TABLES[TOPICS.metricBatches]!.narrow!.intake
+    const points = readRowBinary(
+      joinEncodedRows(blocks.find((b) => b.table === 'argus.metric_intake')!.rows).bytes,
+      intake.types,
+    )
+    const keyAt = intake.columns.indexOf('rollup_key')
+    expect(points.map((row) => row[keyAt])).toEqual([0, 1, 1].map((s) => metricRollupKey(series[s]!)))
+    // Two pods, two rollup keys.
+    expect(metricRollupKey(series[0]!)).not.toBe(metricRollupKey(series[1]!))
     await writer.stop()
   })
 
