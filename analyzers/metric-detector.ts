@@ -104,6 +104,13 @@ const MAX_SEASON_SLOTS = 288
 /** Slot statistics adapt over a few days, like the EwStats of the same alpha. */
 const SLOT_ALPHA = 0.3
 
+/** A baseline's spread, never zero: scores divide by it. */
+const spread = (s: EwStats): number => Math.max(s.deviation, Math.abs(s.mean) * 1e-3, 1e-9)
+
+/** A signed deviation as the detector's direction counts it (module-level: not a closure per point). */
+const oriented = (direction: Direction, d: number): number =>
+  direction === 'up' ? Math.max(0, d) : direction === 'down' ? Math.max(0, -d) : Math.abs(d)
+
 /**
  * A daily profile: per time-of-day slot, the usual value and spread (exponentially weighted over
  * days). Says how much of the series' variation the time of day explains, so it is used only
@@ -188,7 +195,6 @@ export class StreamingDetector {
    */
   update(value: number, ts?: number, forecastDeviation?: number): DetectorResult {
     this.seen++
-    const spread = (s: EwStats): number => Math.max(s.deviation, Math.abs(s.mean) * 1e-3, 1e-9)
     if (ts !== undefined && this.profile === undefined) {
       if (this.firstTs === undefined) this.firstTs = ts
       else if (this.seen === 3) {
@@ -210,16 +216,16 @@ export class StreamingDetector {
     const change = this.previous === undefined ? 0 : Math.abs(value - this.previous)
     const varianceRatio = this.changes.n > 0 ? this.recentChanges.mean / Math.max(this.changes.mean, 1e-9) : 1
 
-    const oriented = (d: number): number =>
-      this.direction === 'up' ? Math.max(0, d) : this.direction === 'down' ? Math.max(0, -d) : Math.abs(d)
+    const direction = this.direction
     const candidates: Array<[AnomalyKind, number]> = [
-      ['spike', oriented(signed)],
-      ['level_shift', oriented(shift) * LEVEL_SHIFT_WEIGHT],
+      ['spike', oriented(direction, signed)],
+      ['level_shift', oriented(direction, shift) * LEVEL_SHIFT_WEIGHT],
       ['variance', Math.max(0, Math.log2(Math.max(varianceRatio, 1e-9))) * VARIANCE_WEIGHT],
     ]
     if (forecastDeviation !== undefined)
-      candidates.push(['forecast', oriented(forecastDeviation) * FORECAST_WEIGHT])
-    const best = candidates.reduce((a, b) => (b[1] > a[1] ? b : a))
+      candidates.push(['forecast', oriented(direction, forecastDeviation) * FORECAST_WEIGHT])
+    let best = candidates[0] as [AnomalyKind, number]
+    for (const candidate of candidates) if (candidate[1] > best[1]) best = candidate
     let kind = best[0]
     const raw = best[1]
 
@@ -235,7 +241,7 @@ export class StreamingDetector {
     // Outside against the time of day and against the plain level too: where a daily profile is
     // steep, a few minutes' jitter leaves the profile's band but not the series' usual range.
     const flat = this.slow.n > 0 ? (value - this.slow.mean) / spread(this.slow) : 0
-    const outside = oriented(signed) > EXCURSION_BAND && oriented(flat) > EXCURSION_BAND
+    const outside = oriented(direction, signed) > EXCURSION_BAND && oriented(direction, flat) > EXCURSION_BAND
     const rateScore = this.excursions.update(outside)
     // A storm is news even when each of its spikes alone is routine.
     const stormy = rateScore > ALARM_SCORE
@@ -253,7 +259,7 @@ export class StreamingDetector {
       const range = this.max - this.min
       const beyond =
         value > this.max ? (value - this.max) / range : value < this.min ? (value - this.min) / range : 0
-      if (oriented(beyond) > this.spatialTolerance) {
+      if (oriented(direction, beyond) > this.spatialTolerance) {
         beyondRange = true
         score = Math.max(score, SPATIAL_SCORE)
         if (raw < NOVEL_RANGE_RAW) kind = 'novel_range'
