@@ -244,7 +244,7 @@ export function createRawIntake(options: {
         })),
       ),
     remoteWrite: async (body, maxUncompressedBytes) => {
-      const { batches, samples, skipped } = await remoteWriteDecoder.decode(body, maxUncompressedBytes)
+      const { batches, samples, skipped } = remoteWriteDecoder.decode(body, maxUncompressedBytes)
       return { ...(await publishMessages(TOPICS.metricBatches, 'metric', batches, [], samples)), skipped }
     },
     alertmanagerAlerts: (group) =>
