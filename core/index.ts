@@ -75,4 +75,4 @@ export { GENERATED_SUFFIX_CHARS, workloadOfAggregatedName } from './workload-nam
 export { parseDuration } from './duration.js'
 export { StreamIdHasher } from './stream-id.js'
 export { envelopeIdentity, metricSeriesId } from './series-identity.js'
-export { checkMetricBatch, checkMetricSeries, samplesOfBatch } from './metric-batch.js'
+export { checkMetricBatch, checkMetricSeries } from './metric-batch.js'

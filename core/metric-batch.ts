@@ -1,5 +1,5 @@
 import { ArgusError } from './errors.js'
-import type { MetricBatch, MetricSample, MetricSeries } from './schemas/signals.js'
+import type { MetricBatch, MetricSeries } from './schemas/signals.js'
 
 // Not a closure inside the check: a function made per call (and named by the loader) cost about a
 // microsecond a batch, more than checking its points.
@@ -42,16 +42,4 @@ export function checkMetricSeries(series: MetricSeries | undefined): void {
     series.labels === null
   )
     throw bad('a series has no id, name, cluster or labels')
-}
-
-/** The batch's points as samples, in its order (for consumers that read samples one at a time). */
-export function samplesOfBatch(batch: MetricBatch): MetricSample[] {
-  const samples = new Array<MetricSample>(batch.ts.length)
-  for (let i = 0; i < batch.ts.length; i++)
-    samples[i] = {
-      ...(batch.series[batch.seriesIndex[i] as number] as MetricBatch['series'][number]),
-      ts: batch.ts[i] as number,
-      value: batch.value[i] as number,
-    }
-  return samples
 }

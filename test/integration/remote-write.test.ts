@@ -1,6 +1,7 @@
 import { compressSync } from 'snappy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TOPICS, samplesOfBatch, sleep, type MetricBatch } from '../../core/index.js'
+import { TOPICS, sleep, type MetricBatch } from '../../core/index.js'
+import { samplesOfBatch } from '../helpers/metric-batch-samples.js'
 import { REMOTE_WRITE_PROTO, remoteWriteSource } from '../../ingest/index.js'
 import { intakeHarness } from '../helpers/intake-harness.js'
 import { seededRandom } from '../helpers/seeded-random.js'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkMetricBatch, checkMetricSeries, samplesOfBatch, type MetricBatch } from '../../../core/index.js'
+import { checkMetricBatch, checkMetricSeries, type MetricBatch } from '../../../core/index.js'
+import { samplesOfBatch } from '../../helpers/metric-batch-samples.js'
 
 const series = (name: string) => ({
   cluster: 'c1',
