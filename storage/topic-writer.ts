@@ -105,10 +105,12 @@ interface EncodedDimensions {
 interface DimensionMemo {
   /** When the row was last inserted (epoch ms); NOT_WRITTEN before it has been. */
   writtenAt: number
-  /** A metric series' rollup key (see metricRollupKey), hashed once; 0 for a log stream. */
+  /** A metric series' rollup key (see metricRollupKey), hashed once; NO_KEY until then. */
   rollupKey: number
 }
 const NOT_WRITTEN = -Infinity
+/** A memo made when a row was written (a log stream's, or a series' from the sample topic) has no key yet. */
+const NO_KEY = -1
 
 /** Dimension rows to insert before the rows naming them, by id; undefined when there are none. */
 function encodedDimensions(
@@ -336,9 +338,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         // One lookup per series gives its rollup key and whether its row is due.
         let memo = dimensionsWritten.get(id)
         if (memo === undefined) {
-          checkMetricSeries(one)
-          memo = { writtenAt: NOT_WRITTEN, rollupKey: metricRollupKey(one) }
+          memo = { writtenAt: NOT_WRITTEN, rollupKey: NO_KEY }
           setBounded(dimensionsWritten, id, memo, MAX_DIMENSIONS_REMEMBERED)
+        }
+        if (memo.rollupKey === NO_KEY) {
+          checkMetricSeries(one)
+          memo.rollupKey = metricRollupKey(one)
         }
         batchIds[s] = id
         batchKeys[s] = memo.rollupKey
@@ -376,7 +381,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         await insertRetried(dimensions.table, dimensions.columns, [dimensions.rows], {})
         dimensionsInserted.inc({ table: dimensions.table }, dimensions.ids.length)
         for (const id of dimensions.ids) {
-          const memo = dimensionsWritten.get(id) ?? { writtenAt: now, rollupKey: 0 }
+          const memo = dimensionsWritten.get(id) ?? { writtenAt: now, rollupKey: NO_KEY }
           memo.writtenAt = now
           setBounded(dimensionsWritten, id, memo, MAX_DIMENSIONS_REMEMBERED)
         }
