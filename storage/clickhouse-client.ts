@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { ArgusError, errorMessage } from '../core/index.js'
-import { joinEncodedRows, type EncodedRows } from './encoded-rows.js'
+import { encodedParts, type EncodedRows } from './encoded-rows.js'
 
 export type { ClickHouseClient } from '@clickhouse/client'
 
@@ -49,11 +49,11 @@ const insertInto = (block: RowBlock): string => `INSERT INTO ${block.table} (${b
 const insertThroughClient =
   (client: ClickHouseClient) =>
   async (block: RowBlock): Promise<void> => {
-    const { format, bytes } = joinEncodedRows(block.rows)
+    const { format, parts } = encodedParts(block.rows)
     // The rows are already encoded: sent as the body of the INSERT, as the client's insert would send them.
     const result = await client.exec({
       query: `${insertInto(block)} FORMAT ${format}`,
-      values: Readable.from([bytes]),
+      values: Readable.from(parts),
       clickhouse_settings: block.settings,
     })
     result.stream.destroy()
@@ -86,19 +86,20 @@ function embeddedInsert(
 ): (block: RowBlock) => Promise<void> {
   let blocksWritten = 0
   return async (block) => {
-    const { format, bytes } = joinEncodedRows(block.rows)
+    const { format, parts } = encodedParts(block.rows)
     if (format === 'JSONCompactEachRow') {
       await connection.chdb.rawInsert({
         table: block.table,
         columns: block.columns,
         format,
-        values: bytes,
+        values: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts),
         settings: block.settings,
       })
       return
     }
+    // Written part by part: joining them first would copy the block once more.
     const path = join(blockDir, `${process.pid}-${++blocksWritten}.rowbinary`)
-    await writeFile(path, bytes)
+    await writeFile(path, parts)
     try {
       await client.command({
         query: `${insertInto(block)} FROM INFILE ${sqlString(path)}${settingsClause(block.settings)} FORMAT RowBinary`,

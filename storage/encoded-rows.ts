@@ -28,11 +28,16 @@ export function encodeRows(rows: readonly unknown[][]): EncodedRows {
 
 const NEWLINE = Buffer.from('\n')
 
-/** Several batches as one block, in their common format. */
-export function joinEncodedRows(batches: readonly EncodedRows[]): { format: RowFormat; bytes: Buffer } {
+/**
+ * Several batches as the parts of one block, in their common format, to be sent one after
+ * another: a block of remote_write points is several megabytes, and joining its batches into one
+ * buffer first would copy them all again, in memory outside V8's heap whose growth starts
+ * young-generation collections.
+ */
+export function encodedParts(batches: readonly EncodedRows[]): { format: RowFormat; parts: Buffer[] } {
   const first = batches[0]
   if (!first) throw new ArgusError('ARGUS_ERR_INTERNAL', 'a block needs at least one batch of rows')
-  if (batches.length === 1) return { format: first.format, bytes: first.bytes }
+  if (batches.length === 1) return { format: first.format, parts: [first.bytes] }
   const parts: Buffer[] = []
   for (const batch of batches) {
     if (batch.format !== first.format)
@@ -42,5 +47,11 @@ export function joinEncodedRows(batches: readonly EncodedRows[]): { format: RowF
     if (parts.length > 0 && first.format === 'JSONCompactEachRow') parts.push(NEWLINE)
     parts.push(batch.bytes)
   }
-  return { format: first.format, bytes: Buffer.concat(parts) }
+  return { format: first.format, parts }
+}
+
+/** Several batches as one block in one buffer, in their common format. */
+export function joinEncodedRows(batches: readonly EncodedRows[]): { format: RowFormat; bytes: Buffer } {
+  const { format, parts } = encodedParts(batches)
+  return { format, bytes: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) }
 }

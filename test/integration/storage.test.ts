@@ -23,6 +23,7 @@ import { MIGRATIONS } from '../../storage/migrations.js'
 import { migrate } from '../../storage/migrator.js'
 import { countSignals } from '../../storage/signal-counts.js'
 import { encodeRows } from '../../storage/encoded-rows.js'
+import { encodeRowBinary } from '../../storage/row-binary.js'
 import { createTopicWriter } from '../../storage/topic-writer.js'
 import { quietLogger } from '../helpers/quiet-logger.js'
 
@@ -248,6 +249,21 @@ describe('storage on embedded ClickHouse', () => {
       "SELECT p.value AS value FROM argus.metric_points AS p WHERE p.series_id IN (SELECT series_id FROM argus.metric_series WHERE namespace = 'float-edges') ORDER BY p.ts",
     )
     expect(stored.map((r) => Number(r.value))).toEqual(values)
+    // A block of several batches reaches the engine part after part, whole and in order.
+    const intake = (TOPIC_TABLES[TOPICS.metrics]?.narrow as NarrowInsert).intake
+    const point = (i: number) => ['', 0, 0, 'block-of-parts', 7, base + i, i]
+    const handle = openClickHouse({ dataDir })
+    await handle.insertRows({
+      table: 'argus.metric_intake',
+      columns: intake.columns,
+      rows: [encodeRowBinary([point(0), point(1)], intake), encodeRowBinary([point(2)], intake)],
+      settings: {},
+    })
+    await handle.release()
+    const parts = await queryRows<{ value: number }>(
+      "SELECT value FROM argus.metric_points WHERE series_id = 'block-of-parts' ORDER BY ts",
+    )
+    expect(parts.map((r) => Number(r.value))).toEqual([0, 1, 2])
     expect(readdirSync(join(dataDir, 'insert-blocks'))).toEqual([])
   })
 
