@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createChdbConnection } from 'chdb/connection'
 import { ArgusError, errorMessage } from '../core/index.js'
-import { encodedParts, type EncodedRows } from './encoded-rows.js'
+import { encodedParts, joinedParts, type EncodedRows } from './encoded-rows.js'
 
 export type { ClickHouseClient } from '@clickhouse/client'
 
@@ -92,7 +92,7 @@ function embeddedInsert(
         table: block.table,
         columns: block.columns,
         format,
-        values: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts),
+        values: joinedParts(parts),
         settings: block.settings,
       })
       return

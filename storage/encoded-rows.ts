@@ -50,8 +50,12 @@ export function encodedParts(batches: readonly EncodedRows[]): { format: RowForm
   return { format: first.format, parts }
 }
 
+/** A block's parts (see encodedParts) in one buffer, for what takes only one. */
+export const joinedParts = (parts: readonly Buffer[]): Buffer =>
+  parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
+
 /** Several batches as one block in one buffer, in their common format. */
 export function joinEncodedRows(batches: readonly EncodedRows[]): { format: RowFormat; bytes: Buffer } {
   const { format, parts } = encodedParts(batches)
-  return { format, bytes: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) }
+  return { format, bytes: joinedParts(parts) }
 }

@@ -341,16 +341,12 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
           memo = { writtenAt: NOT_WRITTEN, rollupKey: NO_KEY }
           setBounded(dimensionsWritten, id, memo, MAX_DIMENSIONS_REMEMBERED)
         }
-        if (memo.rollupKey === NO_KEY) {
-          checkMetricSeries(one)
-          memo.rollupKey = metricRollupKey(one)
-        }
+        const due = isDue(memo, now) && !fresh.has(id)
+        if (memo.rollupKey === NO_KEY || due) checkMetricSeries(one)
+        if (memo.rollupKey === NO_KEY) memo.rollupKey = metricRollupKey(one)
         batchIds[s] = id
         batchKeys[s] = memo.rollupKey
-        if (isDue(memo, now) && !fresh.has(id)) {
-          checkMetricSeries(one)
-          fresh.set(id, narrow.dimensionRow(one, id, Math.floor(now / 1000)))
-        }
+        if (due) fresh.set(id, narrow.dimensionRow(one, id, Math.floor(now / 1000)))
       }
       blocks.push({
         shared: positionOf(message),
@@ -381,7 +377,7 @@ export function createTopicWriter(options: TopicWriterOptions): TopicWriter {
         await insertRetried(dimensions.table, dimensions.columns, [dimensions.rows], {})
         dimensionsInserted.inc({ table: dimensions.table }, dimensions.ids.length)
         for (const id of dimensions.ids) {
-          const memo = dimensionsWritten.get(id) ?? { writtenAt: now, rollupKey: NO_KEY }
+          const memo = dimensionsWritten.get(id) ?? { writtenAt: NOT_WRITTEN, rollupKey: NO_KEY }
           memo.writtenAt = now
           setBounded(dimensionsWritten, id, memo, MAX_DIMENSIONS_REMEMBERED)
         }

@@ -16,23 +16,29 @@ import { quietLogger } from '../../helpers/quiet-logger.js'
 import { eventLoopTurns } from '../../helpers/event-loop.js'
 import { readRowBinary } from '../../helpers/row-binary-reader.js'
 
-/** A writer whose inserts wait until the test lets them finish. */
-function heldWriter() {
-  const blocks: RowBlock[] = []
-  const finish: Array<() => void> = []
-  const writer = createTopicWriter({
+/** A writer whose blocks go to `insertRows`. */
+const writerInserting = (insertRows: (block: RowBlock) => Promise<void>) =>
+  createTopicWriter({
     // Not used: nothing here reads storage (no durable offsets to check).
     client: {} as ClickHouseClient,
-    insertRows: (block) =>
-      new Promise<void>((resolve) => {
-        blocks.push(block)
-        finish.push(resolve)
-      }),
+    insertRows,
     database: 'argus',
     logger: quietLogger(),
     metrics: createMetricsRegistry({ defaultMetrics: false }),
     maxInFlight: 4,
   })
+
+/** A writer whose inserts wait until the test lets them finish. */
+function heldWriter() {
+  const blocks: RowBlock[] = []
+  const finish: Array<() => void> = []
+  const writer = writerInserting(
+    (block) =>
+      new Promise<void>((resolve) => {
+        blocks.push(block)
+        finish.push(resolve)
+      }),
+  )
   return { writer, blocks, finish }
 }
 
@@ -95,15 +101,8 @@ describe('topic writer', () => {
 
   it("writes a series' row once, again after an hour, and each point with its series' rollup key", async () => {
     const blocks: RowBlock[] = []
-    const writer = createTopicWriter({
-      client: {} as ClickHouseClient,
-      insertRows: async (block) => {
-        blocks.push(block)
-      },
-      database: 'argus',
-      logger: quietLogger(),
-      metrics: createMetricsRegistry({ defaultMetrics: false }),
-      maxInFlight: 4,
+    const writer = writerInserting(async (block) => {
+      blocks.push(block)
     })
     const series = ['cart-1', 'cart-2'].map((pod) => {
       const one: Omit<MetricSeries, 'seriesId'> = {
