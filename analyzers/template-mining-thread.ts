@@ -1,5 +1,12 @@
-import { Worker } from 'node:worker_threads'
-import { counter, errorMessage, type Component, type Logger, type Registry } from '../core/index.js'
+import type { Worker } from 'node:worker_threads'
+import {
+  counter,
+  errorMessage,
+  startTypeScriptWorker,
+  type Component,
+  type Logger,
+  type Registry,
+} from '../core/index.js'
 import { LogTemplateMiner } from './log-template-miner.js'
 
 /** How long `stop` lets the thread answer what it was asked before it is terminated. */
@@ -96,21 +103,12 @@ export function createTemplateMiningThread(options: {
       stopping = false
       const entry = options.workerEntry ?? new URL('./template-mining-worker.ts', import.meta.url)
       try {
-        // The worker is TypeScript like the rest: it registers tsx's loader, as bin/argus.js does,
-        // before it loads its entry (a worker thread does not inherit the main thread's loader).
-        const tsxApi = import.meta.resolve('tsx/esm/api')
-        const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}) })`
-        const started = new Worker(boot, {
-          eval: true,
+        const started = await startTypeScriptWorker(entry, {
           name: 'argus-template-mining',
           workerData: threadData,
         })
         // A new thread numbers from 0.
         numbered.length = 0
-        await new Promise<void>((resolve, reject) => {
-          started.once('online', resolve)
-          started.once('error', reject)
-        })
         started.on('message', (reply: MiningReply) => {
           // The numbering follows every reply, answered or not, to stay the thread's.
           if (reply.renumber) numbered.length = 0

@@ -18,6 +18,7 @@ import {
   createRawIntake,
   fluentHttpSource,
   remoteWriteSource,
+  createRemoteWriteThread,
   calicoHttpSource,
   alertmanagerSource,
   createFlowLogTailer,
@@ -152,6 +153,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
     (has('analyzer') && !!config.alerts.configFile)
   // Every log record gets its template id before it is published, so it is stored with it.
   const templateMining = createTemplateMiningThread({ logger, metrics })
+  const remoteWriteDecoding = createRemoteWriteThread({ cluster: config.cluster, logger, metrics })
   const intake = createRawIntake({
     bus,
     logger,
@@ -162,6 +164,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       const ids = await templateMining.templateIds(records.map((record) => record.message))
       records.forEach((record, i) => (record.templateId = ids[i]))
     },
+    decodeRemoteWrite: (body, maxUncompressedBytes) => remoteWriteDecoding.decode(body, maxUncompressedBytes),
   })
   const kubeConfig = findKubeConfig()
   // Read once: the collector and the kubelet scraper share one connection setup.
@@ -322,7 +325,10 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       state = 'started'
       await bus.start()
       if (usesStorage) await storage.start()
-      if (has('collector')) await templateMining.start()
+      if (has('collector')) {
+        await templateMining.start()
+        await remoteWriteDecoding.start()
+      }
       if (has('writer'))
         writerSubscription = await bus.subscribe({
           group: config.writer.group,
@@ -411,6 +417,7 @@ export function createRuntime(config: ArgusConfig, logger: Logger): Runtime {
       for (const source of [...sources].reverse()) await source.stop()
       await server?.close() // stop intake; in-flight requests finish
       await templateMining.stop()
+      await remoteWriteDecoding.stop()
       const drained = await bus.drain(30_000)
       if (!drained) logger.warn('shutdown: bus did not drain within 30 s')
       // The analyzer's last anomalies are on the bus now; let the writer take them too.

@@ -28,6 +28,8 @@ export type { FluentForwardServer, FluentForwardServerOptions } from './fluent-f
 export { EventTimeValue, FORWARD_CODEC, ForwardProtocolError, readForwardMessage } from './forward-message.js'
 export { RemoteWriteDecoder, REMOTE_WRITE_PROTO } from './remote-write.js'
 export { remoteWriteSource } from './remote-write-source.js'
+export { createRemoteWriteThread } from './remote-write-thread.js'
+export type { RemoteWriteDecoding } from './remote-write-thread.js'
 export type { RemoteWriteSourceOptions } from './remote-write-source.js'
 export { calicoHttpSource } from './calico-http-source.js'
 export type { CalicoHttpSourceOptions } from './calico-http-source.js'

@@ -19,7 +19,7 @@ import { normaliseKubeEvent } from './kube-event.js'
 import { toMetricSamples } from './metric-samples.js'
 import { objectChanges } from './object-change.js'
 import { parsePrometheusText, type PrometheusSample } from './prometheus-text.js'
-import { RemoteWriteDecoder } from './remote-write.js'
+import { RemoteWriteDecoder, type DecodedRequest } from './remote-write.js'
 
 export interface IntakeResult {
   accepted: number
@@ -92,6 +92,8 @@ export function createRawIntake(options: {
    * ids); the records are published once what it returns has settled.
    */
   annotateLogs?: (records: LogRecord[]) => void | Promise<void>
+  /** Decodes remote_write bodies (the app's runs on a thread of its own); on this thread by default. */
+  decodeRemoteWrite?: (body: Buffer, maxUncompressedBytes: number) => Promise<DecodedRequest>
 }): RawIntake {
   const received = counter(
     options.metrics,
@@ -191,7 +193,12 @@ export function createRawIntake(options: {
     return publish(TOPICS.logs, 'log', results)
   }
 
-  const remoteWriteDecoder = new RemoteWriteDecoder(options.cluster)
+  const decodeRemoteWrite =
+    options.decodeRemoteWrite ??
+    (() => {
+      const decoder = new RemoteWriteDecoder(options.cluster)
+      return async (body: Buffer, maxUncompressedBytes: number) => decoder.decode(body, maxUncompressedBytes)
+    })()
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {
@@ -244,7 +251,7 @@ export function createRawIntake(options: {
         })),
       ),
     remoteWrite: async (body, maxUncompressedBytes) => {
-      const { batches, samples, skipped } = remoteWriteDecoder.decode(body, maxUncompressedBytes)
+      const { batches, samples, skipped } = await decodeRemoteWrite(body, maxUncompressedBytes)
       return { ...(await publishMessages(TOPICS.metricBatches, 'metric', batches, [], samples)), skipped }
     },
     alertmanagerAlerts: (group) =>

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { createApiServer } from '../../api/index.js'
 import { createInProcessBus, type Bus } from '../../bus/index.js'
 import { createMetricsRegistry, type Registry } from '../../core/index.js'
-import { createRawIntake, type RawIntake } from '../../ingest/index.js'
+import { createRawIntake, type RawIntake, type RemoteWriteDecoding } from '../../ingest/index.js'
 import { quietLogger } from './quiet-logger.js'
 
 export interface IntakeHarness {
@@ -18,8 +18,14 @@ export interface IntakeHarness {
   stop(): Promise<void>
 }
 
-/** The real intake on an in-process bus: what the receivers' tests drive. */
-export function intakeHarness(cluster = 'c1'): IntakeHarness {
+/**
+ * The real intake on an in-process bus: what the receivers' tests drive. `decodeRemoteWrite` is the
+ * intake's option of that name (the app gives its decoding thread's).
+ */
+export function intakeHarness(
+  cluster = 'c1',
+  options: { decodeRemoteWrite?: RemoteWriteDecoding['decode'] } = {},
+): IntakeHarness {
   const metrics = createMetricsRegistry({ defaultMetrics: false })
   const bus = createInProcessBus({
     logger: quietLogger(),
@@ -27,7 +33,14 @@ export function intakeHarness(cluster = 'c1'): IntakeHarness {
     partitions: 2,
     partitionCapacity: 100_000,
   })
-  const intake = createRawIntake({ bus, logger: quietLogger(), metrics, cluster, publishTimeoutMs: 5_000 })
+  const intake = createRawIntake({
+    bus,
+    logger: quietLogger(),
+    metrics,
+    cluster,
+    publishTimeoutMs: 5_000,
+    decodeRemoteWrite: options.decodeRemoteWrite,
+  })
   const apps: Array<{ close(): Promise<unknown> }> = []
   let groups = 0
   return {

@@ -1,15 +1,20 @@
 import { compressSync } from 'snappy'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TOPICS, sleep, type MetricBatch } from '../../core/index.js'
+import { TOPICS, createMetricsRegistry, sleep, type MetricBatch } from '../../core/index.js'
 import { samplesOfBatch } from '../helpers/metric-batch-samples.js'
-import { REMOTE_WRITE_PROTO, remoteWriteSource } from '../../ingest/index.js'
+import { REMOTE_WRITE_PROTO, createRemoteWriteThread, remoteWriteSource } from '../../ingest/index.js'
+import { quietLogger } from '../helpers/quiet-logger.js'
 import { intakeHarness } from '../helpers/intake-harness.js'
 import { seededRandom } from '../helpers/seeded-random.js'
 
 // remote_write requests built with protobufjs (the encoder Prometheus-compatible JS senders use)
 // and compressed with snappy, as Prometheus sends them, into the real intake and bus.
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
-const harness = intakeHarness()
+// Decoded on a thread of its own, as the app decodes (the calling thread's decoder is what the unit
+// tests and the thread's fallback use).
+const decodingMetrics = createMetricsRegistry({ defaultMetrics: false })
+const decoding = createRemoteWriteThread({ cluster: 'c1', logger: quietLogger(), metrics: decodingMetrics })
+const harness = intakeHarness('c1', { decodeRemoteWrite: (body, limit) => decoding.decode(body, limit) })
 let batches: MetricBatch[] = []
 /** The samples published so far, as the batches hold them. */
 const published = () => batches.flatMap(samplesOfBatch)
@@ -34,13 +39,17 @@ const post = (payload: Buffer) =>
   })
 
 beforeAll(async () => {
+  await decoding.start()
   batches = await harness.collect<MetricBatch>(TOPICS.metricBatches)
   app = await harness.server([
     remoteWriteSource({ intake: harness.intake, metrics: harness.metrics, bodyLimitBytes: 1 << 20 }),
   ])
 })
 
-afterAll(() => harness.stop())
+afterAll(async () => {
+  await harness.stop()
+  await decoding.stop()
+})
 
 describe('Prometheus remote_write', () => {
   it('stores every sample with its labels, time and the type from metadata', async () => {
@@ -144,6 +153,8 @@ describe('Prometheus remote_write', () => {
       bad++
     }
     expect(bad).toBeGreaterThan(9_000)
+    // Every body went to the decoding thread, which stayed up.
+    expect(await decodingMetrics.getSingleMetricAsString('argus_remote_write_inline_total')).toMatch(/ 0$/m)
     expect(await harness.metricTotal(/^argus_remote_write_rejected_total /)).toBe(bad)
     expect((await post(good)).statusCode).toBe(204)
     while (published().length === before) await sleep(10)

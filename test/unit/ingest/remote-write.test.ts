@@ -6,7 +6,7 @@ import { samplesOfBatch } from '../../helpers/metric-batch-samples.js'
 import { REMOTE_WRITE_PROTO, RemoteWriteDecoder, toMetricSamples } from '../../../ingest/index.js'
 import { MAX_BATCH_POINTS, type DecodedRequest } from '../../../ingest/remote-write.js'
 import { KnownBytes } from '../../../ingest/known-bytes.js'
-import { seededRandom } from '../../helpers/seeded-random.js'
+import { generatedWriteRequests, remoteWriteBody } from '../../helpers/remote-write-requests.js'
 
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
 const TS = Date.parse('2026-11-30T10:00:00Z')
@@ -16,13 +16,11 @@ const series = (labels: Labels, ...samples: Array<[value: number, ts: number]>) 
   labels: Object.entries(labels).map(([name, value]) => ({ name, value })),
   samples: samples.map(([value, timestamp]) => ({ value, timestamp })),
 })
-const body = (message: object): Buffer =>
-  compressSync(Buffer.from(WriteRequest.encode(WriteRequest.fromObject(message)).finish()))
 /** A request's batches as keyed samples, batch by batch. */
 const samplesOf = (decoded: DecodedRequest) =>
   decoded.batches.flatMap((batch) => samplesOfBatch(batch.value).map((value) => ({ key: batch.key, value })))
 const decode = (decoder: RemoteWriteDecoder, message: object) => {
-  const decoded = decoder.decode(body(message), 1 << 24)
+  const decoded = decoder.decode(remoteWriteBody(message), 1 << 24)
   return { ...decoded, samples: samplesOf(decoded) }
 }
 
@@ -229,27 +227,9 @@ describe('KnownBytes', () => {
 
 describe('RemoteWriteDecoder against protobufjs decoding', () => {
   it('gives what decoding whole messages gives, series ids too, on 300 generated requests that repeat and retype series', () => {
-    const { next } = seededRandom(5)
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T
-    const names = ['up', 'http_requests_total', 'container_memory_working_set_bytes', 'queue_depth']
     const decoder = new RemoteWriteDecoder('c1')
-    for (let request = 0; request < 300; request++) {
-      const timeseries = Array.from({ length: 1 + Math.floor(next() * 20) }, () => {
-        const labels: Labels = { __name__: pick(names) }
-        if (next() < 0.8) labels.namespace = pick(['shop', 'pay'])
-        if (next() < 0.8) labels.pod = pick(['cart-6d4cf56db6-x7k2p', 'db-0', 'worker-1'])
-        if (next() < 0.5) labels.container = pick(['cart', 'POD', 'db'])
-        if (next() < 0.5) labels.code = pick(['200', '500'])
-        return series(
-          labels,
-          ...Array.from({ length: Math.floor(next() * 3) }, (_, i): [number, number] => [
-            next() < 0.05 ? Number.NaN : Math.round(next() * 1000),
-            TS + i * 15_000,
-          ]),
-        )
-      })
-      const metadata = next() < 0.3 ? [{ type: 1, metric_family_name: 'http_requests', help: 'x' }] : []
-      const message = { timeseries, metadata }
+    for (const message of generatedWriteRequests(5, 300, TS)) {
+      const metadata = message.metadata
       // The reference: protobufjs's whole decode, then the mapping text scrapes use.
       const decoded = WriteRequest.toObject(
         WriteRequest.decode(WriteRequest.encode(WriteRequest.fromObject(message)).finish()),
