@@ -1,6 +1,5 @@
-import { setBounded } from '../core/index.js'
+import { freezeDeep, setBounded } from '../core/index.js'
 import { isJsonObject } from './json-object.js'
-import { freezeDeep } from './freeze-deep.js'
 
 const parseWhole = (line: string): unknown => JSON.parse(line) as unknown
 

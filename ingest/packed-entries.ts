@@ -1,6 +1,5 @@
 import type { Unpackr } from 'msgpackr'
-import { freezeDeep } from './freeze-deep.js'
-import { KnownBytes } from './known-bytes.js'
+import { KnownBytes, freezeDeep } from '../core/index.js'
 import {
   arrayCount,
   containerHeaderLength,

@@ -4,6 +4,7 @@ import {
   ArgusError,
   counter,
   errorMessage,
+  freezeDeep,
   startTypeScriptWorker,
   type Component,
   type ErrorCode,
@@ -12,7 +13,6 @@ import {
   type MetricSeries,
   type Registry,
 } from '../core/index.js'
-import { freezeDeep } from './freeze-deep.js'
 import { RemoteWriteDecoder, type DecodedRequest } from './remote-write.js'
 
 /** How long `stop` lets the thread answer what it was asked before it is terminated. */

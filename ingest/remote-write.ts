@@ -3,12 +3,12 @@ import { uncompressSync } from 'snappy'
 import type { OutgoingMessage } from '../bus/index.js'
 import {
   ArgusError,
+  KnownBytes,
   partitionKey,
   type MetricBatch,
   type MetricSample,
   type MetricSeries,
 } from '../core/index.js'
-import { KnownBytes } from './known-bytes.js'
 import { ProtobufWire } from './protobuf-wire.js'
 import { metricSeries, sampleType, seriesEnvelope, type SeriesEnvelope } from './metric-samples.js'
 import type { PrometheusSample } from './prometheus-text.js'

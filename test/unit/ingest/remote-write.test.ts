@@ -5,7 +5,7 @@ import { metricSeriesId, partitionKey } from '../../../core/index.js'
 import { samplesOfBatch } from '../../helpers/metric-batch-samples.js'
 import { REMOTE_WRITE_PROTO, RemoteWriteDecoder, toMetricSamples } from '../../../ingest/index.js'
 import { MAX_BATCH_POINTS, type DecodedRequest } from '../../../ingest/remote-write.js'
-import { KnownBytes } from '../../../ingest/known-bytes.js'
+import { KnownBytes } from '../../../core/index.js'
 import { generatedWriteRequests, remoteWriteBody } from '../../helpers/remote-write-requests.js'
 
 const WriteRequest = REMOTE_WRITE_PROTO.lookupType('prometheus.WriteRequest')
