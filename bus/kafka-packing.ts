@@ -2,6 +2,7 @@ import type { KafkaMessage, Message } from 'kafkajs'
 import { Packr, Unpackr } from 'msgpackr'
 import type { DeliveredMessage, OutgoingMessage } from './bus.js'
 import { decodeDeltaPack, encodeDeltaPack } from './delta-pack.js'
+import { decodeMetricBatchPack, encodeMetricBatchPack } from './metric-batch-pack.js'
 
 /** Header on a Kafka message that carries several records: their count. */
 export const PACK_HEADER = 'argus-pack'
@@ -15,12 +16,15 @@ export const ENCODING_HEADER = 'argus-encoding'
 const MSGPACK = 'msgpack'
 /** Packs of plain objects: each record as what differs from the one before it (see delta-pack). */
 const MSGPACK_DELTA = 'msgpack-delta'
+/** Packs of MetricBatch values: series once, columns as raw numbers (see metric-batch-pack). */
+const METRIC_BATCHES = 'metric-batches'
 /** Records per Kafka message at most, and bytes: far below the topics' max.message.bytes (8 MiB). */
 const MAX_PACK_RECORDS = 1000
 const MAX_PACK_BYTES = 1024 * 1024
 
 /**
- * Packs of plain objects (every topic's records) are delta packs (see delta-pack). Others are
+ * Packs of MetricBatch values are metric batch packs (see metric-batch-pack); packs of other plain
+ * objects (every other topic's records) are delta packs (see delta-pack). Others are
  * MessagePack with msgpackr's record extension: each object shape is written once per message
  * (inline, so every message decodes on its own) and its objects as values only. Against JSON, a
  * log record encodes in 1.3 µs instead of 2.0, decodes in 0.6 instead of 1.75, and takes 224
@@ -69,8 +73,9 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
     }
   }
   const emit = (key: string, values: T[], weights: number[] | undefined): void => {
-    const delta = encodeDeltaPack(values)
-    const value = delta ?? packer.pack(values)
+    const batches = encodeMetricBatchPack(values)
+    const delta = batches === undefined ? encodeDeltaPack(values) : undefined
+    const value = batches ?? delta ?? packer.pack(values)
     // A pack over the byte cap is halved until it fits; one record over it still goes, alone.
     if (value.length > MAX_PACK_BYTES && values.length > 1) {
       const half = Math.ceil(values.length / 2)
@@ -81,7 +86,7 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
     bytes += value.length + key.length
     const headers: Record<string, string> = {
       [PACK_HEADER]: String(values.length),
-      [ENCODING_HEADER]: delta ? MSGPACK_DELTA : MSGPACK,
+      [ENCODING_HEADER]: batches ? METRIC_BATCHES : delta ? MSGPACK_DELTA : MSGPACK,
     }
     if (weights !== undefined) headers[RECORDS_HEADER] = String(weights.reduce((sum, n) => sum + n, 0))
     out.push({ key, value, headers })
@@ -100,6 +105,10 @@ export function packMessages<T>(records: ReadonlyArray<OutgoingMessage<T>>): Pac
 
 /** The records a message's value holds: a MessagePack or JSON array for a pack, one JSON value otherwise. */
 function decodeValue(value: Buffer | null, encoding: string | undefined, packed: boolean): unknown[] {
+  if (encoding === METRIC_BATCHES) {
+    if (!value) throw new Error('a metric batch pack has no value')
+    return decodeMetricBatchPack(value)
+  }
   if (encoding === MSGPACK_DELTA) {
     if (!value) throw new Error('a delta pack has no value')
     return decodeDeltaPack(value)
