@@ -1,16 +1,5 @@
-import type { Worker } from 'node:worker_threads'
-import {
-  counter,
-  errorMessage,
-  startTypeScriptWorker,
-  type Component,
-  type Logger,
-  type Registry,
-} from '../core/index.js'
+import { FallbackThread, counter, type Component, type Logger, type Registry } from '../core/index.js'
 import { LogTemplateMiner } from './log-template-miner.js'
-
-/** How long `stop` lets the thread answer what it was asked before it is terminated. */
-const STOP_WAIT_MS = 10_000
 
 export interface MiningRequest {
   id: number
@@ -73,10 +62,8 @@ export function createTemplateMiningThread(options: {
   const pending = new Map<number, { messages: readonly string[]; resolve: (ids: string[]) => void }>()
   /** Template ids by the number the thread gives them (see MiningReply). */
   const numbered: string[] = []
-  let worker: Worker | undefined
   let inline: LogTemplateMiner | undefined
   let nextId = 0
-  let stopping = false
 
   function mineInline(messages: readonly string[]): string[] {
     inline ??= new LogTemplateMiner()
@@ -84,68 +71,41 @@ export function createTemplateMiningThread(options: {
     return messages.map((message) => (inline as LogTemplateMiner).templateIdOf(message))
   }
 
-  /** The thread is gone: what it still owed is mined here, as is everything after. */
-  function lose(reason: string): void {
-    if (!worker) return
-    worker = undefined
-    if (!stopping) {
-      failures.inc()
-      logger.error({ reason }, 'template mining thread stopped; mining on the main thread')
-    }
-    for (const request of pending.values()) request.resolve(mineInline(request.messages))
-    pending.clear()
-  }
+  const thread = new FallbackThread<MiningReply>({
+    work: 'template mining',
+    entry: options.workerEntry ?? new URL('./template-mining-worker.ts', import.meta.url),
+    threadName: 'argus-template-mining',
+    workerData: threadData,
+    logger,
+    failures,
+    pending: () => pending.size,
+    // A new thread numbers from 0.
+    onStarted: () => (numbered.length = 0),
+    onReply(reply) {
+      // The numbering follows every reply, answered or not, to stay the thread's.
+      if (reply.renumber) numbered.length = 0
+      for (const added of reply.added) numbered.push(added)
+      const request = pending.get(reply.id)
+      if (!request) return
+      pending.delete(reply.id)
+      const ids = new Array<string>(reply.numbers.length)
+      for (let i = 0; i < ids.length; i++) ids[i] = numbered[reply.numbers[i] as number] as string
+      request.resolve(ids)
+    },
+    // What the thread still owed is mined here, as is everything after.
+    onLost() {
+      for (const request of pending.values()) request.resolve(mineInline(request.messages))
+      pending.clear()
+    },
+  })
 
   return {
     name: 'template-mining',
-    async start() {
-      if (worker) return
-      stopping = false
-      const entry = options.workerEntry ?? new URL('./template-mining-worker.ts', import.meta.url)
-      try {
-        const started = await startTypeScriptWorker(entry, {
-          name: 'argus-template-mining',
-          workerData: threadData,
-        })
-        // A new thread numbers from 0.
-        numbered.length = 0
-        started.on('message', (reply: MiningReply) => {
-          // The numbering follows every reply, answered or not, to stay the thread's.
-          if (reply.renumber) numbered.length = 0
-          for (const added of reply.added) numbered.push(added)
-          const request = pending.get(reply.id)
-          if (!request) return
-          pending.delete(reply.id)
-          const ids = new Array<string>(reply.numbers.length)
-          for (let i = 0; i < ids.length; i++) ids[i] = numbered[reply.numbers[i] as number] as string
-          request.resolve(ids)
-        })
-        started.on('error', (error) => lose(errorMessage(error)))
-        started.on('exit', (code) => lose(`exited with code ${code}`))
-        worker = started
-      } catch (error) {
-        failures.inc()
-        logger.warn(
-          { error: errorMessage(error) },
-          'template mining thread did not start; mining on the main thread',
-        )
-      }
-    },
-    async stop() {
-      const running = worker
-      if (!running) return
-      stopping = true
-      // Callers still waiting get their ids: the thread answers what it has before it goes (a thread
-      // that does not within the time owes the rest, which is then mined here).
-      const deadline = Date.now() + STOP_WAIT_MS
-      while (pending.size > 0 && worker && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 5))
-      await running.terminate()
-      lose('stopped')
-    },
+    start: () => thread.start(),
+    stop: () => thread.stop(),
     templateIds(messages) {
       if (messages.length === 0) return Promise.resolve([])
-      const running = worker
+      const running = thread.worker
       if (!running) return Promise.resolve(mineInline(messages))
       const id = nextId++
       const request: MiningRequest = { id, messages }

@@ -1,11 +1,10 @@
-import type { Worker } from 'node:worker_threads'
 import type { OutgoingMessage } from '../bus/index.js'
 import {
   ArgusError,
+  FallbackThread,
+  asError,
   counter,
-  errorMessage,
   freezeDeep,
-  startTypeScriptWorker,
   type Component,
   type ErrorCode,
   type Logger,
@@ -14,9 +13,6 @@ import {
   type Registry,
 } from '../core/index.js'
 import { RemoteWriteDecoder, type DecodedRequest } from './remote-write.js'
-
-/** How long `stop` lets the thread answer what it was asked before it is terminated. */
-const STOP_WAIT_MS = 10_000
 
 /** What the thread is started with. */
 export interface DecodeThreadData {
@@ -124,10 +120,8 @@ export function createRemoteWriteThread(options: {
   let pendingBytes = 0
   /** Series by the number the thread gives them (see PackedRequest). */
   const numbered: MetricSeries[] = []
-  let worker: Worker | undefined
   let inline: RemoteWriteDecoder | undefined
   let nextId = 0
-  let stopping = false
 
   function decodeInline(body: Buffer, maxUncompressedBytes: number): DecodedRequest {
     inline ??= new RemoteWriteDecoder(options.cluster)
@@ -139,22 +133,8 @@ export function createRemoteWriteThread(options: {
     try {
       request.resolve(decodeInline(request.body, request.maxUncompressedBytes))
     } catch (error) {
-      request.reject(error instanceof Error ? error : new Error(String(error)))
+      request.reject(asError(error))
     }
-  }
-
-  /** The thread is gone: what it still owed is decoded here, as is everything after. */
-  function lose(reason: string): void {
-    if (!worker) return
-    worker = undefined
-    if (!stopping) {
-      failures.inc()
-      logger.error({ reason }, 'remote_write decoding thread stopped; decoding on the main thread')
-    }
-    const owed = [...pending.values()]
-    pending.clear()
-    pendingBytes = 0
-    for (const request of owed) settleInline(request)
   }
 
   function unpack(packed: PackedRequest): DecodedRequest {
@@ -200,52 +180,34 @@ export function createRemoteWriteThread(options: {
     } else request.resolve(unpack(reply.decoded))
   }
 
+  const thread = new FallbackThread<DecodeReply>({
+    work: 'remote_write decoding',
+    entry: options.workerEntry ?? new URL('./remote-write-worker.ts', import.meta.url),
+    threadName: 'argus-remote-write',
+    workerData: threadData,
+    logger,
+    failures,
+    pending: () => pending.size,
+    // A new thread numbers from 0.
+    onStarted: () => (numbered.length = 0),
+    onReply: answer,
+    // What the thread still owed is decoded here, as is everything after.
+    onLost() {
+      const owed = [...pending.values()]
+      pending.clear()
+      pendingBytes = 0
+      for (const request of owed) settleInline(request)
+    },
+  })
+
   return {
     name: 'remote-write-decoding',
-    async start() {
-      if (worker) return
-      stopping = false
-      const entry = options.workerEntry ?? new URL('./remote-write-worker.ts', import.meta.url)
-      try {
-        const started = await startTypeScriptWorker(entry, {
-          name: 'argus-remote-write',
-          workerData: threadData,
-        })
-        // A new thread numbers from 0.
-        numbered.length = 0
-        started.on('message', answer)
-        started.on('error', (error) => lose(errorMessage(error)))
-        started.on('exit', (code) => lose(`exited with code ${code}`))
-        worker = started
-      } catch (error) {
-        failures.inc()
-        logger.warn(
-          { error: errorMessage(error) },
-          'remote_write decoding thread did not start; decoding on the main thread',
-        )
-      }
-    },
-    async stop() {
-      const running = worker
-      if (!running) return
-      stopping = true
-      // Callers still waiting get their samples: the thread answers what it has before it goes (a
-      // thread that does not within the time owes the rest, which is then decoded here).
-      const deadline = Date.now() + STOP_WAIT_MS
-      while (pending.size > 0 && worker && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 5))
-      await running.terminate()
-      lose('stopped')
-    },
+    start: () => thread.start(),
+    stop: () => thread.stop(),
     decode(body, maxUncompressedBytes) {
-      const running = worker
-      if (!running) {
-        try {
-          return Promise.resolve(decodeInline(body, maxUncompressedBytes))
-        } catch (error) {
-          return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-        }
-      }
+      const running = thread.worker
+      if (!running)
+        return new Promise((resolve, reject) => settleInline({ body, maxUncompressedBytes, resolve, reject }))
       if (pending.size > 0 && pendingBytes + body.length > maxPendingBytes) {
         overloaded.inc()
         return Promise.reject(

@@ -3,8 +3,8 @@
  * knows every series the requests before named, as it would on the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { isArgusError, type MetricSeries } from '../core/index.js'
-import { RemoteWriteDecoder } from './remote-write.js'
+import { errorMessage, isArgusError, type MetricSeries } from '../core/index.js'
+import { RemoteWriteDecoder, type DecodedRequest } from './remote-write.js'
 import type {
   DecodeReply,
   DecodeRequest,
@@ -25,7 +25,7 @@ let numbers = new WeakMap<MetricSeries, number>()
 let numbered = 0
 
 port.on('message', ({ id, body, maxUncompressedBytes }: DecodeRequest) => {
-  let decoded: ReturnType<RemoteWriteDecoder['decode']>
+  let decoded: DecodedRequest
   try {
     decoded = decoder.decode(Buffer.from(body.buffer, body.byteOffset, body.byteLength), maxUncompressedBytes)
   } catch (error) {
@@ -33,6 +33,13 @@ port.on('message', ({ id, body, maxUncompressedBytes }: DecodeRequest) => {
     port.postMessage(reply)
     return
   }
+  const { packed, transfer } = pack(decoded)
+  const reply: DecodeReply = { id, decoded: packed }
+  port.postMessage(reply, transfer)
+})
+
+/** A request's batches as they cross (see PackedRequest), and the arrays to transfer. */
+function pack(decoded: DecodedRequest): { packed: PackedRequest; transfer: ArrayBuffer[] } {
   const renumber = numbered >= maxNumberedSeries
   if (renumber) {
     numbers = new WeakMap()
@@ -79,13 +86,11 @@ port.on('message', ({ id, body, maxUncompressedBytes }: DecodeRequest) => {
     packed.seriesEnds[b] = seriesEnd
     packed.pointEnds[b] = pointEnd
   }
-  const reply: DecodeReply = { id, decoded: packed }
-  const transfer = Object.values(columns).map((column) => column.buffer)
-  port.postMessage(reply, transfer)
-})
+  return { packed, transfer: Object.values(columns).map((column) => column.buffer) }
+}
 
 /** An error as it crosses to the main thread (a class does not survive the copy). */
 function threadError(error: unknown): ThreadError {
   if (isArgusError(error)) return { code: error.code, message: error.message, details: error.details }
-  return { code: 'ARGUS_ERR_INTERNAL', message: error instanceof Error ? error.message : String(error) }
+  return { code: 'ARGUS_ERR_INTERNAL', message: errorMessage(error) }
 }
