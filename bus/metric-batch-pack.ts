@@ -1,5 +1,5 @@
 import { Packr, Unpackr } from 'msgpackr'
-import { KnownBytes, freezeDeep, isPlainObject, type MetricBatch } from '../core/index.js'
+import { KnownBytes, checkMetricBatch, freezeDeep, isPlainObject, type MetricBatch } from '../core/index.js'
 
 /**
  * A pack of MetricBatch values (remote_write's points, see MetricBatch) for Kafka: each distinct
@@ -40,21 +40,18 @@ function flagsOf({ series, seriesIndex, ts }: MetricBatch): number {
 
 /** Whether `value` is a MetricBatch this encoding carries exactly; anything else goes as a delta pack. */
 function isPackableBatch(value: unknown): value is MetricBatch {
+  // Its fields first, and nothing else: a pack of other records (log lines) fails here, at once.
   if (!isPlainObject(value)) return false
   const fields = Object.keys(value)
   if (fields.length !== BATCH_FIELDS.length || !BATCH_FIELDS.every((field, i) => fields[i] === field))
     return false
-  const { series, seriesIndex, ts, value: values } = value as unknown as MetricBatch
-  if (!Array.isArray(series) || !Array.isArray(seriesIndex) || !Array.isArray(ts) || !Array.isArray(values))
+  try {
+    checkMetricBatch(value as unknown as MetricBatch)
+  } catch {
     return false
-  if (seriesIndex.length !== ts.length || values.length !== ts.length) return false
-  for (const one of series) if (!isPlainObject(one)) return false
-  for (let i = 0; i < ts.length; i++) {
-    const index = seriesIndex[i]
-    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= series.length) return false
-    if (typeof ts[i] !== 'number' || typeof values[i] !== 'number') return false
   }
-  return true
+  // checkMetricBatch leaves series to their readers; this encoding writes them as maps.
+  return (value.series as unknown[]).every(isPlainObject)
 }
 
 function bytesOfSeries(series: object): Buffer {
@@ -66,10 +63,9 @@ function bytesOfSeries(series: object): Buffer {
   return bytes
 }
 
-/** The pack of `values`, or undefined when one of them is not a MetricBatch it carries exactly. */
-export function encodeMetricBatchPack(values: readonly unknown[]): Buffer | undefined {
-  if (values.length === 0 || !values.every(isPackableBatch)) return undefined
-  const batches = values
+/** The pack of `batches`, or undefined when one of them is not a MetricBatch it carries exactly. */
+export function encodeMetricBatchPack(batches: readonly unknown[]): Buffer | undefined {
+  if (batches.length === 0 || !batches.every(isPackableBatch)) return undefined
   const tableIndex = new Map<object, number>()
   const table: Buffer[] = []
   const flags = new Array<number>(batches.length)

@@ -81,6 +81,14 @@ function withTargetLabels(
   return samples
 }
 
+type DecodeRemoteWrite = (body: Buffer, maxUncompressedBytes: number) => Promise<DecodedRequest>
+
+/** remote_write decoding on the calling thread, by a decoder of its own. */
+function decodingOnThisThread(cluster: string): DecodeRemoteWrite {
+  const decoder = new RemoteWriteDecoder(cluster)
+  return async (body, maxUncompressedBytes) => decoder.decode(body, maxUncompressedBytes)
+}
+
 export function createRawIntake(options: {
   bus: Bus
   logger: Logger
@@ -93,7 +101,7 @@ export function createRawIntake(options: {
    */
   annotateLogs?: (records: LogRecord[]) => void | Promise<void>
   /** Decodes remote_write bodies (the app's runs on a thread of its own); on this thread by default. */
-  decodeRemoteWrite?: (body: Buffer, maxUncompressedBytes: number) => Promise<DecodedRequest>
+  decodeRemoteWrite?: DecodeRemoteWrite
 }): RawIntake {
   const received = counter(
     options.metrics,
@@ -193,12 +201,7 @@ export function createRawIntake(options: {
     return publish(TOPICS.logs, 'log', results)
   }
 
-  const decodeRemoteWrite =
-    options.decodeRemoteWrite ??
-    (() => {
-      const decoder = new RemoteWriteDecoder(options.cluster)
-      return async (body: Buffer, maxUncompressedBytes: number) => decoder.decode(body, maxUncompressedBytes)
-    })()
+  const decodeRemoteWrite = options.decodeRemoteWrite ?? decodingOnThisThread(options.cluster)
   const context = (): { cluster: string; now: number } => ({ cluster: options.cluster, now: Date.now() })
 
   return {

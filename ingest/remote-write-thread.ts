@@ -55,6 +55,7 @@ export interface PackedRequest {
 export interface ThreadError {
   code: ErrorCode
   message: string
+  retriable: boolean
   details?: Record<string, unknown> | undefined
 }
 
@@ -175,8 +176,8 @@ export function createRemoteWriteThread(options: {
     pending.delete(reply.id)
     pendingBytes -= request.body.length
     if (reply.error) {
-      const { code, message, details } = reply.error
-      request.reject(new ArgusError(code, message, { details }))
+      const { code, message, retriable, details } = reply.error
+      request.reject(new ArgusError(code, message, { retriable, details }))
     } else request.resolve(unpack(reply.decoded))
   }
 

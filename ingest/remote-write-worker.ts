@@ -91,6 +91,7 @@ function pack(decoded: DecodedRequest): { packed: PackedRequest; transfer: Array
 
 /** An error as it crosses to the main thread (a class does not survive the copy). */
 function threadError(error: unknown): ThreadError {
-  if (isArgusError(error)) return { code: error.code, message: error.message, details: error.details }
-  return { code: 'ARGUS_ERR_INTERNAL', message: errorMessage(error) }
+  if (isArgusError(error))
+    return { code: error.code, message: error.message, retriable: error.retriable, details: error.details }
+  return { code: 'ARGUS_ERR_INTERNAL', message: errorMessage(error), retriable: false }
 }
